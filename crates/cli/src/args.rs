@@ -1,0 +1,261 @@
+//! Command-line arguments (clap). Parsing only: validation into typed values happens in commands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "Exit codes: 0 success or valid license; 1 license rejected (or a check failed); 2 usage or I/O error.";
+
+/// Issue and verify offline software licenses: compact JWTs signed with Ed25519 or RSA.
+#[derive(Parser)]
+#[command(name = "licet", version, about, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Generate a signing key pair: PREFIX.key.pem (mode 0600) and PREFIX.pub.pem.
+    #[command(
+        after_help = "Examples:\n  licet keygen --alg ed25519 --out vendor\n  licet keygen --alg rs256 --bits 3072 --out vendor-rsa --passphrase-file pass.txt\n\nThe passphrase may also come from LICET_PASSPHRASE. Without one the private key is written unencrypted."
+    )]
+    Keygen(KeygenArgs),
+    /// Public-key utilities.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Mint a license file signed with a private key.
+    #[command(
+        after_help = "Examples:\n  licet issue --key vendor.key.pem --customer ACME-001 --days 365 --out acme.lic\n  licet issue --key vendor.key.pem --customer ACME-001 --type TRIAL --expires 2027-01-31 \\\n      --feature seats=10 --feature tier=gold --machine $(licet machine-id) --product myapp\n\nDATE is RFC 3339 (2027-01-31T12:00:00Z) or YYYY-MM-DD. For --expires a bare date means valid\nthrough that whole day in UTC; for --not-before it means 00:00:00Z of that day.\nFeature values are JSON when they parse as JSON (10, true, {\"a\":1}), else strings."
+    )]
+    Issue(IssueArgs),
+    /// Verify a license file offline. Exit 0 valid, 1 rejected, 2 usage or I/O error.
+    #[command(
+        after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n\nA node-locked license is checked against this machine's id unless --machine is given."
+    )]
+    Verify(VerifyArgs),
+    /// Decode a license file WITHOUT verifying it; with --pubkey also print the verdict.
+    #[command(
+        after_help = "Examples:\n  licet inspect acme.lic\n  licet inspect acme.lic --json --pubkey vendor.pub.pem"
+    )]
+    Inspect(InspectArgs),
+    /// Print this machine's id (SHA-256 of the OS machine identifier), or the id of a raw identifier.
+    #[command(
+        name = "machine-id",
+        after_help = "Examples:\n  licet machine-id\n  licet machine-id --raw 4c4c4544-0042-3510-8051-b4c04f4e4b32"
+    )]
+    MachineId(MachineIdArgs),
+    /// Generate or check license keys (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).
+    #[command(name = "license-key", subcommand)]
+    LicenseKey(LicenseKeyCommand),
+    /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
+    Demo(DemoArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeygenAlg {
+    /// Ed25519 (signs EdDSA).
+    Ed25519,
+    /// RSA (signs RS256 by default).
+    Rs256,
+    /// RSA (the same key type; sign with `issue --alg PS256`).
+    Ps256,
+}
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Key algorithm.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub alg: KeygenAlg,
+    /// RSA modulus size: 2048, 3072 or 4096 (default 2048).
+    #[arg(long)]
+    pub bits: Option<u32>,
+    /// Output prefix: writes PREFIX.key.pem and PREFIX.pub.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Encrypt the private key with the first line of this file (else LICET_PASSPHRASE, else unencrypted).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Print a JWKS ({"keys":[...]}) of public keys, with kid, alg and use.
+    #[command(
+        after_help = "Examples:\n  licet key jwks vendor.pub.pem > jwks.json\n  licet key jwks rsa.pub.pem --rsa-alg PS256\n\nA JWKS `alg` pins a key to that algorithm; RSA keys get RS256 unless --rsa-alg says otherwise."
+    )]
+    Jwks(JwksArgs),
+}
+
+#[derive(Args)]
+pub struct JwksArgs {
+    /// Public key files (PEM, JWK or JWKS).
+    #[arg(required = true, value_name = "PUB.pem")]
+    pub keys: Vec<PathBuf>,
+    /// The `alg` written for RSA keys: RS256 (default) or PS256.
+    #[arg(long, value_name = "ALG")]
+    pub rsa_alg: Option<String>,
+}
+
+#[derive(Args)]
+pub struct IssueArgs {
+    /// The private signing key (PEM: PKCS#8, encrypted PKCS#8 or PKCS#1).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
+    #[arg(long)]
+    pub alg: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Customer id (`sub`).
+    #[arg(long)]
+    pub customer: String,
+    /// License type, an upper-case word such as TRIAL or STANDARD (default STANDARD).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub license_type: Option<String>,
+    /// Expiry: RFC 3339, or YYYY-MM-DD (valid through that day, UTC). Without it the license is perpetual.
+    #[arg(long, value_name = "DATE", conflicts_with = "days")]
+    pub expires: Option<String>,
+    /// Expiry N days after now.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Not valid before: RFC 3339, or YYYY-MM-DD (from 00:00:00Z that day).
+    #[arg(long, value_name = "DATE")]
+    pub not_before: Option<String>,
+    /// Days after expiry during which the license still works (IN_GRACE).
+    #[arg(long, value_name = "N")]
+    pub grace_days: Option<u32>,
+    /// An entitlement NAME=VALUE (repeatable).
+    #[arg(long = "feature", value_name = "NAME=VALUE")]
+    pub features: Vec<String>,
+    /// Bind to a machine id, 64 hex characters (repeatable).
+    #[arg(long = "machine", value_name = "HEX")]
+    pub machines: Vec<String>,
+    /// License key this file belongs to (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).
+    #[arg(long, value_name = "K")]
+    pub license_key: Option<String>,
+    /// Product (`aud`).
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// Vendor name (`iss`).
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// Owner's name.
+    #[arg(long, value_name = "S")]
+    pub owner_name: Option<String>,
+    /// Owner's e-mail address.
+    #[arg(long, value_name = "S")]
+    pub owner_email: Option<String>,
+    /// License id (`jti`); a random UUID v4 when absent.
+    #[arg(long, value_name = "ID")]
+    pub license_id: Option<String>,
+    /// Issue time (`iat`) instead of now, RFC 3339 (for reproducible fixtures).
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub issued_at: Option<String>,
+    /// Output file; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print a JSON summary (with the license itself when writing to stdout).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct VerifyArgs {
+    /// The license file, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// Trusted public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing; only the exit code tells.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct CheckArgs {
+    /// Check node-locked licenses against this machine id (64 hex).
+    #[arg(long, value_name = "HEX", conflicts_with = "this_machine")]
+    pub machine: Option<String>,
+    /// Check node-locked licenses against this machine's id (the default).
+    #[arg(long)]
+    pub this_machine: bool,
+    /// Evaluation time, RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Require the license's product (`aud`) to be P.
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// Seconds of clock skew tolerated on expiry and not-before (default 0).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub leeway: u32,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// The license file, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// Also verify against these trusted keys and print the verdict.
+    #[arg(long = "pubkey", value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct MachineIdArgs {
+    /// Hash this raw identifier instead of reading this machine's.
+    #[arg(long, value_name = "VALUE")]
+    pub raw: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum LicenseKeyCommand {
+    /// Generate random license keys (129 bits of entropy each).
+    #[command(after_help = "Example:\n  licet license-key new --count 10")]
+    New {
+        /// How many keys.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a license key's format and print its canonical form. Exit 0 valid, 1 invalid.
+    #[command(
+        after_help = "Example:\n  licet license-key check ' abcde-12345-fghij-67890-klmno '"
+    )]
+    Check {
+        /// The key.
+        key: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Keep the demo's directory instead of deleting it, and print its path.
+    #[arg(long)]
+    pub keep: bool,
+}

@@ -1,0 +1,69 @@
+//! Key generation and license minting for licet.
+//!
+//! ```
+//! use licet_issuer::{mint_license, KeySpec, SigningKey, generate_license_id};
+//! use licet_verifier::{verify_license, LicenseClaims, LicenseType, Status, TrustedKeys, UnixTime, VerifyOptions};
+//!
+//! let key = SigningKey::generate(KeySpec::Ed25519)?;
+//! let now = UnixTime::parse_rfc3339("2026-01-01T00:00:00Z")?;
+//! let claims = LicenseClaims {
+//!     license_id: generate_license_id(),
+//!     customer_id: "ACME-001".into(),
+//!     issued_at: now,
+//!     not_before: None,
+//!     expires_at: Some(now.saturating_add(365 * 86_400)),
+//!     issuer: Some("Example Vendor".into()),
+//!     product: Some("example-product".into()),
+//!     license_type: LicenseType::parse("TRIAL")?,
+//!     features: None,
+//!     machine_ids: None,
+//!     license_key: None,
+//!     owner_name: None,
+//!     owner_email: None,
+//!     grace_days: None,
+//!     other: Default::default(),
+//! };
+//! let minted = mint_license(&key, None, &claims)?;
+//!
+//! let keys: TrustedKeys = [licet_verifier::TrustedKey::from_pem(&key.public_key_pem()?)?].into_iter().collect();
+//! let report = verify_license(minted.token.as_bytes(), &keys, &VerifyOptions::at(now));
+//! assert_eq!(report.status, Status::Active);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod generate;
+mod input;
+mod mint;
+mod passphrase;
+mod signing_key;
+
+pub use generate::{generate_license_id, generate_license_key};
+pub use input::{parse_date, parse_feature, DateMeaning, InputError};
+pub use mint::{mint_license, MintError, MintedLicense, LICENSE_TYP};
+pub use passphrase::Passphrase;
+pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};
+
+use licet_verifier::{Algorithm, TrustedKey};
+use serde_json::{json, Value};
+
+/// A JWKS (`{"keys":[...]}`) of public keys, each with `kid`, `use: sig` and `alg`. RSA keys get
+/// `rsa_alg` (RS256 when `None`); note that a JWKS `alg` pins the key to that one algorithm.
+pub fn jwks<'a>(
+    keys: impl IntoIterator<Item = &'a TrustedKey>,
+    rsa_alg: Option<Algorithm>,
+) -> Value {
+    let entries: Vec<Value> = keys
+        .into_iter()
+        .map(|k| {
+            let alg = if k.algorithms().contains(&Algorithm::EdDSA) {
+                Algorithm::EdDSA
+            } else {
+                rsa_alg.unwrap_or(Algorithm::RS256)
+            };
+            k.jwk(Some(alg))
+        })
+        .collect();
+    json!({ "keys": entries })
+}

@@ -1,0 +1,584 @@
+//! Trusted public keys: loading them from PEM, JWK and JWKS, their RFC 7638 thumbprints (`kid`),
+//! and the signature check itself. The algorithm a key verifies is fixed when the key is loaded,
+//! never taken from a token.
+
+use crate::algorithm::Algorithm;
+use aws_lc_rs::digest::{digest, SHA256};
+use aws_lc_rs::rsa::{PublicKey as RsaPublicKey, PublicKeyComponents as RsaPublicKeyComponents};
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::VerifyingKey;
+use serde_json::{json, Map, Value};
+use spki::ObjectIdentifier;
+use std::fmt;
+
+/// The smallest RSA modulus licet accepts, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+/// The largest RSA modulus licet accepts, in bits (the limit of the verification backend).
+pub const MAX_RSA_BITS: usize = 8192;
+
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// Why a public key could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The input holds no key at all.
+    #[error("no public key found: expected a PEM `PUBLIC KEY` block, a JWK or a JWKS")]
+    Empty,
+    /// The input is neither PEM nor JSON.
+    #[error("not a public key: expected a PEM `PUBLIC KEY` block, a JWK or a JWKS ({0})")]
+    UnrecognisedFormat(String),
+    /// A PEM block is damaged.
+    #[error("the PEM block is damaged: {0}")]
+    Pem(String),
+    /// A private key was given where a public key is needed.
+    #[error("this is a private key (PEM `{0}`); give the public key instead (the .pub.pem file)")]
+    PrivateKeyGiven(String),
+    /// A PEM block of a kind that holds no usable public key.
+    #[error("PEM `{0}` blocks hold no public key licet can use; expected `PUBLIC KEY` or `RSA PUBLIC KEY`")]
+    UnsupportedPemLabel(String),
+    /// The key is of a type licet does not verify with.
+    #[error(
+        "unsupported key type {name} (OID {oid}); licet verifies with Ed25519 and RSA keys only"
+    )]
+    UnsupportedKeyType {
+        /// Dotted OID of the key's algorithm.
+        oid: String,
+        /// A name for it, as far as licet knows one.
+        name: String,
+    },
+    /// An RSA key smaller than [`MIN_RSA_BITS`].
+    #[error("the RSA key has {bits} bits; licet requires at least {MIN_RSA_BITS}")]
+    RsaTooShort {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+    /// An RSA key larger than [`MAX_RSA_BITS`].
+    #[error("the RSA key has {bits} bits; licet accepts at most {MAX_RSA_BITS}")]
+    RsaTooLong {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+    /// The key's encoding is invalid.
+    #[error("the key is invalid: {0}")]
+    Invalid(String),
+    /// A JWK or JWKS member is missing or wrong.
+    #[error("the JWK is invalid: {0}")]
+    Jwk(String),
+}
+
+/// The type and size of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// An Ed25519 key.
+    Ed25519,
+    /// An RSA key with a modulus of `bits` bits.
+    Rsa {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyType::Ed25519 => f.write_str("Ed25519"),
+            KeyType::Rsa { bits } => write!(f, "RSA-{bits}"),
+        }
+    }
+}
+
+/// The signature did not verify. Deliberately carries no detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid signature")]
+pub struct SignatureRejected;
+
+enum Material {
+    Ed25519(VerifyingKey),
+    Rsa(Box<RsaMaterial>),
+}
+
+struct RsaMaterial {
+    n: Vec<u8>,
+    e: Vec<u8>,
+    bits: usize,
+    pkcs1: ParsedPublicKey,
+    pss: ParsedPublicKey,
+}
+
+/// One public key that license files may be signed with, and the algorithms it verifies.
+pub struct TrustedKey {
+    kid: String,
+    declared_kid: Option<String>,
+    allowed: Vec<Algorithm>,
+    material: Material,
+}
+
+impl fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustedKey")
+            .field("kid", &self.kid)
+            .field("type", &self.key_type())
+            .field("allowed", &self.allowed)
+            .finish()
+    }
+}
+
+impl TrustedKey {
+    /// An Ed25519 key from its 32 public bytes. Weak (small-order) keys are refused.
+    pub fn from_ed25519_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        let array: [u8; 32] = bytes.try_into().map_err(|_| {
+            KeyError::Invalid(format!(
+                "an Ed25519 public key is 32 bytes, not {}",
+                bytes.len()
+            ))
+        })?;
+        let key = VerifyingKey::from_bytes(&array)
+            .map_err(|_| KeyError::Invalid("the bytes are not an Ed25519 curve point".into()))?;
+        if key.is_weak() {
+            return Err(KeyError::Invalid(
+                "the Ed25519 key is a weak (small-order) point".into(),
+            ));
+        }
+        let thumbprint = format!(
+            r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(array)
+        );
+        Ok(TrustedKey {
+            kid: thumbprint_of(&thumbprint),
+            declared_kid: None,
+            allowed: vec![Algorithm::EdDSA],
+            material: Material::Ed25519(key),
+        })
+    }
+
+    /// An RSA key from its big-endian modulus and exponent. It verifies RS256 and PS256.
+    pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
+        let n = strip_leading_zeros(n);
+        let e = strip_leading_zeros(e);
+        let bits = bit_length(n);
+        if bits < MIN_RSA_BITS {
+            return Err(KeyError::RsaTooShort { bits });
+        }
+        if bits > MAX_RSA_BITS {
+            return Err(KeyError::RsaTooLong { bits });
+        }
+        let components = RsaPublicKeyComponents { n, e };
+        let invalid = |e: aws_lc_rs::error::KeyRejected| {
+            KeyError::Invalid(format!("the RSA key was rejected: {e}"))
+        };
+        let pkcs1 = components
+            .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+            .map_err(invalid)?;
+        let pss = components
+            .to_parsed_public_key(&RSA_PSS_2048_8192_SHA256)
+            .map_err(invalid)?;
+        let thumbprint = format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(e),
+            URL_SAFE_NO_PAD.encode(n)
+        );
+        Ok(TrustedKey {
+            kid: thumbprint_of(&thumbprint),
+            declared_kid: None,
+            allowed: vec![Algorithm::RS256, Algorithm::PS256],
+            material: Material::Rsa(Box::new(RsaMaterial {
+                n: n.to_vec(),
+                e: e.to_vec(),
+                bits,
+                pkcs1,
+                pss,
+            })),
+        })
+    }
+
+    /// A key from DER `SubjectPublicKeyInfo` (the body of a PEM `PUBLIC KEY` block).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let spki = spki::SubjectPublicKeyInfoRef::try_from(der)
+            .map_err(|e| KeyError::Invalid(format!("not a DER SubjectPublicKeyInfo: {e}")))?;
+        let oid = spki.algorithm.oid;
+        let key_bytes = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| KeyError::Invalid("the public key bit string has unused bits".into()))?;
+        if oid == OID_ED25519 {
+            Self::from_ed25519_bytes(key_bytes)
+        } else if oid == OID_RSA {
+            Self::from_rsa_public_key_der(key_bytes)
+        } else {
+            Err(KeyError::UnsupportedKeyType {
+                oid: oid.to_string(),
+                name: oid_name(&oid.to_string()).to_owned(),
+            })
+        }
+    }
+
+    /// A key from a DER PKCS#1 `RSAPublicKey` (the body of a PEM `RSA PUBLIC KEY` block).
+    pub fn from_rsa_public_key_der(der: &[u8]) -> Result<Self, KeyError> {
+        let key = RsaPublicKey::from_der(der).map_err(|e| {
+            // The backend refuses small keys before we can measure them; say so plainly.
+            KeyError::Invalid(format!("not a usable DER RSAPublicKey ({e}); RSA keys under {MIN_RSA_BITS} bits are refused"))
+        })?;
+        Self::from_rsa_components(
+            key.modulus().big_endian_without_leading_zero(),
+            key.exponent().big_endian_without_leading_zero(),
+        )
+    }
+
+    /// A key from a single PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
+            .map_err(|e| KeyError::Pem(e.to_string()))?;
+        match label {
+            "PUBLIC KEY" => Self::from_spki_der(&der),
+            "RSA PUBLIC KEY" => Self::from_rsa_public_key_der(&der),
+            l if l.contains("PRIVATE KEY") => Err(KeyError::PrivateKeyGiven(l.to_owned())),
+            l => Err(KeyError::UnsupportedPemLabel(l.to_owned())),
+        }
+    }
+
+    /// A key from one JWK object. If the JWK has `alg`, the key verifies only that algorithm; if
+    /// it has `kid`, tokens may name the key by it as well as by its thumbprint.
+    pub fn from_jwk(jwk: &Map<String, Value>) -> Result<Self, KeyError> {
+        let field = |name: &str| -> Result<Option<&str>, KeyError> {
+            match jwk.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(KeyError::Jwk(format!("member `{name}` must be a string"))),
+            }
+        };
+        let required = |name: &str| -> Result<&str, KeyError> {
+            field(name)?.ok_or_else(|| KeyError::Jwk(format!("member `{name}` is missing")))
+        };
+        let b64 = |name: &str| -> Result<Vec<u8>, KeyError> {
+            URL_SAFE_NO_PAD.decode(required(name)?).map_err(|e| {
+                KeyError::Jwk(format!("member `{name}` is not unpadded base64url: {e}"))
+            })
+        };
+        if jwk.contains_key("d") || jwk.contains_key("p") {
+            return Err(KeyError::Jwk(
+                "it contains private key members; publish only the public key".into(),
+            ));
+        }
+        if let Some(usage) = field("use")? {
+            if usage != "sig" {
+                return Err(KeyError::Jwk(format!("`use` is `{usage}`, not `sig`")));
+            }
+        }
+        let mut key = match required("kty")? {
+            "OKP" => match required("crv")? {
+                "Ed25519" => Self::from_ed25519_bytes(&b64("x")?)?,
+                other => {
+                    return Err(KeyError::UnsupportedKeyType {
+                        oid: "-".into(),
+                        name: format!("OKP curve {other}"),
+                    })
+                }
+            },
+            "RSA" => Self::from_rsa_components(&b64("n")?, &b64("e")?)?,
+            other => {
+                return Err(KeyError::UnsupportedKeyType {
+                    oid: "-".into(),
+                    name: format!("JWK kty {other}"),
+                })
+            }
+        };
+        if let Some(alg) = field("alg")? {
+            let pinned = Algorithm::from_header(alg)
+                .filter(|a| key.allowed.contains(a))
+                .ok_or_else(|| {
+                    KeyError::Jwk(format!(
+                        "`alg` is `{alg}`, which this {} key cannot verify",
+                        key.key_type()
+                    ))
+                })?;
+            key.allowed = vec![pinned];
+        }
+        key.declared_kid = field("kid")?.filter(|k| *k != key.kid).map(str::to_owned);
+        Ok(key)
+    }
+
+    /// Restricts the key to the given algorithms (those it cannot verify are ignored).
+    ///
+    /// Returns `None` if no algorithm would be left.
+    pub fn restricted_to(mut self, algorithms: &[Algorithm]) -> Option<Self> {
+        self.allowed.retain(|a| algorithms.contains(a));
+        (!self.allowed.is_empty()).then_some(self)
+    }
+
+    /// The RFC 7638 JWK SHA-256 thumbprint, base64url without padding: the key's `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Whether a token's `kid` names this key (its thumbprint, or the `kid` its JWK declared).
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.kid == kid || self.declared_kid.as_deref() == Some(kid)
+    }
+
+    /// The algorithms this key verifies.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.allowed
+    }
+
+    /// The key's type and size.
+    pub fn key_type(&self) -> KeyType {
+        match &self.material {
+            Material::Ed25519(_) => KeyType::Ed25519,
+            Material::Rsa(rsa) => KeyType::Rsa { bits: rsa.bits },
+        }
+    }
+
+    /// The public JWK, with `kid`, `use: sig` and `alg` (the given one, else the key's first).
+    pub fn jwk(&self, alg: Option<Algorithm>) -> Value {
+        let alg = alg
+            .filter(|a| self.allowed.contains(a))
+            .or_else(|| self.allowed.first().copied());
+        let mut jwk = match &self.material {
+            Material::Ed25519(key) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(key.as_bytes())})
+            }
+            Material::Rsa(rsa) => {
+                json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&rsa.n), "e": URL_SAFE_NO_PAD.encode(&rsa.e)})
+            }
+        };
+        if let Value::Object(map) = &mut jwk {
+            map.insert("kid".into(), Value::String(self.kid.clone()));
+            map.insert("use".into(), Value::String("sig".into()));
+            if let Some(alg) = alg {
+                map.insert("alg".into(), Value::String(alg.name().into()));
+            }
+        }
+        jwk
+    }
+
+    /// Checks `signature` over `message` with `alg`. Fails if the key does not allow `alg`.
+    pub fn verify_signature(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureRejected> {
+        if !self.allowed.contains(&alg) {
+            return Err(SignatureRejected);
+        }
+        match (&self.material, alg) {
+            (Material::Ed25519(key), Algorithm::EdDSA) => {
+                let signature = ed25519_dalek::Signature::from_slice(signature)
+                    .map_err(|_| SignatureRejected)?;
+                key.verify_strict(message, &signature)
+                    .map_err(|_| SignatureRejected)
+            }
+            (Material::Rsa(rsa), Algorithm::RS256) => rsa
+                .pkcs1
+                .verify_sig(message, signature)
+                .map_err(|_| SignatureRejected),
+            (Material::Rsa(rsa), Algorithm::PS256) => rsa
+                .pss
+                .verify_sig(message, signature)
+                .map_err(|_| SignatureRejected),
+            _ => Err(SignatureRejected),
+        }
+    }
+
+    /// The raw Ed25519 verifying key, for batch verification.
+    pub fn ed25519_key(&self) -> Option<&VerifyingKey> {
+        match &self.material {
+            Material::Ed25519(key) => Some(key),
+            Material::Rsa(_) => None,
+        }
+    }
+}
+
+/// The set of public keys a verifier trusts.
+#[derive(Debug, Default)]
+pub struct TrustedKeys {
+    keys: Vec<TrustedKey>,
+}
+
+impl TrustedKeys {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one key.
+    pub fn push(&mut self, key: TrustedKey) {
+        self.keys.push(key);
+    }
+
+    /// Adds every key found in a key file's contents (see [`parse_public_keys`]).
+    pub fn add_file_contents(&mut self, contents: &[u8]) -> Result<usize, KeyError> {
+        let keys = parse_public_keys(contents)?;
+        let count = keys.len();
+        self.keys.extend(keys);
+        Ok(count)
+    }
+
+    /// The keys, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &TrustedKey> {
+        self.keys.iter()
+    }
+
+    /// How many keys the set holds.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+impl FromIterator<TrustedKey> for TrustedKeys {
+    fn from_iter<I: IntoIterator<Item = TrustedKey>>(iter: I) -> Self {
+        TrustedKeys {
+            keys: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// Reads every public key in a key file: one or more PEM blocks, a JWK, or a JWKS (`{"keys":[...]}`).
+pub fn parse_public_keys(contents: &[u8]) -> Result<Vec<TrustedKey>, KeyError> {
+    let text = std::str::from_utf8(contents)
+        .map_err(|_| KeyError::UnrecognisedFormat("the file is not text".into()))?
+        .trim();
+    if text.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    if text.starts_with('{') {
+        let value = crate::json::parse_object(text.as_bytes())
+            .map_err(|e| KeyError::Jwk(format!("the JSON {e}")))?;
+        return match value.get("keys") {
+            Some(Value::Array(entries)) => {
+                if entries.is_empty() {
+                    return Err(KeyError::Empty);
+                }
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, entry)| match entry {
+                        Value::Object(jwk) => TrustedKey::from_jwk(jwk)
+                            .map_err(|e| KeyError::Jwk(format!("entry {i} of the JWKS: {e}"))),
+                        _ => Err(KeyError::Jwk(format!(
+                            "entry {i} of the JWKS is not an object"
+                        ))),
+                    })
+                    .collect()
+            }
+            Some(_) => Err(KeyError::Jwk("`keys` must be an array".into())),
+            None => TrustedKey::from_jwk(&value).map(|k| vec![k]),
+        };
+    }
+    if !text.starts_with("-----BEGIN ") {
+        return Err(KeyError::UnrecognisedFormat(
+            "it does not start with `-----BEGIN ` or `{`".into(),
+        ));
+    }
+    let mut keys = Vec::new();
+    for block in text.split("-----BEGIN ").filter(|b| !b.trim().is_empty()) {
+        keys.push(TrustedKey::from_pem(&format!("-----BEGIN {block}"))?);
+    }
+    Ok(keys)
+}
+
+fn thumbprint_of(canonical_jwk: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical_jwk.as_bytes()))
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+fn bit_length(big_endian: &[u8]) -> usize {
+    match big_endian.first() {
+        None => 0,
+        Some(top) => big_endian.len() * 8 - top.leading_zeros() as usize,
+    }
+}
+
+fn oid_name(oid: &str) -> &'static str {
+    match oid {
+        "1.2.840.10045.2.1" => "EC (ECDSA)",
+        "1.2.840.10040.4.1" => "DSA",
+        "1.3.101.113" => "Ed448",
+        "1.3.101.110" => "X25519",
+        "1.3.101.111" => "X448",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS (restricted RSA key)",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 8037 appendix A.2 and A.3: this public key has this thumbprint.
+    const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const RFC8037_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+
+    #[test]
+    fn rfc8037_thumbprint() {
+        let x = URL_SAFE_NO_PAD.decode(RFC8037_X).unwrap();
+        let key = TrustedKey::from_ed25519_bytes(&x).unwrap();
+        assert_eq!(key.kid(), RFC8037_KID);
+        assert_eq!(key.algorithms(), &[Algorithm::EdDSA]);
+    }
+
+    #[test]
+    fn jwk_alg_pins_the_algorithm() {
+        let jwk = json!({"kty":"OKP","crv":"Ed25519","x":RFC8037_X,"alg":"RS256"});
+        let err = TrustedKey::from_jwk(jwk.as_object().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("cannot verify"), "{err}");
+    }
+
+    #[test]
+    fn private_jwk_is_refused() {
+        let jwk = json!({"kty":"OKP","crv":"Ed25519","x":RFC8037_X,"d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"});
+        assert!(TrustedKey::from_jwk(jwk.as_object().unwrap()).is_err());
+    }
+
+    #[test]
+    fn rsa_bit_length_limits() {
+        let mut n = vec![0xffu8; 128];
+        assert_eq!(
+            TrustedKey::from_rsa_components(&n, &[1, 0, 1]).unwrap_err(),
+            KeyError::RsaTooShort { bits: 1024 }
+        );
+        n = vec![0xffu8; 1025];
+        assert_eq!(
+            TrustedKey::from_rsa_components(&n, &[1, 0, 1]).unwrap_err(),
+            KeyError::RsaTooLong { bits: 8200 }
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        assert_eq!(parse_public_keys(b"  \n").unwrap_err(), KeyError::Empty);
+        assert!(matches!(
+            parse_public_keys(b"hello").unwrap_err(),
+            KeyError::UnrecognisedFormat(_)
+        ));
+        let private = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
+        assert!(matches!(
+            parse_public_keys(private.as_bytes()).unwrap_err(),
+            KeyError::PrivateKeyGiven(_)
+        ));
+    }
+
+    #[test]
+    fn debug_shows_no_key_bytes() {
+        let x = URL_SAFE_NO_PAD.decode(RFC8037_X).unwrap();
+        let key = TrustedKey::from_ed25519_bytes(&x).unwrap();
+        let debug = format!("{key:?}");
+        assert!(
+            debug.contains(RFC8037_KID) && debug.contains("Ed25519"),
+            "{debug}"
+        );
+    }
+}

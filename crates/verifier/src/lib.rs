@@ -1,0 +1,59 @@
+//! Offline verification of licet license files.
+//!
+//! A license file is one compact JWS (a JWT with `typ: license+jwt`) signed with Ed25519 (EdDSA)
+//! or RSA (RS256, PS256). This crate checks it against trusted public keys entirely offline:
+//! signature, algorithm pinned by the key, expiry and grace period, not-before, product and
+//! machine binding. It has no networking, async runtime or database crate in its dependency tree,
+//! so it can be embedded in any product.
+//!
+//! ```
+//! use licet_verifier::{verify_license, MachineId, Status, TrustedKeys, UnixTime, VerifyOptions};
+//!
+//! // A demo key and license from this crate's test data (made by `licet keygen` and `licet issue`).
+//! let mut keys = TrustedKeys::new();
+//! keys.add_file_contents(include_bytes!("../testdata/demo.pub.pem"))?;
+//! let license = include_bytes!("../testdata/demo.lic");
+//!
+//! let options = VerifyOptions::at(UnixTime::parse_rfc3339("2026-06-01T00:00:00Z")?);
+//! let report = verify_license(license, &keys, &options);
+//! assert_eq!(report.status, Status::Active, "{}", report.reason);
+//! let claims = report.valid_license().expect("valid").claims();
+//! assert_eq!(claims.customer_id, "ACME-001");
+//!
+//! // The same file after it expired: still signature-verified, but not valid.
+//! let later = VerifyOptions::at(UnixTime::parse_rfc3339("2031-01-01T00:00:00Z")?);
+//! let report = verify_license(license, &keys, &later);
+//! assert_eq!(report.status, Status::Expired);
+//! assert!(report.valid_license().is_none());
+//! # let _ = MachineId::from_raw_identifier("x");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod algorithm;
+mod claims;
+mod inspect;
+mod json;
+pub mod jws;
+mod keys;
+mod license_key;
+mod machine;
+mod report;
+mod timestamp;
+mod verify;
+
+pub use algorithm::Algorithm;
+pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
+pub use inspect::{inspect_untrusted, UntrustedContents};
+pub use keys::{
+    parse_public_keys, KeyError, KeyType, SignatureRejected, TrustedKey, TrustedKeys, MAX_RSA_BITS,
+    MIN_RSA_BITS,
+};
+pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
+pub use machine::{machine_identifier_sources, MachineId, MachineIdError};
+pub use report::{LicenseView, Status, VerificationReport, VerifiedLicense};
+pub use timestamp::{TimeError, UnixTime, MAX_UNIX_TIME};
+pub use verify::{
+    verify_license, MachineCheck, VerifyOptions, LICENSE_TYPES, MAX_LICENSE_FILE_BYTES,
+};

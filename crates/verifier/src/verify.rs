@@ -1,0 +1,269 @@
+//! `verify_license`: file bytes + trusted keys + options -> report. Checks run in a fixed order:
+//! size, structure, header, key and signature, then (only on a verified token) claims, product,
+//! not-before, expiry and grace, machine binding.
+
+use crate::claims::LicenseClaims;
+use crate::jws::{self, JwsError};
+use crate::keys::TrustedKeys;
+use crate::machine::MachineId;
+use crate::report::{LicenseView, Status, VerificationReport, VerifiedLicense};
+use crate::timestamp::{human_duration, UnixTime};
+
+/// The largest license file accepted, in bytes; larger files are refused before parsing.
+pub const MAX_LICENSE_FILE_BYTES: usize = 64 * 1024;
+
+/// The accepted `typ` header values (compared case-insensitively, RFC 8725 section 3.11).
+pub const LICENSE_TYPES: [&str; 2] = ["license+jwt", "application/license+jwt"];
+
+/// Which machine a node-locked license is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MachineCheck {
+    /// This machine's id, read from the operating system only if the license is node-locked.
+    #[default]
+    ThisMachine,
+    /// A given machine id.
+    Machine(MachineId),
+}
+
+/// What a license is verified against, besides its keys.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The evaluation time.
+    pub now: UnixTime,
+    /// Seconds of clock skew tolerated on `nbf` and `exp`. Default 0.
+    pub leeway_secs: u32,
+    /// The machine for node-locked licenses.
+    pub machine: MachineCheck,
+    /// If set, the license's `aud` must equal it.
+    pub product: Option<String>,
+}
+
+impl VerifyOptions {
+    /// Options at the given instant: no leeway, this machine, any product.
+    pub fn at(now: UnixTime) -> Self {
+        VerifyOptions {
+            now,
+            leeway_secs: 0,
+            machine: MachineCheck::ThisMachine,
+            product: None,
+        }
+    }
+
+    /// Sets the machine id to check node-locked licenses against.
+    pub fn with_machine(mut self, machine: MachineId) -> Self {
+        self.machine = MachineCheck::Machine(machine);
+        self
+    }
+
+    /// Requires `aud` to equal `product`.
+    pub fn with_product(mut self, product: impl Into<String>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+
+    /// Sets the leeway in seconds.
+    pub fn with_leeway(mut self, seconds: u32) -> Self {
+        self.leeway_secs = seconds;
+        self
+    }
+}
+
+/// Verifies a license file and reports the verdict. Never panics; every failure is a status.
+///
+/// # Example
+/// ```
+/// use licet_verifier::{verify_license, TrustedKeys, UnixTime, VerifyOptions, Status};
+///
+/// let keys = TrustedKeys::new();
+/// let report = verify_license(b"not a license", &keys, &VerifyOptions::at(UnixTime::now()));
+/// assert_eq!(report.status, Status::Malformed);
+/// assert!(!report.valid);
+/// ```
+pub fn verify_license(
+    file: &[u8],
+    keys: &TrustedKeys,
+    options: &VerifyOptions,
+) -> VerificationReport {
+    let mut report = VerificationReport {
+        valid: false,
+        status: Status::Malformed,
+        reason: String::new(),
+        kid: None,
+        alg: None,
+        license: None,
+        verified: None,
+    };
+    let reject = |mut report: VerificationReport, status: Status, reason: String| {
+        report.status = status;
+        report.reason = reason;
+        report
+    };
+
+    if file.len() > MAX_LICENSE_FILE_BYTES {
+        let reason = format!(
+            "the file is larger than {MAX_LICENSE_FILE_BYTES} bytes, the limit for a license file"
+        );
+        return reject(report, Status::Malformed, reason);
+    }
+    let Ok(text) = std::str::from_utf8(file) else {
+        return reject(
+            report,
+            Status::Malformed,
+            "the file is not UTF-8 text".into(),
+        );
+    };
+    let decoded = match jws::decode(text.trim()) {
+        Ok(decoded) => decoded,
+        Err(e) => return reject(report, e.status(), e.to_string()),
+    };
+    report.alg = Some(decoded.alg().name().to_owned());
+    report.kid = decoded.kid().map(str::to_owned);
+    if let Err(reason) = check_typ(decoded.header()) {
+        return reject(report, Status::Malformed, reason);
+    }
+    let verified = match decoded.verify(keys) {
+        Ok(v) => v,
+        Err(e @ JwsError::BadSignature) => return reject(report, e.status(), e.to_string()),
+        Err(e) => return reject(report, e.status(), e.to_string()),
+    };
+    report.kid = Some(verified.key.kid().to_owned());
+
+    // From here on the payload is authenticated; its content may still be ill-formed.
+    let claims = match crate::json::parse_object(&verified.payload)
+        .map_err(|e| format!("the claims {e}"))
+        .and_then(|map| LicenseClaims::from_json(map).map_err(|e| e.to_string()))
+    {
+        Ok(claims) => claims,
+        Err(reason) => return reject(report, Status::Malformed, reason),
+    };
+
+    let (status, reason) = evaluate(&claims, options);
+    report.valid = status.is_valid();
+    report.status = status;
+    report.reason = reason;
+    report.license = Some(LicenseView::new(&claims, status));
+    report.verified = Some(VerifiedLicense {
+        claims,
+        kid: verified.key.kid().to_owned(),
+        alg: verified.alg,
+    });
+    report
+}
+
+fn check_typ(header: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    match header.get("typ") {
+        Some(serde_json::Value::String(typ)) if LICENSE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(typ)) => Ok(()),
+        Some(serde_json::Value::String(typ)) => Err(format!(
+            "the header `typ` is {}; a license file has `typ` `license+jwt` (RFC 8725 explicit typing), so other JWTs cannot pass as licenses",
+            jws::quote(typ)
+        )),
+        Some(_) => Err("the header `typ` must be a string".into()),
+        None => Err("the header has no `typ`; a license file has `typ` `license+jwt` (RFC 8725 explicit typing)".into()),
+    }
+}
+
+/// The claim checks, on verified claims only.
+fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String) {
+    let now = options.now;
+    let leeway = i64::from(options.leeway_secs);
+
+    if let Some(wanted) = &options.product {
+        match &claims.product {
+            Some(product) if product == wanted => {}
+            Some(product) => {
+                return (
+                    Status::WrongProduct,
+                    format!(
+                        "the license is for product {}, not {}",
+                        jws::quote(product),
+                        jws::quote(wanted)
+                    ),
+                )
+            }
+            None => {
+                return (
+                    Status::WrongProduct,
+                    format!(
+                        "the license names no product (`aud`), but {} is required",
+                        jws::quote(wanted)
+                    ),
+                )
+            }
+        }
+    }
+    if let Some(nbf) = claims.not_before {
+        if now.saturating_add(leeway) < nbf {
+            return (
+                Status::NotYetValid,
+                format!(
+                    "the license is not valid before {nbf}: evaluation time {now} is {} before it",
+                    human_duration(nbf.as_secs() - now.as_secs())
+                ),
+            );
+        }
+    }
+    let mut in_grace = None;
+    if let Some(exp) = claims.expires_at {
+        // RFC 7519 4.1.4: expired "on or after" exp.
+        if now >= exp.saturating_add(leeway) {
+            let grace_end = claims.grace_ends_at().unwrap_or(exp).saturating_add(leeway);
+            let late = human_duration(now.as_secs() - exp.as_secs());
+            if now < grace_end {
+                in_grace = Some(format!(
+                    "the license expired at {exp} ({late} ago) and is in its grace period of {} days, which ends at {grace_end}",
+                    claims.grace_days.unwrap_or(0)
+                ));
+            } else if claims.grace_days.unwrap_or(0) > 0 {
+                return (
+                    Status::Expired,
+                    format!("the license expired at {exp} and its grace period ended at {grace_end}: evaluation time {now} is {late} after expiry"),
+                );
+            } else {
+                return (
+                    Status::Expired,
+                    format!(
+                        "the license expired at {exp}: evaluation time {now} is {late} after it"
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(bound) = &claims.machine_ids {
+        let machine = match &options.machine {
+            MachineCheck::Machine(id) => id.clone(),
+            MachineCheck::ThisMachine => match MachineId::this_machine() {
+                Ok(id) => id,
+                Err(e) => {
+                    return (
+                        Status::MachineMismatch,
+                        format!("the license is node-locked, and {e}"),
+                    )
+                }
+            },
+        };
+        if !bound.contains(&machine) {
+            return (
+                Status::MachineMismatch,
+                format!(
+                    "the license is bound to {} machine id(s), and {machine} is not one of them",
+                    bound.len()
+                ),
+            );
+        }
+    }
+    match (in_grace, claims.expires_at) {
+        (Some(reason), _) => (Status::InGrace, reason),
+        (None, Some(exp)) => (
+            Status::Active,
+            format!(
+                "the license is valid until {exp} ({} from now)",
+                human_duration(exp.as_secs() - now.as_secs())
+            ),
+        ),
+        (None, None) => (
+            Status::Active,
+            "the license is valid and perpetual (no expiry)".into(),
+        ),
+    }
+}
