@@ -89,8 +89,6 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
         })
     };
     let header_bytes = decode_part("header", parts[0])?;
-    let payload = decode_part("payload", parts[1])?;
-    let signature = decode_part("signature", parts[2])?;
     let header = json::parse_object(&header_bytes)
         .map_err(|e| JwsError::Malformed(format!("the header {e}")))?;
 
@@ -132,6 +130,10 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
             )))
         }
     };
+    // The header was checked first, so an unacceptable `alg` (such as `none` with an empty
+    // signature) is reported as such rather than as a missing signature.
+    let payload = decode_part("payload", parts[1])?;
+    let signature = decode_part("signature", parts[2])?;
     let signing_input_len = parts[0].len() + 1 + parts[1].len();
     Ok(DecodedJws {
         signing_input: &token[..signing_input_len],

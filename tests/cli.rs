@@ -1,0 +1,767 @@
+//! The `licet` command line, exit codes and JSON shapes included.
+
+mod common;
+
+use common::{licet, repo};
+use licet_verifier::{LicenseView, Status};
+use predicates::prelude::*;
+use serde::Deserialize;
+use std::path::Path;
+
+/// `licet verify --json`: the documented, stable report shape.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Report {
+    valid: bool,
+    status: Status,
+    reason: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    license: Option<LicenseView>,
+}
+
+fn keygen(dir: &Path, alg: &str, name: &str) -> String {
+    let out = licet()
+        .current_dir(dir)
+        .args(["keygen", "--alg", alg, "--out", name, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    summary["kid"].as_str().unwrap().to_owned()
+}
+
+fn issue(dir: &Path, key: &str, extra: &[&str]) -> String {
+    let out = licet()
+        .current_dir(dir)
+        .args([
+            "issue",
+            "--key",
+            key,
+            "--customer",
+            "ACME-001",
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn verify_json(dir: &Path, file: &str, args: &[&str]) -> (i32, Report) {
+    let out = licet()
+        .current_dir(dir)
+        .args(["verify", file, "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a report ({e}): {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let code = out.status.code().unwrap();
+    let report: Report = report;
+    assert_eq!(
+        report.valid,
+        code == 0,
+        "`valid` and the exit code disagree"
+    );
+    (code, report)
+}
+
+#[test]
+fn keygen_writes_private_key_0600_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("v.key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let before = std::fs::read(dir.path().join("v.key.pem")).unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists; use --force"));
+    assert_eq!(
+        std::fs::read(dir.path().join("v.key.pem")).unwrap(),
+        before,
+        "the refused keygen changed the key"
+    );
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v", "--force"])
+        .assert()
+        .success();
+    assert_ne!(std::fs::read(dir.path().join("v.key.pem")).unwrap(), before);
+    // No temporary files left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn keygen_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--bits", "2048", "--out", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--bits applies to RSA keys only"));
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "rs256", "--bits", "1024", "--out", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2048, 3072 or 4096"));
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "dsa", "--out", "x"])
+        .assert()
+        .code(2);
+    licet().args(["no-such-command"]).assert().code(2);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a failed keygen wrote files"
+    );
+}
+
+#[test]
+fn rsa_keygen_issue_and_verify_rs256_and_ps256() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = keygen(dir.path(), "ps256", "r");
+    for alg in ["RS256", "ps256"] {
+        let token = issue(dir.path(), "r.key.pem", &["--alg", alg, "--out", "l.lic"]);
+        assert!(token.is_empty(), "--out writes nothing to stdout");
+        let (code, report) = verify_json(
+            dir.path(),
+            "l.lic",
+            &["--pubkey", "r.pub.pem", "--at", "2026-06-01T00:00:00Z"],
+        );
+        assert_eq!(
+            (code, report.status),
+            (0, Status::Active),
+            "{}",
+            report.reason
+        );
+        assert_eq!(
+            report.alg.as_deref(),
+            Some(alg.to_ascii_uppercase().as_str())
+        );
+        assert_eq!(report.kid.as_deref(), Some(kid.as_str()));
+    }
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "r.key.pem",
+            "--customer",
+            "C",
+            "--alg",
+            "EdDSA",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot sign EdDSA"));
+}
+
+#[test]
+fn issue_with_every_option_round_trips_through_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let machine = "a".repeat(64);
+    let token = issue(
+        dir.path(),
+        "v.key.pem",
+        &[
+            "--type",
+            "TRIAL",
+            "--expires",
+            "2026-12-31",
+            "--not-before",
+            "2026-01-02",
+            "--grace-days",
+            "5",
+            "--feature",
+            "seats=10",
+            "--feature",
+            "tier=gold",
+            "--machine",
+            &machine.to_ascii_uppercase(),
+            "--license-key",
+            "abcde-12345-fghij-67890-klmno",
+            "--product",
+            "app",
+            "--issuer",
+            "Vendor",
+            "--owner-name",
+            "Ada",
+            "--owner-email",
+            "ada@example.com",
+            "--license-id",
+            "L-42",
+        ],
+    );
+    std::fs::write(dir.path().join("l.lic"), &token).unwrap();
+    let (code, report) = verify_json(
+        dir.path(),
+        "l.lic",
+        &[
+            "--pubkey",
+            "v.pub.pem",
+            "--machine",
+            &machine,
+            "--product",
+            "app",
+            "--at",
+            "2026-06-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(code, 0, "{}", report.reason);
+    let license = report.license.unwrap();
+    assert_eq!(license.license_id, "L-42");
+    assert_eq!(license.license_type, "TRIAL");
+    assert_eq!(
+        license.expiry.as_deref(),
+        Some("2027-01-01T00:00:00Z"),
+        "a bare --expires date is valid through that day"
+    );
+    assert_eq!(license.not_before.as_deref(), Some("2026-01-02T00:00:00Z"));
+    assert_eq!(license.machine_ids, Some(vec![machine.clone()]));
+    assert_eq!(
+        license.license_key.as_deref(),
+        Some("ABCDE-12345-FGHIJ-67890-KLMNO")
+    );
+    assert_eq!(license.features.unwrap()["seats"], serde_json::json!(10));
+    assert_eq!(license.grace_days, Some(5));
+    assert!(license.enabled);
+
+    let at = |t: &str| {
+        verify_json(
+            dir.path(),
+            "l.lic",
+            &["--pubkey", "v.pub.pem", "--machine", &machine, "--at", t],
+        )
+    };
+    assert_eq!(at("2026-01-01T23:59:59Z").1.status, Status::NotYetValid);
+    assert_eq!(at("2026-12-31T23:59:59Z").1.status, Status::Active);
+    assert_eq!(
+        at("2027-01-01T00:00:00Z").1.status,
+        Status::InGrace,
+        "at exactly exp the license is expired (in grace)"
+    );
+    let (code, report) = at("2027-01-06T00:00:00Z");
+    assert_eq!((code, report.status), (1, Status::Expired));
+    let (code, report) = verify_json(
+        dir.path(),
+        "l.lic",
+        &[
+            "--pubkey",
+            "v.pub.pem",
+            "--machine",
+            &"b".repeat(64),
+            "--at",
+            "2026-06-01T00:00:00Z",
+        ],
+    );
+    assert_eq!((code, report.status), (1, Status::MachineMismatch));
+    let (code, report) = verify_json(
+        dir.path(),
+        "l.lic",
+        &[
+            "--pubkey",
+            "v.pub.pem",
+            "--machine",
+            &machine,
+            "--product",
+            "other",
+            "--at",
+            "2026-06-01T00:00:00Z",
+        ],
+    );
+    assert_eq!((code, report.status), (1, Status::WrongProduct));
+    let (_, report) = verify_json(
+        dir.path(),
+        "l.lic",
+        &[
+            "--pubkey",
+            "v.pub.pem",
+            "--machine",
+            &machine,
+            "--at",
+            "2026-01-01T23:59:00Z",
+            "--leeway",
+            "60",
+        ],
+    );
+    assert_eq!(report.status, Status::Active, "leeway applies to nbf");
+}
+
+#[test]
+fn expiry_at_exactly_exp_without_grace_is_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let token = issue(
+        dir.path(),
+        "v.key.pem",
+        &["--expires", "2026-03-01T00:00:00Z"],
+    );
+    std::fs::write(dir.path().join("l.lic"), token).unwrap();
+    let (_, r) = verify_json(
+        dir.path(),
+        "l.lic",
+        &["--pubkey", "v.pub.pem", "--at", "2026-02-28T23:59:59Z"],
+    );
+    assert_eq!(r.status, Status::Active);
+    let (code, r) = verify_json(
+        dir.path(),
+        "l.lic",
+        &["--pubkey", "v.pub.pem", "--at", "2026-03-01T00:00:00Z"],
+    );
+    assert_eq!((code, r.status), (1, Status::Expired));
+    assert!(r.reason.contains("2026-03-01T00:00:00Z"), "{}", r.reason);
+}
+
+#[test]
+fn verify_reads_stdin_and_prints_human_text() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let token = issue(dir.path(), "v.key.pem", &["--days", "30"]);
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            "-",
+            "--pubkey",
+            "v.pub.pem",
+            "--at",
+            "2026-01-10T00:00:00Z",
+        ])
+        .write_stdin(token.clone())
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "ACTIVE: the license is valid until",
+        ));
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            "-",
+            "--pubkey",
+            "v.pub.pem",
+            "-q",
+            "--at",
+            "2026-01-10T00:00:00Z",
+        ])
+        .write_stdin(token.clone())
+        .assert()
+        .success()
+        .stdout("");
+    licet()
+        .current_dir(dir.path())
+        .args(["verify", "-", "--pubkey", "v.pub.pem", "-q"])
+        .write_stdin(token)
+        .assert()
+        .code(1)
+        .stdout("");
+}
+
+#[test]
+fn verify_exit_2_for_unreadable_or_bad_keys_and_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    std::fs::write(
+        dir.path().join("l.lic"),
+        issue(dir.path(), "v.key.pem", &[]),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        licet()
+            .current_dir(dir.path())
+            .arg("verify")
+            .args(args)
+            .assert()
+            .code(2)
+    };
+    run(&["l.lic", "--pubkey", "missing.pem"])
+        .stderr(predicate::str::contains("cannot read missing.pem"));
+    run(&["l.lic", "--pubkey", "v.key.pem"])
+        .stderr(predicate::str::contains("this is a private key"));
+    run(&["missing.lic", "--pubkey", "v.pub.pem"]).stderr(predicate::str::contains("missing.lic"));
+    run(&["l.lic", "--pubkey", "v.pub.pem", "--at", "yesterday"])
+        .stderr(predicate::str::contains("RFC 3339"));
+    run(&["l.lic", "--pubkey", "v.pub.pem", "--machine", "xyz"])
+        .stderr(predicate::str::contains("not a machine id"));
+    run(&["l.lic"]);
+}
+
+#[test]
+fn verify_rejects_tampering_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let token = issue(dir.path(), "v.key.pem", &[]);
+    let mut bytes = token.trim().as_bytes().to_vec();
+    let i = token.find('.').unwrap() + 5;
+    bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+    std::fs::write(dir.path().join("t.lic"), &bytes).unwrap();
+    let (code, report) = verify_json(dir.path(), "t.lic", &["--pubkey", "v.pub.pem"]);
+    assert_eq!(code, 1);
+    assert!(
+        matches!(report.status, Status::BadSignature | Status::Malformed),
+        "{report:?}"
+    );
+    assert!(
+        report.license.is_none(),
+        "claims of a tampered file must not be reported"
+    );
+}
+
+#[test]
+fn passphrases_from_file_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pass"),
+        "s3cret phrase\r\nignored second line\n",
+    )
+    .unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "keygen",
+            "--alg",
+            "ed25519",
+            "--out",
+            "e",
+            "--passphrase-file",
+            "pass",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("encrypted"));
+    let pem = std::fs::read_to_string(dir.path().join("e.key.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    licet()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "e.key.pem", "--customer", "C"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("encrypted; give its passphrase"));
+    licet()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "e.key.pem", "--customer", "C"])
+        .env("LICET_PASSPHRASE", "wrong")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrong passphrase"));
+    licet()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "e.key.pem", "--customer", "C"])
+        .env("LICET_PASSPHRASE", "s3cret phrase")
+        .assert()
+        .success();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "e.key.pem",
+            "--customer",
+            "C",
+            "--passphrase-file",
+            "pass",
+        ])
+        .assert()
+        .success();
+    if common::have("openssl") {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir.path())
+            .args([
+                "pkey",
+                "-in",
+                "e.key.pem",
+                "-passin",
+                "pass:s3cret phrase",
+                "-noout",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl cannot read licet's encrypted key: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn issue_json_and_invalid_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let out = issue(dir.path(), "v.key.pem", &["--json", "--days", "1"]);
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["customerId"], "ACME-001");
+    assert_eq!(summary["alg"], "EdDSA");
+    assert!(summary["license"].as_str().unwrap().split('.').count() == 3);
+    let bad = |args: &[&str], message: &str| {
+        licet()
+            .current_dir(dir.path())
+            .args(["issue", "--key", "v.key.pem", "--customer", "C"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message.to_owned()));
+    };
+    bad(&["--expires", "2026-02-30"], "not a date");
+    bad(&["--type", "trial"], "not a license type");
+    bad(&["--machine", "abc"], "not a machine id");
+    bad(&["--license-key", "ABC"], "not a license key");
+    bad(&["--feature", "seats"], "not a feature assignment");
+    bad(
+        &[
+            "--expires",
+            "2020-01-01",
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+        ],
+        "is not after the issue time",
+    );
+    bad(&["--alg", "HS256"], "--alg must be EdDSA, RS256 or PS256");
+    bad(&["--grace-days", "99999"], "grace_days");
+    licet()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "v.pub.pem", "--customer", "C"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("this is a public key"));
+}
+
+#[test]
+fn key_jwks_matches_keygen_kids_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let ed = keygen(dir.path(), "ed25519", "e");
+    let rsa = keygen(dir.path(), "rs256", "r");
+    let out = licet()
+        .current_dir(dir.path())
+        .args(["key", "jwks", "e.pub.pem", "r.pub.pem"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let jwks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys[0]["kid"], ed.as_str());
+    assert_eq!(keys[0]["alg"], "EdDSA");
+    assert_eq!(keys[1]["kid"], rsa.as_str());
+    assert_eq!(keys[1]["alg"], "RS256");
+    assert!(keys
+        .iter()
+        .all(|k| k["use"] == "sig" && k.get("d").is_none()));
+    std::fs::write(dir.path().join("jwks.json"), &out.stdout).unwrap();
+    std::fs::write(
+        dir.path().join("l.lic"),
+        issue(dir.path(), "r.key.pem", &[]),
+    )
+    .unwrap();
+    let (code, _) = verify_json(dir.path(), "l.lic", &["--pubkey", "jwks.json"]);
+    assert_eq!(code, 0);
+    // The JWKS pins RS256, so a PS256 license from the same key is refused.
+    std::fs::write(
+        dir.path().join("p.lic"),
+        issue(dir.path(), "r.key.pem", &["--alg", "PS256"]),
+    )
+    .unwrap();
+    let (code, report) = verify_json(dir.path(), "p.lic", &["--pubkey", "jwks.json"]);
+    assert_eq!((code, report.status), (1, Status::UnsupportedAlgorithm));
+}
+
+#[test]
+fn inspect_says_it_does_not_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    std::fs::write(
+        dir.path().join("l.lic"),
+        issue(dir.path(), "v.key.pem", &["--days", "3"]),
+    )
+    .unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["inspect", "l.lic"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::starts_with("NOT VERIFIED")
+                .and(predicate::str::contains("\"sub\": \"ACME-001\"")),
+        );
+    let out = licet()
+        .current_dir(dir.path())
+        .args([
+            "inspect",
+            "l.lic",
+            "--json",
+            "--pubkey",
+            "v.pub.pem",
+            "--at",
+            "2026-01-02T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["untrusted"]["trusted"], false);
+    assert_eq!(v["untrusted"]["claims"]["sub"], "ACME-001");
+    assert_eq!(v["verification"]["status"], "ACTIVE");
+    std::fs::write(dir.path().join("junk"), "not.a.jwt").unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["inspect", "junk"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("problem:"));
+}
+
+#[test]
+fn machine_id_raw_is_sha256_of_the_trimmed_value() {
+    licet()
+        .args(["machine-id", "--raw", "hello\n"])
+        .assert()
+        .success()
+        .stdout("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n");
+    let out = licet().args(["machine-id", "--json"]).output().unwrap();
+    if Path::new("/etc/machine-id").exists() {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let raw = std::fs::read_to_string("/etc/machine-id").unwrap();
+        let expected = licet_verifier::MachineId::from_raw_identifier(&raw);
+        assert_eq!(v["machineId"], expected.as_str());
+    } else {
+        assert!(out.status.code() == Some(0) || out.status.code() == Some(2));
+    }
+}
+
+#[test]
+fn this_machine_binding_uses_the_machine_id() {
+    let Ok(this) = licet_verifier::MachineId::this_machine() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    std::fs::write(
+        dir.path().join("l.lic"),
+        issue(dir.path(), "v.key.pem", &["--machine", this.as_str()]),
+    )
+    .unwrap();
+    let (code, _) = verify_json(
+        dir.path(),
+        "l.lic",
+        &["--pubkey", "v.pub.pem", "--this-machine"],
+    );
+    assert_eq!(code, 0);
+    std::fs::write(
+        dir.path().join("o.lic"),
+        issue(dir.path(), "v.key.pem", &["--machine", &"0".repeat(64)]),
+    )
+    .unwrap();
+    let (code, report) = verify_json(dir.path(), "o.lic", &["--pubkey", "v.pub.pem"]);
+    assert_eq!((code, report.status), (1, Status::MachineMismatch));
+}
+
+#[test]
+fn license_key_new_and_check() {
+    let out = licet()
+        .args(["license-key", "new", "--count", "5"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let keys: Vec<&str> = text.lines().collect();
+    assert_eq!(keys.len(), 5);
+    for key in keys {
+        licet()
+            .args(["license-key", "check", key])
+            .assert()
+            .success()
+            .stdout(format!("{key}\n"));
+    }
+    licet()
+        .args(["license-key", "check", " abcde-12345-fghij-67890-klmno "])
+        .assert()
+        .success()
+        .stdout("ABCDE-12345-FGHIJ-67890-KLMNO\n");
+    licet()
+        .args(["license-key", "check", "ABCDE-12345"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not a license key"));
+    let out = licet()
+        .args(["license-key", "check", "nope", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    licet()
+        .args(["license-key", "new", "--count", "0"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn demo_runs_every_step() {
+    licet()
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("every step behaved as expected"));
+}
+
+#[test]
+fn demo_keys_and_the_verifier_doc_license_are_consistent() {
+    let (code, report) = verify_json(
+        &repo(""),
+        "crates/verifier/testdata/demo.lic",
+        &[
+            "--pubkey",
+            "keys/demo-ed25519.pub.pem",
+            "--at",
+            "2026-06-01T00:00:00Z",
+        ],
+    );
+    assert_eq!((code, report.status), (0, Status::Active));
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    licet()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes: 0"));
+    for command in ["keygen", "issue", "verify", "inspect", "machine-id"] {
+        licet()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+}

@@ -1,0 +1,68 @@
+//! Shared helpers for the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A path below the repository root.
+pub fn repo(path: &str) -> PathBuf {
+    repo_root().join(path)
+}
+
+/// The `licet` binary of the same build profile as this test (`cargo build` builds it; the
+/// README's test command builds it first). Override with LICET_BIN.
+pub fn licet_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("LICET_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> -> target/<profile>/licet
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir.join(format!("licet{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build --workspace{}), as .ci/run does",
+        bin.display(),
+        if profile_dir.ends_with("release") {
+            " --release"
+        } else {
+            ""
+        }
+    );
+    bin
+}
+
+/// `licet` as an assert_cmd command, with no passphrase in the environment.
+pub fn licet() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(licet_bin());
+    cmd.env_remove("LICET_PASSPHRASE").env("NO_COLOR", "1");
+    cmd
+}
+
+/// Python 3 with PyJWT and cryptography, or a failure that says how to install them.
+pub fn python() -> Command {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import jwt, cryptography"])
+        .output();
+    match probe {
+        Ok(out) if out.status.success() => Command::new(python),
+        _ => panic!("{python} with PyJWT and cryptography is required: pip install pyjwt cryptography (.ci/run does)"),
+    }
+}
+
+/// Whether a command exists on PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new(tool).arg("version").output().is_ok()
+}
