@@ -1,5 +1,6 @@
 //! The attack corpus (fixtures/attacks, made by make.py with Python `cryptography`): every case is
 //! rejected with its stated status, through the library and through `licet verify`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `licet` command line, exit codes and JSON shapes included.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 mod common;
 
@@ -764,4 +765,89 @@ fn help_has_examples_and_exit_codes() {
             .success()
             .stdout(predicate::str::contains("Example"));
     }
+}
+
+#[test]
+fn hostile_text_cannot_drive_the_terminal() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let header =
+        b64(r#"{"alg":"EdDSA","typ":"license+jwt","kid":"\u001b[2J\u001b[32mACTIVE\u001b[0m"}"#);
+    let token = format!("{header}.{}.{}", b64(r#"{"sub":"x"}"#), b64("sig"));
+    let out = licet()
+        .args(["verify", "-", "--pubkey"])
+        .arg(repo("keys/demo-ed25519.pub.pem"))
+        .write_stdin(token)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("UNKNOWN_KEY:"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "an escape character reached the terminal: {text:?}"
+    );
+}
+
+#[test]
+fn refusals_that_protect_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty"), "\n").unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "keygen",
+            "--alg",
+            "ed25519",
+            "--out",
+            "k",
+            "--passphrase-file",
+            "empty",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("passphrase is empty"));
+    keygen(dir.path(), "ed25519", "v");
+    let key_before = std::fs::read(dir.path().join("v.key.pem")).unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--out",
+            "v.key.pem",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds PEM data"));
+    assert_eq!(
+        std::fs::read(dir.path().join("v.key.pem")).unwrap(),
+        key_before
+    );
+    // An existing license file is replaced atomically.
+    std::fs::write(dir.path().join("l.lic"), "old").unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--out",
+            "l.lic",
+        ])
+        .assert()
+        .success();
+    assert_ne!(std::fs::read(dir.path().join("l.lic")).unwrap(), b"old");
+    licet()
+        .current_dir(dir.path())
+        .args(["verify", "-", "--pubkey", "-"])
+        .write_stdin("x")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only once"));
 }

@@ -1,5 +1,6 @@
 //! The verifier is embedded by customers: no networking, async runtime or database crate may
 //! appear in its normal dependency tree.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 const FORBIDDEN: &[&str] = &[
     "tokio",

@@ -1,5 +1,6 @@
 //! Interop with PyJWT, a real JWT client: licet's licenses verify with `jwt.decode`, and PyJWT's
 //! tokens (with `typ: license+jwt`) verify with `licet verify`. EdDSA, RS256 and PS256.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 mod common;
 

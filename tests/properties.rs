@@ -1,5 +1,6 @@
 //! Property tests: random claims survive mint -> verify unchanged; any single-byte change to a
 //! valid license file is rejected.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_verifier::{

@@ -27,7 +27,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  licet issue --key vendor.key.pem --customer ACME-001 --days 365 --out acme.lic\n  licet issue --key vendor.key.pem --customer ACME-001 --type TRIAL --expires 2027-01-31 \\\n      --feature seats=10 --feature tier=gold --machine $(licet machine-id) --product myapp\n\nDATE is RFC 3339 (2027-01-31T12:00:00Z) or YYYY-MM-DD. For --expires a bare date means valid\nthrough that whole day in UTC; for --not-before it means 00:00:00Z of that day.\nFeature values are JSON when they parse as JSON (10, true, {\"a\":1}), else strings."
     )]
-    Issue(IssueArgs),
+    Issue(Box<IssueArgs>),
     /// Verify a license file offline. Exit 0 valid, 1 rejected, 2 usage or I/O error.
     #[command(
         after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n\nA node-locked license is checked against this machine's id unless --machine is given."

@@ -1,8 +1,11 @@
 //! One function per command: turn arguments into library calls, and results into output.
 
 use crate::args::*;
-use crate::io::{print_stdout, read_capped, read_input, write_output, Overwrite};
-use crate::output::paint;
+use crate::io::{
+    print_stderr, print_stdout, read_capped, read_input, read_secret, write_output, Overwrite,
+    StagedFile,
+};
+use crate::output::{paint, printable};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::{
@@ -16,19 +19,20 @@ use licet_verifier::{
 };
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
-use zeroize::Zeroizing;
 
 mod demo;
 
-/// The largest key or passphrase file read.
+/// The largest key file read.
 const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+/// The largest passphrase file read.
+const MAX_PASSPHRASE_FILE_BYTES: usize = 64 * 1024;
 
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Keygen(args) => keygen(args),
         Command::Key(KeyCommand::Jwks(args)) => key_jwks(args),
-        Command::Issue(args) => issue(args),
+        Command::Issue(args) => issue(*args),
         Command::Verify(args) => verify(args),
         Command::Inspect(args) => inspect(args),
         Command::MachineId(args) => machine_id(args),
@@ -43,7 +47,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 /// The passphrase from `--passphrase-file` (first line), else `LICET_PASSPHRASE`, else none.
 pub fn resolve_passphrase(file: Option<&Path>) -> Result<Option<Passphrase>> {
     if let Some(path) = file {
-        let bytes = Zeroizing::new(read_input(path, MAX_KEY_FILE_BYTES)?);
+        let bytes = read_secret(path, MAX_PASSPHRASE_FILE_BYTES)?;
         let passphrase = Passphrase::from_file_contents(&bytes)
             .map_err(|_| anyhow!("the passphrase file {} is not UTF-8 text", path.display()))?;
         return Ok(Some(passphrase));
@@ -84,6 +88,11 @@ fn keygen(args: KeygenArgs) -> Result<u8> {
         }
     }
     let passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
+    if passphrase.as_ref().is_some_and(Passphrase::is_empty) {
+        bail!(
+            "the passphrase is empty; give a non-empty one, or none at all for an unencrypted key"
+        );
+    }
     let key = SigningKey::generate(spec)?;
     let private_pem = key.to_pkcs8_pem(passphrase.as_ref())?;
     let public_pem = key.public_key_pem()?;
@@ -92,11 +101,14 @@ fn keygen(args: KeygenArgs) -> Result<u8> {
     } else {
         Overwrite::Refuse
     };
-    write_output(&private_path, private_pem.as_bytes(), 0o600, overwrite)?;
-    write_output(&public_path, public_pem.as_bytes(), 0o644, overwrite)?;
+    // Both files are written in full before either is renamed into place.
+    let private_file = StagedFile::new(&private_path, private_pem.as_bytes(), 0o600)?;
+    let public_file = StagedFile::new(&public_path, public_pem.as_bytes(), 0o644)?;
+    private_file.commit(overwrite)?;
+    public_file.commit(overwrite)?;
     if args.json {
         let summary = json!({
-            "privateKey": private_path, "publicKey": public_path, "kid": key.kid(),
+            "privateKey": private_path.to_string_lossy(), "publicKey": public_path.to_string_lossy(), "kid": key.kid(),
             "keyType": key.key_type().to_string(), "encrypted": passphrase.is_some(),
         });
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
@@ -156,7 +168,7 @@ fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
 fn issue(args: IssueArgs) -> Result<u8> {
     let alg = parse_alg(args.alg.as_deref())?;
     let passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
-    let key_bytes = Zeroizing::new(read_input(&args.key, MAX_KEY_FILE_BYTES)?);
+    let key_bytes = read_secret(&args.key, MAX_KEY_FILE_BYTES as usize)?;
     let key_text = std::str::from_utf8(&key_bytes)
         .map_err(|_| anyhow!("{} is not a PEM text file", args.key.display()))?;
     let key = SigningKey::from_pem(key_text, passphrase.as_ref())
@@ -228,13 +240,8 @@ fn issue(args: IssueArgs) -> Result<u8> {
             "expiry": minted.claims.expires_at.map(|t| t.to_rfc3339()),
         });
         if let (Some(path), false) = (&args.out, to_stdout) {
-            write_output(
-                path,
-                format!("{}\n", minted.token).as_bytes(),
-                0o644,
-                Overwrite::Replace,
-            )?;
-            summary["file"] = json!(path);
+            write_license(path, &minted.token)?;
+            summary["file"] = json!(path.to_string_lossy());
         } else {
             summary["license"] = json!(minted.token);
         }
@@ -242,21 +249,35 @@ fn issue(args: IssueArgs) -> Result<u8> {
     } else if to_stdout {
         print_stdout(&format!("{}\n", minted.token))?;
     } else if let Some(path) = &args.out {
-        write_output(
-            path,
-            format!("{}\n", minted.token).as_bytes(),
-            0o644,
-            Overwrite::Replace,
-        )?;
-        eprintln!(
+        write_license(path, &minted.token)?;
+        print_stderr(&format!(
             "wrote {} (license {}, {} signed by kid {})",
             path.display(),
-            minted.claims.license_id,
+            printable(&minted.claims.license_id),
             minted.alg,
             minted.kid
-        );
+        ));
     }
     Ok(EXIT_OK)
+}
+
+/// Writes a license file, replacing an existing license but never a file holding PEM (a key or
+/// certificate given as --out by mistake).
+fn write_license(path: &Path, token: &str) -> Result<()> {
+    if let Ok((existing, _)) = read_capped(path, MAX_KEY_FILE_BYTES) {
+        if existing.windows(11).any(|w| w == b"-----BEGIN ") {
+            bail!(
+                "{} holds PEM data (a key or certificate?); refusing to replace it with a license",
+                path.display()
+            );
+        }
+    }
+    write_output(
+        path,
+        format!("{token}\n").as_bytes(),
+        0o644,
+        Overwrite::Replace,
+    )
 }
 
 fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
@@ -279,6 +300,7 @@ fn read_license(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn verify(args: VerifyArgs) -> Result<u8> {
+    refuse_stdin_twice(&args.file, &args.pubkeys)?;
     let keys = load_trusted_keys(&args.pubkeys)?;
     let options = verify_options(&args.checks)?;
     let file = read_license(&args.file)?;
@@ -291,16 +313,25 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     Ok(if report.valid { EXIT_OK } else { EXIT_REJECTED })
 }
 
+fn refuse_stdin_twice(file: &Path, keys: &[PathBuf]) -> Result<()> {
+    let stdin = Path::new("-");
+    let count = keys.iter().filter(|k| k.as_path() == stdin).count() + usize::from(file == stdin);
+    if count > 1 {
+        bail!("standard input (`-`) can be given only once: for the license or for one key file");
+    }
+    Ok(())
+}
+
 fn describe_report(report: &VerificationReport) -> String {
     let mut text = format!(
         "{}: {}\n",
         paint(report.status.as_str(), report.valid),
-        report.reason
+        printable(&report.reason)
     );
     if let Some(license) = &report.license {
         let mut row = |name: &str, value: Option<String>| {
             if let Some(value) = value {
-                text.push_str(&format!("  {name:<10} {value}\n"));
+                text.push_str(&format!("  {name:<10} {}\n", printable(&value)));
             }
         };
         row("license", Some(license.license_id.clone()));
@@ -330,12 +361,13 @@ fn describe_report(report: &VerificationReport) -> String {
         );
     }
     if let (Some(kid), Some(alg)) = (&report.kid, &report.alg) {
-        text.push_str(&format!("  {:<10} {kid} ({alg})\n", "key"));
+        text.push_str(&format!("  {:<10} {} ({alg})\n", "key", printable(kid)));
     }
     text
 }
 
 fn inspect(args: InspectArgs) -> Result<u8> {
+    refuse_stdin_twice(&args.file, &args.pubkeys)?;
     let file = read_license(&args.file)?;
     let contents = inspect_untrusted(&file);
     let report = if args.pubkeys.is_empty() {
@@ -376,7 +408,7 @@ fn inspect(args: InspectArgs) -> Result<u8> {
             text.push_str(&format!("signature: {n} bytes\n"));
         }
         for problem in &contents.problems {
-            text.push_str(&format!("problem: {problem}\n"));
+            text.push_str(&format!("problem: {}\n", printable(problem)));
         }
         if let Some(report) = &report {
             text.push_str("\nverification with the given keys:\n");

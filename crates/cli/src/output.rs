@@ -8,7 +8,17 @@ pub fn print_error(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         text.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{text}");
+    crate::io::print_stderr(&text);
+}
+
+/// `text` with control characters escaped, so that text from a license file or key file cannot
+/// drive the terminal.
+pub fn printable(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars().flat_map(char::escape_debug).collect()
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Wraps `text` in an ANSI colour when stdout is a terminal and NO_COLOR is unset.

@@ -33,7 +33,8 @@ impl LicenseType {
             Ok(LicenseType(text.to_owned()))
         } else {
             Err(format!(
-                "`{text}` is not a license type: expected an upper-case word of letters, digits and `_`, such as TRIAL or STANDARD"
+                "{} is not a license type: expected an upper-case word of letters, digits and `_`, such as TRIAL or STANDARD",
+                crate::jws::quote(text)
             ))
         }
     }

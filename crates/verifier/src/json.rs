@@ -64,7 +64,8 @@ impl<'de> Visitor<'de> for StrictVisitor {
             let StrictValue(value) = map.next_value()?;
             if object.contains_key(&key) {
                 return Err(de::Error::custom(format!(
-                    "the member name `{key}` appears more than once"
+                    "the member name {} appears more than once",
+                    crate::jws::quote(&key)
                 )));
             }
             object.insert(key, value);

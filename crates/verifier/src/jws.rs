@@ -57,14 +57,32 @@ pub struct DecodedJws<'a> {
 /// A JWS whose signature verified with a trusted key.
 #[derive(Debug)]
 pub struct VerifiedJws<'k> {
+    key: &'k TrustedKey,
+    alg: Algorithm,
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+}
+
+impl<'k> VerifiedJws<'k> {
     /// The key that verified the signature.
-    pub key: &'k TrustedKey,
+    pub fn key(&self) -> &'k TrustedKey {
+        self.key
+    }
+
     /// The algorithm used.
-    pub alg: Algorithm,
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
     /// The protected header.
-    pub header: Map<String, Value>,
-    /// The payload bytes.
-    pub payload: Vec<u8>,
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The authenticated payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
 }
 
 /// Splits and decodes a compact JWS without verifying it: three unpadded base64url parts, a JSON
@@ -92,19 +110,6 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
     let header = json::parse_object(&header_bytes)
         .map_err(|e| JwsError::Malformed(format!("the header {e}")))?;
 
-    if header.contains_key("crit") {
-        return Err(JwsError::Malformed(
-            "the header has a `crit` parameter; licet implements no critical extensions and refuses the token (RFC 7515 section 4.1.11)".into(),
-        ));
-    }
-    if let Some(name) = KEY_CARRYING_HEADERS
-        .iter()
-        .find(|h| header.contains_key(**h))
-    {
-        return Err(JwsError::Malformed(format!(
-            "the header carries a key parameter `{name}`; keys come only from the trusted key set, never from a token"
-        )));
-    }
     let alg = match header.get("alg") {
         None => return Err(JwsError::Malformed("the header has no `alg`".into())),
         Some(Value::String(alg)) => Algorithm::from_header(alg).ok_or_else(|| {
@@ -120,6 +125,19 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
             )))
         }
     };
+    if header.contains_key("crit") {
+        return Err(JwsError::Malformed(
+            "the header has a `crit` parameter; licet implements no critical extensions and refuses the token (RFC 7515 section 4.1.11)".into(),
+        ));
+    }
+    if let Some(name) = KEY_CARRYING_HEADERS
+        .iter()
+        .find(|h| header.contains_key(**h))
+    {
+        return Err(JwsError::Malformed(format!(
+            "the header carries a key parameter `{name}`; keys come only from the trusted key set, never from a token"
+        )));
+    }
     let kid = match header.get("kid") {
         None => None,
         Some(Value::String(kid)) => Some(kid.clone()),

@@ -38,7 +38,7 @@ pub enum KeyError {
     #[error("this is a private key (PEM `{0}`); give the public key instead (the .pub.pem file)")]
     PrivateKeyGiven(String),
     /// A PEM block of a kind that holds no usable public key.
-    #[error("PEM `{0}` blocks hold no public key licet can use; expected `PUBLIC KEY` or `RSA PUBLIC KEY`")]
+    #[error("PEM {0} blocks hold no public key licet can use; expected `PUBLIC KEY` or `RSA PUBLIC KEY`")]
     UnsupportedPemLabel(String),
     /// The key is of a type licet does not verify with.
     #[error(
@@ -166,6 +166,18 @@ impl TrustedKey {
         if bits > MAX_RSA_BITS {
             return Err(KeyError::RsaTooLong { bits });
         }
+        // Refuse at load what could never verify, so a bad key is reported as such rather than
+        // as every license having a bad signature.
+        let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
+        if !odd(n) {
+            return Err(KeyError::Invalid("the RSA modulus is even".into()));
+        }
+        let e_bits = bit_length(e);
+        if !odd(e) || !(2..=33).contains(&e_bits) {
+            return Err(KeyError::Invalid(
+                "the RSA public exponent must be odd, at least 3 and at most 33 bits".into(),
+            ));
+        }
         let components = RsaPublicKeyComponents { n, e };
         let invalid = |e: aws_lc_rs::error::KeyRejected| {
             KeyError::Invalid(format!("the RSA key was rejected: {e}"))
@@ -218,10 +230,8 @@ impl TrustedKey {
 
     /// A key from a DER PKCS#1 `RSAPublicKey` (the body of a PEM `RSA PUBLIC KEY` block).
     pub fn from_rsa_public_key_der(der: &[u8]) -> Result<Self, KeyError> {
-        let key = RsaPublicKey::from_der(der).map_err(|e| {
-            // The backend refuses small keys before we can measure them; say so plainly.
-            KeyError::Invalid(format!("not a usable DER RSAPublicKey ({e}); RSA keys under {MIN_RSA_BITS} bits are refused"))
-        })?;
+        let key = RsaPublicKey::from_der(der)
+            .map_err(|e| KeyError::Invalid(format!("not a usable DER RSAPublicKey ({e})")))?;
         Self::from_rsa_components(
             key.modulus().big_endian_without_leading_zero(),
             key.exponent().big_endian_without_leading_zero(),
@@ -236,7 +246,7 @@ impl TrustedKey {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => Self::from_rsa_public_key_der(&der),
             l if l.contains("PRIVATE KEY") => Err(KeyError::PrivateKeyGiven(l.to_owned())),
-            l => Err(KeyError::UnsupportedPemLabel(l.to_owned())),
+            l => Err(KeyError::UnsupportedPemLabel(crate::jws::quote(l))),
         }
     }
 
@@ -265,7 +275,10 @@ impl TrustedKey {
         }
         if let Some(usage) = field("use")? {
             if usage != "sig" {
-                return Err(KeyError::Jwk(format!("`use` is `{usage}`, not `sig`")));
+                return Err(KeyError::Jwk(format!(
+                    "`use` is {}, not `sig`",
+                    crate::jws::quote(usage)
+                )));
             }
         }
         let mut key = match required("kty")? {
@@ -274,7 +287,7 @@ impl TrustedKey {
                 other => {
                     return Err(KeyError::UnsupportedKeyType {
                         oid: "-".into(),
-                        name: format!("OKP curve {other}"),
+                        name: format!("OKP curve {}", crate::jws::quote(other)),
                     })
                 }
             },
@@ -282,7 +295,7 @@ impl TrustedKey {
             other => {
                 return Err(KeyError::UnsupportedKeyType {
                     oid: "-".into(),
-                    name: format!("JWK kty {other}"),
+                    name: format!("JWK kty {}", crate::jws::quote(other)),
                 })
             }
         };
@@ -291,7 +304,8 @@ impl TrustedKey {
                 .filter(|a| key.allowed.contains(a))
                 .ok_or_else(|| {
                     KeyError::Jwk(format!(
-                        "`alg` is `{alg}`, which this {} key cannot verify",
+                        "`alg` is {}, which this {} key cannot verify",
+                        crate::jws::quote(alg),
                         key.key_type()
                     ))
                 })?;
@@ -455,20 +469,38 @@ pub fn parse_public_keys(contents: &[u8]) -> Result<Vec<TrustedKey>, KeyError> {
             .map_err(|e| KeyError::Jwk(format!("the JSON {e}")))?;
         return match value.get("keys") {
             Some(Value::Array(entries)) => {
-                if entries.is_empty() {
-                    return Err(KeyError::Empty);
-                }
-                entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, entry)| match entry {
-                        Value::Object(jwk) => TrustedKey::from_jwk(jwk)
-                            .map_err(|e| KeyError::Jwk(format!("entry {i} of the JWKS: {e}"))),
-                        _ => Err(KeyError::Jwk(format!(
+                // Real JWKS files mix in encryption and EC keys: those entries are skipped, but a
+                // damaged entry of a supported kind is an error, and so is a set with no usable key.
+                let mut keys = Vec::new();
+                let mut skipped = Vec::new();
+                for (i, entry) in entries.iter().enumerate() {
+                    let Value::Object(jwk) = entry else {
+                        return Err(KeyError::Jwk(format!(
                             "entry {i} of the JWKS is not an object"
-                        ))),
-                    })
-                    .collect()
+                        )));
+                    };
+                    match TrustedKey::from_jwk(jwk) {
+                        Ok(key) => keys.push(key),
+                        Err(e @ KeyError::UnsupportedKeyType { .. }) => {
+                            skipped.push(format!("entry {i}: {e}"))
+                        }
+                        Err(e) if is_not_for_signing(jwk) => {
+                            skipped.push(format!("entry {i}: {e}"))
+                        }
+                        Err(e) => return Err(KeyError::Jwk(format!("entry {i} of the JWKS: {e}"))),
+                    }
+                }
+                if keys.is_empty() {
+                    return Err(if skipped.is_empty() {
+                        KeyError::Empty
+                    } else {
+                        KeyError::Jwk(format!(
+                            "the JWKS has no Ed25519 or RSA signature key ({})",
+                            skipped.join("; ")
+                        ))
+                    });
+                }
+                Ok(keys)
             }
             Some(_) => Err(KeyError::Jwk("`keys` must be an array".into())),
             None => TrustedKey::from_jwk(&value).map(|k| vec![k]),
@@ -484,6 +516,13 @@ pub fn parse_public_keys(contents: &[u8]) -> Result<Vec<TrustedKey>, KeyError> {
         keys.push(TrustedKey::from_pem(&format!("-----BEGIN {block}"))?);
     }
     Ok(keys)
+}
+
+/// A JWK meant for encryption, or pinned to an algorithm licet does not verify.
+fn is_not_for_signing(jwk: &Map<String, Value>) -> bool {
+    let usage = jwk.get("use").and_then(Value::as_str);
+    let alg = jwk.get("alg").and_then(Value::as_str);
+    usage.is_some_and(|u| u != "sig") || alg.is_some_and(|a| Algorithm::from_header(a).is_none())
 }
 
 fn thumbprint_of(canonical_jwk: &str) -> String {
@@ -580,5 +619,46 @@ mod tests {
             debug.contains(RFC8037_KID) && debug.contains("Ed25519"),
             "{debug}"
         );
+    }
+}
+
+#[cfg(test)]
+mod jwks_tests {
+    use super::*;
+
+    #[test]
+    fn jwks_skips_encryption_and_ec_entries_but_not_damaged_ones() {
+        let ed =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let jwks = format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"a","y":"b"}},{{"kty":"RSA","use":"enc","n":"AQ","e":"AQAB"}},{ed}]}}"#
+        );
+        let keys = parse_public_keys(jwks.as_bytes()).unwrap();
+        assert_eq!(keys.len(), 1);
+        let damaged = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"!!"}]}"#;
+        assert!(parse_public_keys(damaged.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("entry 0"));
+        let only_ec = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}"#;
+        assert!(parse_public_keys(only_ec.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("no Ed25519 or RSA"));
+    }
+
+    #[test]
+    fn rsa_even_modulus_or_bad_exponent_is_refused_at_load() {
+        let mut n = vec![0xffu8; 256];
+        assert!(TrustedKey::from_rsa_components(&n, &[1]).is_err(), "e = 1");
+        assert!(
+            TrustedKey::from_rsa_components(&n, &[1, 0, 0]).is_err(),
+            "even e"
+        );
+        n[255] = 0xfe;
+        assert!(TrustedKey::from_rsa_components(&n, &[1, 0, 1])
+            .unwrap_err()
+            .to_string()
+            .contains("even"));
     }
 }

@@ -12,7 +12,7 @@ pub struct LicenseKey(String);
 
 /// The text is not a license key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a license key: expected five groups of five letters or digits, as XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")]
+#[error("{} is not a license key: expected five groups of five letters or digits, as XXXXX-XXXXX-XXXXX-XXXXX-XXXXX", crate::jws::quote(.0))]
 pub struct LicenseKeyError(pub String);
 
 impl LicenseKey {

@@ -17,7 +17,7 @@ pub struct MachineId(String);
 #[non_exhaustive]
 pub enum MachineIdError {
     /// The text is not 64 hexadecimal characters.
-    #[error("`{0}` is not a machine id: expected 64 hexadecimal characters (a SHA-256 digest)")]
+    #[error("{} is not a machine id: expected 64 hexadecimal characters (a SHA-256 digest)", crate::jws::quote(.0))]
     Format(String),
     /// No source of a machine identifier could be read on this machine.
     #[error("this machine's identifier could not be read (tried {tried})")]
@@ -138,7 +138,10 @@ mod platform {
     }
 
     pub(super) fn read(_source: &str) -> std::io::Result<String> {
-        let out = std::process::Command::new("reg")
+        // The absolute path: a `reg` earlier on PATH must not choose the machine id.
+        let root = std::env::var_os("SystemRoot").unwrap_or_else(|| "C:\\Windows".into());
+        let reg = std::path::Path::new(&root).join("System32").join("reg.exe");
+        let out = std::process::Command::new(reg)
             .args([
                 "query",
                 r"HKLM\SOFTWARE\Microsoft\Cryptography",

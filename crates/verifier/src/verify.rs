@@ -127,10 +127,10 @@ pub fn verify_license(
         Err(e @ JwsError::BadSignature) => return reject(report, e.status(), e.to_string()),
         Err(e) => return reject(report, e.status(), e.to_string()),
     };
-    report.kid = Some(verified.key.kid().to_owned());
+    report.kid = Some(verified.key().kid().to_owned());
 
     // From here on the payload is authenticated; its content may still be ill-formed.
-    let claims = match crate::json::parse_object(&verified.payload)
+    let claims = match crate::json::parse_object(verified.payload())
         .map_err(|e| format!("the claims {e}"))
         .and_then(|map| LicenseClaims::from_json(map).map_err(|e| e.to_string()))
     {
@@ -145,8 +145,8 @@ pub fn verify_license(
     report.license = Some(LicenseView::new(&claims, status));
     report.verified = Some(VerifiedLicense {
         claims,
-        kid: verified.key.kid().to_owned(),
-        alg: verified.alg,
+        kid: verified.key().kid().to_owned(),
+        alg: verified.alg(),
     });
     report
 }
