@@ -96,11 +96,13 @@ impl fmt::Display for KeyType {
 #[error("invalid signature")]
 pub struct SignatureRejected;
 
+#[derive(Clone)]
 enum Material {
     Ed25519(VerifyingKey),
     Rsa(Box<RsaMaterial>),
 }
 
+#[derive(Clone)]
 struct RsaMaterial {
     n: Vec<u8>,
     e: Vec<u8>,
@@ -110,6 +112,7 @@ struct RsaMaterial {
 }
 
 /// One public key that license files may be signed with, and the algorithms it verifies.
+#[derive(Clone)]
 pub struct TrustedKey {
     kid: String,
     declared_kid: Option<String>,
