@@ -17,7 +17,7 @@ pub struct Cli {
 pub enum Command {
     /// Generate a signing key pair: PREFIX.key.pem (mode 0600) and PREFIX.pub.pem.
     #[command(
-        after_help = "Examples:\n  licet keygen --alg ed25519 --out vendor\n  licet keygen --alg rs256 --bits 3072 --out vendor-rsa --passphrase-file pass.txt\n\nThe passphrase may also come from LICET_PASSPHRASE. Without one the private key is written unencrypted."
+        after_help = "Examples:\n  licet keygen --alg ed25519 --out vendor\n  licet keygen --alg rs256 --bits 3072 --out vendor-rsa --passphrase-file pass.txt\n  licet keygen --alg rs256 --p12 vendor.p12 --subject \"CN=Example Vendor,O=Example\" --cert-days 730 --passphrase-file pass.txt\n\nThe passphrase may also come from LICET_PASSPHRASE, or a prompt when stdin is a terminal (for --p12).\nWithout one the PEM private key is written unencrypted; a PKCS#12 file always needs one."
     )]
     Keygen(KeygenArgs),
     /// Public-key utilities.
@@ -47,8 +47,36 @@ pub enum Command {
     /// Generate or check license keys (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).
     #[command(name = "license-key", subcommand)]
     LicenseKey(LicenseKeyCommand),
+    /// Signing certificates in PKCS#12 files.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// Print the certificate of a PKCS#12 file: name, type, subject, issuer, serial, validity, key, kid, fingerprint.
+    #[command(
+        after_help = "Examples:\n  licet cert info vendor.p12 --passphrase-file pass.txt\n  licet cert info store.pfx --alias signing --json"
+    )]
+    Info(CertInfoArgs),
+}
+
+#[derive(Args)]
+pub struct CertInfoArgs {
+    /// The PKCS#12 file (.p12/.pfx).
+    #[arg(value_name = "FILE.p12")]
+    pub file: PathBuf,
+    /// File whose first line is the passphrase (else LICET_PASSPHRASE, else a prompt on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// The key entry to describe, by friendlyName, when the file holds several.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,8 +98,17 @@ pub struct KeygenArgs {
     #[arg(long)]
     pub bits: Option<u32>,
     /// Output prefix: writes PREFIX.key.pem and PREFIX.pub.pem.
-    #[arg(long, value_name = "PREFIX")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "PREFIX", required_unless_present = "p12")]
+    pub out: Option<PathBuf>,
+    /// Also (or instead) write the key with a self-signed certificate as PKCS#12 (needs a passphrase).
+    #[arg(long, value_name = "OUT.p12")]
+    pub p12: Option<PathBuf>,
+    /// Certificate subject for --p12, such as "CN=Example Vendor,O=Example" (default CN=licet signing key).
+    #[arg(long, value_name = "DN", requires = "p12")]
+    pub subject: Option<String>,
+    /// Certificate validity for --p12, in days from now (default 3650).
+    #[arg(long, value_name = "N", requires = "p12")]
+    pub cert_days: Option<u32>,
     /// Encrypt the private key with the first line of this file (else LICET_PASSPHRASE, else unencrypted).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
@@ -104,9 +141,15 @@ pub struct JwksArgs {
 
 #[derive(Args)]
 pub struct IssueArgs {
-    /// The private signing key (PEM: PKCS#8, encrypted PKCS#8 or PKCS#1).
-    #[arg(long, value_name = "KEY.pem")]
+    /// The private signing key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx).
+    #[arg(long, value_name = "KEY.pem|KEY.p12")]
     pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Sign even when the PKCS#12 certificate is outside its validity period.
+    #[arg(long)]
+    pub allow_expired_cert: bool,
     /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
     #[arg(long)]
     pub alg: Option<String>,

@@ -1,37 +1,36 @@
 //! One function per command: turn arguments into library calls, and results into output.
 
 use crate::args::*;
-use crate::io::{
-    print_stderr, print_stdout, read_capped, read_input, read_secret, write_output, Overwrite,
-    StagedFile,
-};
+use crate::io::{print_stderr, print_stdout, read_capped, write_output, Overwrite};
 use crate::output::{paint, printable};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::{
-    generate_license_id, generate_license_key, jwks, mint_license, parse_date, parse_feature,
-    DateMeaning, KeySpec, Passphrase, SigningKey,
+    generate_license_id, generate_license_key, mint_license, parse_date, parse_feature,
+    CertificateInfo, DateMeaning,
 };
 use licet_verifier::{
-    inspect_untrusted, parse_public_keys, verify_license, Algorithm, LicenseClaims, LicenseKey,
-    LicenseType, MachineCheck, MachineId, TrustedKeys, UnixTime, VerificationReport, VerifyOptions,
-    MAX_LICENSE_FILE_BYTES,
+    inspect_untrusted, verify_license, Algorithm, LicenseClaims, LicenseKey, LicenseType,
+    MachineCheck, MachineId, UnixTime, VerificationReport, VerifyOptions, MAX_LICENSE_FILE_BYTES,
 };
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
 mod demo;
+mod keys;
+
+pub use keys::load_trusted_keys;
+use keys::{load_signing_key, LoadedKey};
 
 /// The largest key file read.
 const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
-/// The largest passphrase file read.
-const MAX_PASSPHRASE_FILE_BYTES: usize = 64 * 1024;
 
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Keygen(args) => keygen(args),
-        Command::Key(KeyCommand::Jwks(args)) => key_jwks(args),
+        Command::Keygen(args) => keys::keygen(args),
+        Command::Key(KeyCommand::Jwks(args)) => keys::key_jwks(args),
+        Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::Issue(args) => issue(*args),
         Command::Verify(args) => verify(args),
         Command::Inspect(args) => inspect(args),
@@ -44,119 +43,6 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The passphrase from `--passphrase-file` (first line), else `LICET_PASSPHRASE`, else none.
-pub fn resolve_passphrase(file: Option<&Path>) -> Result<Option<Passphrase>> {
-    if let Some(path) = file {
-        let bytes = read_secret(path, MAX_PASSPHRASE_FILE_BYTES)?;
-        let passphrase = Passphrase::from_file_contents(&bytes)
-            .map_err(|_| anyhow!("the passphrase file {} is not UTF-8 text", path.display()))?;
-        return Ok(Some(passphrase));
-    }
-    match std::env::var("LICET_PASSPHRASE") {
-        Ok(value) => Ok(Some(Passphrase::new(value))),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => bail!("LICET_PASSPHRASE is not valid Unicode"),
-    }
-}
-
-fn key_paths(prefix: &Path) -> (PathBuf, PathBuf) {
-    let with = |suffix: &str| {
-        let mut name = prefix.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    };
-    (with(".key.pem"), with(".pub.pem"))
-}
-
-fn keygen(args: KeygenArgs) -> Result<u8> {
-    let spec = match (args.alg, args.bits) {
-        (KeygenAlg::Ed25519, Some(_)) => {
-            bail!("--bits applies to RSA keys only; Ed25519 keys have a fixed size")
-        }
-        (KeygenAlg::Ed25519, None) => KeySpec::Ed25519,
-        (KeygenAlg::Rs256 | KeygenAlg::Ps256, bits) => KeySpec::Rsa(bits.unwrap_or(2048)),
-    };
-    let (private_path, public_path) = key_paths(&args.out);
-    if !args.force {
-        for path in [&private_path, &public_path] {
-            if path.exists() {
-                bail!(
-                    "{} already exists; use --force to replace it",
-                    path.display()
-                );
-            }
-        }
-    }
-    let passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
-    if passphrase.as_ref().is_some_and(Passphrase::is_empty) {
-        bail!(
-            "the passphrase is empty; give a non-empty one, or none at all for an unencrypted key"
-        );
-    }
-    let key = SigningKey::generate(spec)?;
-    let private_pem = key.to_pkcs8_pem(passphrase.as_ref())?;
-    let public_pem = key.public_key_pem()?;
-    let overwrite = if args.force {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    };
-    // Both files are written in full before either is renamed into place.
-    let private_file = StagedFile::new(&private_path, private_pem.as_bytes(), 0o600)?;
-    let public_file = StagedFile::new(&public_path, public_pem.as_bytes(), 0o644)?;
-    private_file.commit(overwrite)?;
-    public_file.commit(overwrite)?;
-    if args.json {
-        let summary = json!({
-            "privateKey": private_path.to_string_lossy(), "publicKey": public_path.to_string_lossy(), "kid": key.kid(),
-            "keyType": key.key_type().to_string(), "encrypted": passphrase.is_some(),
-        });
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
-    } else {
-        print_stdout(&format!(
-            "wrote {} (private, mode 0600{}) and {}\nkey type {}, kid {}\n",
-            private_path.display(),
-            if passphrase.is_some() {
-                ", encrypted"
-            } else {
-                ", NOT encrypted"
-            },
-            public_path.display(),
-            key.key_type(),
-            key.kid()
-        ))?;
-    }
-    Ok(EXIT_OK)
-}
-
-/// Reads every trusted key from the given files.
-pub fn load_trusted_keys(paths: &[PathBuf]) -> Result<TrustedKeys> {
-    let mut keys = TrustedKeys::new();
-    for path in paths {
-        let bytes = read_input(path, MAX_KEY_FILE_BYTES)?;
-        let parsed = parse_public_keys(&bytes)
-            .with_context(|| format!("cannot use the public key file {}", path.display()))?;
-        parsed.into_iter().for_each(|k| keys.push(k));
-    }
-    Ok(keys)
-}
-
-fn key_jwks(args: JwksArgs) -> Result<u8> {
-    let rsa_alg = match &args.rsa_alg {
-        None => None,
-        Some(name) => match Algorithm::from_name_ignore_case(name) {
-            Some(alg) if alg.is_rsa() => Some(alg),
-            _ => bail!("--rsa-alg must be RS256 or PS256, not `{name}`"),
-        },
-    };
-    let keys = load_trusted_keys(&args.keys)?;
-    print_stdout(&format!(
-        "{}\n",
-        serde_json::to_string_pretty(&jwks(keys.iter(), rsa_alg))?
-    ))?;
-    Ok(EXIT_OK)
-}
-
 fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
     name.map(|n| {
         Algorithm::from_name_ignore_case(n)
@@ -167,12 +53,11 @@ fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
 
 fn issue(args: IssueArgs) -> Result<u8> {
     let alg = parse_alg(args.alg.as_deref())?;
-    let passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
-    let key_bytes = read_secret(&args.key, MAX_KEY_FILE_BYTES as usize)?;
-    let key_text = std::str::from_utf8(&key_bytes)
-        .map_err(|_| anyhow!("{} is not a PEM text file", args.key.display()))?;
-    let key = SigningKey::from_pem(key_text, passphrase.as_ref())
-        .with_context(|| format!("cannot load the signing key {}", args.key.display()))?;
+    let LoadedKey { key, certificate } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
 
     let now = match &args.issued_at {
         Some(t) => UnixTime::parse_rfc3339(t)?,
@@ -230,6 +115,9 @@ fn issue(args: IssueArgs) -> Result<u8> {
     // Catch what the verifier would refuse (empty ids, over-long grace) before signing.
     LicenseClaims::from_json(claims.to_json())
         .map_err(|e| anyhow!("the license would be invalid: {e}"))?;
+    if let Some(cert) = &certificate {
+        check_certificate(cert, &claims, args.allow_expired_cert)?;
+    }
     let minted = mint_license(&key, alg, &claims)?;
 
     let to_stdout = args.out.as_deref().map_or(true, |p| p == Path::new("-"));
@@ -259,6 +147,39 @@ fn issue(args: IssueArgs) -> Result<u8> {
         ));
     }
     Ok(EXIT_OK)
+}
+
+/// Refuses to sign outside the certificate's validity (unless allowed) and warns when the license
+/// outlives the certificate.
+fn check_certificate(
+    cert: &CertificateInfo,
+    claims: &LicenseClaims,
+    allow_expired: bool,
+) -> Result<()> {
+    let now = claims.issued_at;
+    if !cert.is_valid_at(now) {
+        let message = format!(
+            "the signing certificate {} is not valid at {now}: it is valid from {} to {}",
+            printable(&cert.name),
+            cert.not_before,
+            cert.expiry
+        );
+        if !allow_expired {
+            bail!("{message}; use --allow-expired-cert to sign anyway");
+        }
+        print_stderr(&format!(
+            "warning: {message} (signing anyway: --allow-expired-cert)"
+        ));
+    }
+    if let Some(exp) = claims.expires_at {
+        if exp > cert.not_after_time() {
+            print_stderr(&format!(
+                "warning: the license expires at {exp}, after the signing certificate does ({})",
+                cert.expiry
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Writes a license file, replacing an existing license but never a file holding PEM (a key or

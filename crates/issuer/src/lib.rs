@@ -37,12 +37,17 @@ mod generate;
 mod input;
 mod mint;
 mod passphrase;
+mod pkcs12;
 mod signing_key;
 
 pub use generate::{generate_license_id, generate_license_key};
 pub use input::{parse_date, parse_feature, DateMeaning, InputError};
 pub use mint::{mint_license, MintError, MintedLicense, LICENSE_TYP};
 pub use passphrase::Passphrase;
+pub use pkcs12::{
+    load_pkcs12, self_signed_certificate, write_pkcs12, CertificateInfo, Pkcs12Error,
+    Pkcs12Identity, MAX_PKCS12_BYTES, PKCS12_ITERATIONS,
+};
 pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};
 
 use licet_verifier::{Algorithm, TrustedKey};

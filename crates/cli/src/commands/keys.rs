@@ -1,0 +1,341 @@
+//! Key commands (`keygen`, `key jwks`, `cert info`) and reading signing keys: PEM or PKCS#12,
+//! with the passphrase from a file, the environment, or a no-echo prompt on a terminal.
+
+use crate::args::{CertInfoArgs, JwksArgs, KeygenAlg, KeygenArgs};
+use crate::io::{print_stdout, read_input, read_secret, Overwrite, StagedFile};
+use crate::output::printable;
+use crate::EXIT_OK;
+use anyhow::{anyhow, bail, Context, Result};
+use licet_issuer::{
+    jwks, load_pkcs12, self_signed_certificate, write_pkcs12, CertificateInfo, KeyError, KeySpec,
+    Passphrase, Pkcs12Error, SigningKey, MAX_PKCS12_BYTES,
+};
+use licet_verifier::{parse_public_keys, Algorithm, TrustedKeys, UnixTime};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// The largest public key file read.
+const MAX_PUBLIC_KEY_FILE_BYTES: u64 = 1024 * 1024;
+/// The largest passphrase file read.
+const MAX_PASSPHRASE_FILE_BYTES: usize = 64 * 1024;
+/// The subject of `keygen --p12` certificates when none is given.
+const DEFAULT_SUBJECT: &str = "CN=licet signing key";
+/// The validity of `keygen --p12` certificates when none is given.
+const DEFAULT_CERT_DAYS: u32 = 3650;
+
+/// The passphrase from `--passphrase-file` (first line), else `LICET_PASSPHRASE`, else none.
+pub fn resolve_passphrase(file: Option<&Path>) -> Result<Option<Passphrase>> {
+    if let Some(path) = file {
+        let bytes = read_secret(path, MAX_PASSPHRASE_FILE_BYTES)?;
+        let passphrase = Passphrase::from_file_contents(&bytes)
+            .map_err(|_| anyhow!("the passphrase file {} is not UTF-8 text", path.display()))?;
+        return Ok(Some(passphrase));
+    }
+    match std::env::var("LICET_PASSPHRASE") {
+        Ok(value) => Ok(Some(Passphrase::new(value))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => bail!("LICET_PASSPHRASE is not valid Unicode"),
+    }
+}
+
+/// Asks for a passphrase without echo, if stdin is a terminal.
+fn prompt(what: &str) -> Result<Option<Passphrase>> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let text = rpassword::prompt_password(format!("passphrase for {what}: "))
+        .context("cannot read the passphrase")?;
+    Ok(Some(Passphrase::new(text)))
+}
+
+/// A signing key, and its certificate when it came from PKCS#12.
+pub struct LoadedKey {
+    pub key: SigningKey,
+    pub certificate: Option<CertificateInfo>,
+}
+
+/// Whether a key file is PKCS#12: by its name (.p12, .pfx), else by its first byte (DER, not PEM).
+fn is_pkcs12(path: &Path, bytes: &[u8]) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    matches!(extension.as_deref(), Some("p12" | "pfx")) || bytes.first() == Some(&0x30)
+}
+
+/// Refuses a PKCS#12 file over the size limit before reading it.
+fn check_pkcs12_size(path: &Path) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_file() && meta.len() > MAX_PKCS12_BYTES {
+            bail!("{}: {}", path.display(), Pkcs12Error::TooLarge);
+        }
+    }
+    Ok(())
+}
+
+fn load_identity(
+    path: &Path,
+    passphrase_file: Option<&Path>,
+    alias: Option<&str>,
+) -> Result<licet_issuer::Pkcs12Identity> {
+    check_pkcs12_size(path)?;
+    let bytes = read_secret(path, MAX_PKCS12_BYTES as usize)?;
+    let given = resolve_passphrase(passphrase_file)?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let context = || format!("cannot use the PKCS#12 file {}", path.display());
+    match load_pkcs12(&bytes, given.as_ref(), alias, &name) {
+        Err(Pkcs12Error::PassphraseRequired) => match prompt(&path.display().to_string())? {
+            Some(passphrase) => {
+                load_pkcs12(&bytes, Some(&passphrase), alias, &name).with_context(context)
+            }
+            None => Err(Pkcs12Error::PassphraseRequired).with_context(context),
+        },
+        other => other.with_context(context),
+    }
+}
+
+/// Reads a signing key: PKCS#12 (with its certificate) or PEM.
+pub fn load_signing_key(
+    path: &Path,
+    passphrase_file: Option<&Path>,
+    alias: Option<&str>,
+) -> Result<LoadedKey> {
+    check_pkcs12_size(path)?;
+    let bytes = read_secret(path, MAX_PKCS12_BYTES as usize)?;
+    if is_pkcs12(path, &bytes) {
+        let identity = load_identity(path, passphrase_file, alias)?;
+        return Ok(LoadedKey {
+            key: identity.key,
+            certificate: Some(identity.certificate),
+        });
+    }
+    if alias.is_some() {
+        bail!(
+            "--alias applies to PKCS#12 files only; {} is PEM",
+            path.display()
+        );
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow!("{} is neither PEM text nor PKCS#12", path.display()))?;
+    let given = resolve_passphrase(passphrase_file)?;
+    let context = || format!("cannot load the signing key {}", path.display());
+    let key = match SigningKey::from_pem(text, given.as_ref()) {
+        Err(KeyError::PassphraseRequired) => match prompt(&path.display().to_string())? {
+            Some(passphrase) => {
+                SigningKey::from_pem(text, Some(&passphrase)).with_context(context)?
+            }
+            None => return Err(KeyError::PassphraseRequired).with_context(context),
+        },
+        other => other.with_context(context)?,
+    };
+    Ok(LoadedKey {
+        key,
+        certificate: None,
+    })
+}
+
+fn key_paths(prefix: &Path) -> (PathBuf, PathBuf) {
+    let with = |suffix: &str| {
+        let mut name = prefix.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    (with(".key.pem"), with(".pub.pem"))
+}
+
+/// The CN of a subject given as `CN=...,O=...`, or the whole text when it is a plain name.
+fn common_name(subject: &str) -> String {
+    subject
+        .split(',')
+        .find_map(|part| {
+            part.trim()
+                .strip_prefix("CN=")
+                .or_else(|| part.trim().strip_prefix("cn="))
+        })
+        .unwrap_or(subject)
+        .trim()
+        .to_owned()
+}
+
+pub fn keygen(args: KeygenArgs) -> Result<u8> {
+    let spec = match (args.alg, args.bits) {
+        (KeygenAlg::Ed25519, Some(_)) => {
+            bail!("--bits applies to RSA keys only; Ed25519 keys have a fixed size")
+        }
+        (KeygenAlg::Ed25519, None) => KeySpec::Ed25519,
+        (KeygenAlg::Rs256 | KeygenAlg::Ps256, bits) => KeySpec::Rsa(bits.unwrap_or(2048)),
+    };
+    let pem_paths = args.out.as_deref().map(key_paths);
+    if !args.force {
+        let mut targets: Vec<&Path> = pem_paths
+            .iter()
+            .flat_map(|(a, b)| [a.as_path(), b.as_path()])
+            .collect();
+        targets.extend(args.p12.as_deref());
+        if let Some(existing) = targets.into_iter().find(|p| p.exists()) {
+            bail!(
+                "{} already exists; use --force to replace it",
+                existing.display()
+            );
+        }
+    }
+    let mut passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
+    if passphrase.is_none() && args.p12.is_some() {
+        passphrase = prompt("the new PKCS#12 file")?;
+    }
+    if passphrase.as_ref().is_some_and(Passphrase::is_empty) {
+        bail!("the passphrase is empty; give a non-empty one, or none at all for an unencrypted PEM key");
+    }
+    if args.p12.is_some() && passphrase.is_none() {
+        bail!("a PKCS#12 file needs a passphrase: give --passphrase-file or LICET_PASSPHRASE");
+    }
+    let key = SigningKey::generate(spec)?;
+
+    // Every file is written in full before any is renamed into place.
+    let mut staged = Vec::new();
+    if let Some((private_path, public_path)) = &pem_paths {
+        staged.push(StagedFile::new(
+            private_path,
+            key.to_pkcs8_pem(passphrase.as_ref())?.as_bytes(),
+            0o600,
+        )?);
+        staged.push(StagedFile::new(
+            public_path,
+            key.public_key_pem()?.as_bytes(),
+            0o644,
+        )?);
+    }
+    let mut certificate = None;
+    if let (Some(p12_path), Some(passphrase)) = (&args.p12, &passphrase) {
+        let subject = args.subject.as_deref().unwrap_or(DEFAULT_SUBJECT);
+        let days = args.cert_days.unwrap_or(DEFAULT_CERT_DAYS);
+        let der = self_signed_certificate(&key, subject, UnixTime::now(), days)?;
+        let bytes = write_pkcs12(&key, &der, passphrase, &common_name(subject))?;
+        // Read it back as a user would: the same key, a certificate that matches.
+        let name = p12_path.display().to_string();
+        let identity = load_pkcs12(&bytes, Some(passphrase), None, &name)
+            .context("the new PKCS#12 file did not read back")?;
+        if identity.key.kid() != key.kid() {
+            bail!("the new PKCS#12 file read back a different key; nothing was written");
+        }
+        certificate = Some(identity.certificate);
+        staged.push(StagedFile::new(p12_path, &bytes, 0o600)?);
+    }
+    let overwrite = if args.force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    for file in staged {
+        file.commit(overwrite)?;
+    }
+
+    let encrypted = passphrase.is_some();
+    if args.json {
+        let summary = json!({
+            "privateKey": pem_paths.as_ref().map(|(p, _)| p.to_string_lossy()),
+            "publicKey": pem_paths.as_ref().map(|(_, p)| p.to_string_lossy()),
+            "pkcs12": args.p12.as_ref().map(|p| p.to_string_lossy()),
+            "kid": key.kid(),
+            "keyType": key.key_type().to_string(),
+            "encrypted": encrypted,
+            "certificate": certificate,
+        });
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+    } else {
+        let mut text = String::new();
+        if let Some((private_path, public_path)) = &pem_paths {
+            text.push_str(&format!(
+                "wrote {} (private, mode 0600, {}) and {}\n",
+                private_path.display(),
+                if encrypted {
+                    "encrypted"
+                } else {
+                    "NOT encrypted"
+                },
+                public_path.display()
+            ));
+        }
+        if let (Some(p12_path), Some(cert)) = (&args.p12, &certificate) {
+            text.push_str(&format!(
+                "wrote {} (PKCS#12, mode 0600, AES-256-CBC): certificate {}, valid until {}\n",
+                p12_path.display(),
+                printable(&cert.subject),
+                cert.expiry
+            ));
+        }
+        text.push_str(&format!("key type {}, kid {}\n", key.key_type(), key.kid()));
+        print_stdout(&text)?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// Reads every trusted key from the given files.
+pub fn load_trusted_keys(paths: &[PathBuf]) -> Result<TrustedKeys> {
+    let mut keys = TrustedKeys::new();
+    for path in paths {
+        let bytes = read_input(path, MAX_PUBLIC_KEY_FILE_BYTES)?;
+        let parsed = parse_public_keys(&bytes)
+            .with_context(|| format!("cannot use the public key file {}", path.display()))?;
+        parsed.into_iter().for_each(|k| keys.push(k));
+    }
+    Ok(keys)
+}
+
+pub fn key_jwks(args: JwksArgs) -> Result<u8> {
+    let rsa_alg = match &args.rsa_alg {
+        None => None,
+        Some(name) => match Algorithm::from_name_ignore_case(name) {
+            Some(alg) if alg.is_rsa() => Some(alg),
+            _ => bail!("--rsa-alg must be RS256 or PS256, not `{name}`"),
+        },
+    };
+    let keys = load_trusted_keys(&args.keys)?;
+    print_stdout(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&jwks(keys.iter(), rsa_alg))?
+    ))?;
+    Ok(EXIT_OK)
+}
+
+pub fn cert_info(args: CertInfoArgs) -> Result<u8> {
+    let identity = load_identity(
+        &args.file,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let cert = &identity.certificate;
+    if args.json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(cert)?))?;
+    } else {
+        let rows = [
+            ("name", cert.name.clone()),
+            ("type", cert.certificate_type.to_owned()),
+            ("subject", cert.subject.clone()),
+            ("issuer", cert.issuer.clone()),
+            ("serial", cert.serial.clone()),
+            ("notBefore", cert.not_before.clone()),
+            ("expiry", cert.expiry.clone()),
+            (
+                "key",
+                format!("{} {} bits", cert.key_algorithm, cert.key_size),
+            ),
+            ("kid", cert.kid.clone()),
+            ("sha256", cert.sha256_fingerprint.clone()),
+            (
+                "chain",
+                format!("{} more certificate(s)", cert.chain_length),
+            ),
+        ];
+        let text: String = rows
+            .iter()
+            .map(|(k, v)| format!("{k:<10} {}\n", printable(v)))
+            .collect();
+        print_stdout(&text)?;
+    }
+    Ok(EXIT_OK)
+}
