@@ -822,13 +822,13 @@ fn refusals_that_protect_the_user() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("holds PEM data"));
+        .stderr(predicate::str::contains("is not a license file"));
     assert_eq!(
         std::fs::read(dir.path().join("v.key.pem")).unwrap(),
         key_before
     );
     // An existing license file is replaced atomically.
-    std::fs::write(dir.path().join("l.lic"), "old").unwrap();
+    std::fs::write(dir.path().join("l.lic"), "eyJold.license.file").unwrap();
     licet()
         .current_dir(dir.path())
         .args([
@@ -842,7 +842,26 @@ fn refusals_that_protect_the_user() {
         ])
         .assert()
         .success();
-    assert_ne!(std::fs::read(dir.path().join("l.lic")).unwrap(), b"old");
+    assert_ne!(
+        std::fs::read(dir.path().join("l.lic")).unwrap(),
+        b"eyJold.license.file"
+    );
+    // Anything else (notes, a DER keystore) is left alone.
+    std::fs::write(dir.path().join("notes.txt"), "my notes").unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--out",
+            "notes.txt",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a license file"));
     licet()
         .current_dir(dir.path())
         .args(["verify", "-", "--pubkey", "-"])

@@ -406,3 +406,122 @@ fn keygen_p12_needs_a_passphrase() {
         .stderr(predicate::str::contains("needs a passphrase"));
     assert!(!dir.path().join("k.p12").exists());
 }
+
+#[test]
+fn a_license_never_overwrites_the_keystore_and_huge_validity_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pass"), "pw").unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "keygen",
+            "--alg",
+            "ed25519",
+            "--p12",
+            "k.p12",
+            "--passphrase-file",
+            "pass",
+        ])
+        .assert()
+        .success();
+    let before = std::fs::read(dir.path().join("k.p12")).unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "k.p12",
+            "--passphrase-file",
+            "pass",
+            "--customer",
+            "C",
+            "--out",
+            "k.p12",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a license file"));
+    assert_eq!(std::fs::read(dir.path().join("k.p12")).unwrap(), before);
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "keygen",
+            "--alg",
+            "ed25519",
+            "--p12",
+            "big.p12",
+            "--passphrase-file",
+            "pass",
+            "--cert-days",
+            "4000000",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ends after the year 9999"));
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "keygen",
+            "--alg",
+            "ed25519",
+            "--out",
+            "same",
+            "--p12",
+            "same.key.pem",
+            "--passphrase-file",
+            "pass",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("also one of the PEM files"));
+}
+
+#[test]
+fn an_expired_certificate_is_refused_even_when_backdating() {
+    let dir = tempfile::tempdir().unwrap();
+    // A certificate valid only in 2020, made by Python `cryptography`.
+    let script = r#"
+import datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import pkcs12, BestAvailableEncryption
+key = ed25519.Ed25519PrivateKey.generate()
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired")])
+utc = datetime.timezone.utc
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=utc))
+        .not_valid_after(datetime.datetime(2021, 1, 1, tzinfo=utc)).sign(key, None))
+open("expired.p12", "wb").write(pkcs12.serialize_key_and_certificates(b"expired", key, cert, None, BestAvailableEncryption(b"pw")))
+"#;
+    let status = common::python()
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(script)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(dir.path().join("pass"), "pw").unwrap();
+    let issue = |extra: &[&str]| {
+        let mut cmd = licet();
+        cmd.current_dir(dir.path())
+            .args([
+                "issue",
+                "--key",
+                "expired.p12",
+                "--passphrase-file",
+                "pass",
+                "--customer",
+                "C",
+            ])
+            .args(extra);
+        cmd.assert()
+    };
+    issue(&[])
+        .code(2)
+        .stderr(predicate::str::contains("is not valid at"));
+    issue(&["--issued-at", "2020-06-01T00:00:00Z"])
+        .code(2)
+        .stderr(predicate::str::contains("is not valid at"));
+    issue(&["--allow-expired-cert"]).success();
+}

@@ -156,8 +156,12 @@ fn check_certificate(
     claims: &LicenseClaims,
     allow_expired: bool,
 ) -> Result<()> {
-    let now = claims.issued_at;
-    if !cert.is_valid_at(now) {
+    // Checked at the real time and at the issue time, so --issued-at cannot step around it.
+    let wall_clock = UnixTime::now();
+    let outside = [wall_clock, claims.issued_at]
+        .into_iter()
+        .find(|t| !cert.is_valid_at(*t));
+    if let Some(now) = outside {
         let message = format!(
             "the signing certificate {} is not valid at {now}: it is valid from {} to {}",
             printable(&cert.name),
@@ -185,10 +189,13 @@ fn check_certificate(
 /// Writes a license file, replacing an existing license but never a file holding PEM (a key or
 /// certificate given as --out by mistake).
 fn write_license(path: &Path, token: &str) -> Result<()> {
+    // Replace only an empty file or a license (a compact JWS starts with `eyJ`, base64 of `{"`):
+    // never a key, keystore or certificate given as --out by mistake.
     if let Ok((existing, _)) = read_capped(path, MAX_KEY_FILE_BYTES) {
-        if existing.windows(11).any(|w| w == b"-----BEGIN ") {
+        let text = existing.trim_ascii_start();
+        if !text.is_empty() && !text.starts_with(b"eyJ") {
             bail!(
-                "{} holds PEM data (a key or certificate?); refusing to replace it with a license",
+                "{} exists and is not a license file (a key, keystore or certificate?); refusing to replace it",
                 path.display()
             );
         }

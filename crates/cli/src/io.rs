@@ -52,9 +52,24 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>> {
 /// left behind in memory freed while a growing buffer was reallocated.
 pub fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>> {
     let mut reader = open(path)?;
-    let mut buffer = Zeroizing::new(vec![0u8; limit + 1]);
+    // Sized from the file's length when known, so a small key does not cost a large buffer.
+    let expected = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(limit, |m| m.len() as usize);
+    let mut buffer = Zeroizing::new(vec![0u8; expected.min(limit) + 1]);
     let mut filled = 0;
     loop {
+        if filled == buffer.len() {
+            // The buffer has one spare byte: filling it means more than expected.
+            if filled > limit {
+                bail!(
+                    "{} is larger than {limit} bytes; refusing to read it",
+                    display_name(path)
+                );
+            }
+            bail!("{} changed while it was being read", display_name(path));
+        }
         let read = reader
             .read(&mut buffer[filled..])
             .with_context(|| format!("cannot read {}", display_name(path)))?;
@@ -62,12 +77,6 @@ pub fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>> {
             break;
         }
         filled += read;
-        if filled > limit {
-            bail!(
-                "{} is larger than {limit} bytes; refusing to read it",
-                display_name(path)
-            );
-        }
     }
     buffer.truncate(filled);
     Ok(buffer)

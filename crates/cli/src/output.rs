@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 
 /// Prints an error and its chain of causes to stderr.
 pub fn print_error(error: &anyhow::Error) {
-    let mut text = format!("error: {error}");
+    let mut text = format!("error: {}", printable(&error.to_string()));
     for cause in error.chain().skip(1) {
-        text.push_str(&format!("\n  caused by: {cause}"));
+        text.push_str(&format!("\n  caused by: {}", printable(&cause.to_string())));
     }
     crate::io::print_stderr(&text);
 }

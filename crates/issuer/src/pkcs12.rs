@@ -107,6 +107,9 @@ pub enum Pkcs12Error {
     /// The file needs a passphrase and none was given.
     #[error("the PKCS#12 file is protected by a passphrase; give it with --passphrase-file, LICET_PASSPHRASE or at the prompt")]
     PassphraseRequired,
+    /// A bag could not be decrypted (a file without MAC): wrong passphrase, or damage.
+    #[error("the PKCS#12 contents could not be decrypted: wrong passphrase, or the file is damaged (it has no integrity check to tell which)")]
+    DecryptionFailed,
     /// The MAC did not verify: the passphrase is wrong (or the file was altered).
     #[error("wrong passphrase: the PKCS#12 integrity check (MAC) failed; if the passphrase is right, the file was altered")]
     WrongPassphrase,
@@ -170,21 +173,36 @@ pub fn load_pkcs12(
             certificates: archive.certs.len(),
         });
     }
+    // Names come from the file: escaped, so they cannot drive a terminal through an error message.
     let name_of = |i: usize| -> String {
         let bag = &archive.keys[i];
         bag.friendly_name
-            .clone()
-            .unwrap_or_else(|| format!("key #{}", i + 1))
+            .as_deref()
+            .map_or_else(|| format!("key #{} (no friendlyName)", i + 1), sanitize)
     };
     let chosen = match (alias, keys.len()) {
-        (Some(wanted), _) => keys
-            .iter()
-            .find(|(_, bag)| bag.friendly_name.as_deref() == Some(wanted))
-            .map(|(i, _)| *i)
-            .ok_or_else(|| Pkcs12Error::AliasNotFound {
-                alias: wanted.to_owned(),
-                available: keys.iter().map(|(i, _)| name_of(*i)).collect(),
-            })?,
+        (Some(wanted), _) => {
+            let matching: Vec<usize> = keys
+                .iter()
+                .filter(|(_, bag)| bag.friendly_name.as_deref() == Some(wanted))
+                .map(|(i, _)| *i)
+                .collect();
+            match matching.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err(Pkcs12Error::AliasNotFound {
+                        alias: sanitize(wanted),
+                        available: keys.iter().map(|(i, _)| name_of(*i)).collect(),
+                    })
+                }
+                // Two keys under one name: choosing either would be a guess.
+                many => {
+                    return Err(Pkcs12Error::AmbiguousKeys(
+                        many.iter().map(|i| name_of(*i)).collect(),
+                    ))
+                }
+            }
+        }
         (None, 1) => 0,
         (None, _) => {
             return Err(Pkcs12Error::AmbiguousKeys(
@@ -203,7 +221,7 @@ pub fn load_pkcs12(
             .find(|c| c.local_key_id.as_deref() == Some(id.as_ref()))
     });
     let certificate = match by_local_id {
-        Some(cert) if cert_spki(cert.cert.as_der())? == spki => cert,
+        Some(cert) if cert_spki(cert.cert.as_der()).is_ok_and(|s| s == spki) => cert,
         _ => archive
             .certs
             .iter()
@@ -219,7 +237,7 @@ pub fn load_pkcs12(
         &key,
         friendly_name,
         file_name,
-        archive.certs.len() - 1,
+        archive.certs.len().saturating_sub(1),
     )?;
     Ok(Pkcs12Identity {
         key,
@@ -227,12 +245,27 @@ pub fn load_pkcs12(
     })
 }
 
+/// Escapes control characters and caps the length of text taken from a file.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .flat_map(char::escape_debug)
+        .take(100)
+        .collect()
+}
+
 fn open_archive(
     bytes: &[u8],
     passphrase: Option<&Passphrase>,
 ) -> Result<Pkcs12Archive, Pkcs12Error> {
-    if bytes.starts_with(b"-----BEGIN") || bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN")
+        || bytes.starts_with("\u{feff}-----BEGIN".as_bytes())
+    {
         return Err(Pkcs12Error::IsPem);
+    }
+    if bytes.starts_with(&[0x30, 0x80]) {
+        return Err(Pkcs12Error::NotPkcs12(
+            "it uses BER indefinite-length encoding, which licet does not read; re-export it with `openssl pkcs12 -export`".into(),
+        ));
     }
     let password = passphrase.map_or("", |p| p.expose());
     match Pkcs12Archive::from_pkcs12(bytes, password) {
@@ -248,12 +281,13 @@ fn open_archive(
             describe_unsupported_encryption(bytes),
         )),
         Err(p12_keystore::error::Error::DerError(e)) => {
-            // An algorithm identifier the decoder has no type for surfaces as a DER error.
+            // An algorithm identifier the decoder has no type for surfaces as a DER error; but a
+            // certificate is recognised first, since its extensions may name old ciphers.
             let unsupported = unsupported_encryption_oids(bytes);
-            if !unsupported.is_empty() {
-                Err(Pkcs12Error::UnsupportedEncryption(unsupported.join(", ")))
-            } else if x509_parser::parse_x509_certificate(bytes).is_ok() {
+            if x509_parser::parse_x509_certificate(bytes).is_ok() {
                 Err(Pkcs12Error::IsCertificate)
+            } else if !unsupported.is_empty() && looks_like_pfx_prefix(bytes) {
+                Err(Pkcs12Error::UnsupportedEncryption(unsupported.join(", ")))
             } else if bytes.first() == Some(&0x30) && looks_like_pfx_prefix(bytes) {
                 Err(Pkcs12Error::Damaged(e.to_string()))
             } else {
@@ -261,6 +295,16 @@ fn open_archive(
                     "it does not parse as a PFX structure: {e}"
                 )))
             }
+        }
+        Err(p12_keystore::error::Error::InvalidParameters) => Err(Pkcs12Error::Damaged(
+            "an iteration count or key-derivation parameter is over the reader's limits (1,000,000 iterations, 1 GiB scrypt memory)".into(),
+        )),
+        Err(p12_keystore::error::Error::UnsupportedContentType) => Err(Pkcs12Error::NotPkcs12(
+            "it uses public-key privacy mode (content encrypted to a certificate), which licet does not read; re-export it with a passphrase".into(),
+        )),
+        // Without a MAC, a wrong passphrase shows only as a failed decryption.
+        Err(p12_keystore::error::Error::UnpadError | p12_keystore::error::Error::Pkcs5Error(_)) => {
+            Err(if passphrase.is_none() { Pkcs12Error::PassphraseRequired } else { Pkcs12Error::DecryptionFailed })
         }
         Err(p12_keystore::error::Error::InvalidVersion) => {
             Err(Pkcs12Error::NotPkcs12("the PFX version is not 3".into()))
@@ -314,7 +358,9 @@ fn unsupported_encryption_oids(bytes: &[u8]) -> Vec<String> {
         ("1.2.840.113549.1.5.3", "pbeWithMD5AndDES-CBC"),
         ("1.2.840.113549.1.5.10", "pbeWithSHA1AndDES-CBC"),
         ("1.2.840.113549.2.5", "md5"),
-        ("1.3.6.1.4.1.11591.4.11", "scrypt"),
+        ("1.2.840.113549.1.12.1.4", "pbeWithSHAAnd2-KeyTripleDES-CBC"),
+        ("1.2.840.113549.1.12.1.5", "pbeWithSHAAnd128BitRC2-CBC"),
+        ("1.2.840.113549.1.5.14", "PBMAC1"),
     ];
     KNOWN
         .iter()
@@ -483,7 +529,14 @@ pub fn self_signed_certificate(
     let start = time::OffsetDateTime::from_unix_timestamp(not_before.as_secs())
         .map_err(|e| Pkcs12Error::Write(e.to_string()))?;
     params.not_before = start;
-    params.not_after = start + time::Duration::days(i64::from(days));
+    params.not_after = start
+        .checked_add(time::Duration::days(i64::from(days)))
+        .filter(|end| end.year() <= 9999)
+        .ok_or_else(|| {
+            Pkcs12Error::Write(format!(
+                "a validity of {days} days ends after the year 9999"
+            ))
+        })?;
     let mut serial = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
     serial[0] &= 0x7f; // a positive INTEGER

@@ -74,23 +74,23 @@ fn check_pkcs12_size(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Reads a PKCS#12 file whose bytes were already read (once: `-` may be a pipe).
 fn load_identity(
     path: &Path,
+    bytes: &[u8],
     passphrase_file: Option<&Path>,
     alias: Option<&str>,
 ) -> Result<licet_issuer::Pkcs12Identity> {
-    check_pkcs12_size(path)?;
-    let bytes = read_secret(path, MAX_PKCS12_BYTES as usize)?;
     let given = resolve_passphrase(passphrase_file)?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let context = || format!("cannot use the PKCS#12 file {}", path.display());
-    match load_pkcs12(&bytes, given.as_ref(), alias, &name) {
+    match load_pkcs12(bytes, given.as_ref(), alias, &name) {
         Err(Pkcs12Error::PassphraseRequired) => match prompt(&path.display().to_string())? {
             Some(passphrase) => {
-                load_pkcs12(&bytes, Some(&passphrase), alias, &name).with_context(context)
+                load_pkcs12(bytes, Some(&passphrase), alias, &name).with_context(context)
             }
             None => Err(Pkcs12Error::PassphraseRequired).with_context(context),
         },
@@ -107,7 +107,7 @@ pub fn load_signing_key(
     check_pkcs12_size(path)?;
     let bytes = read_secret(path, MAX_PKCS12_BYTES as usize)?;
     if is_pkcs12(path, &bytes) {
-        let identity = load_identity(path, passphrase_file, alias)?;
+        let identity = load_identity(path, &bytes, passphrase_file, alias)?;
         return Ok(LoadedKey {
             key: identity.key,
             certificate: Some(identity.certificate),
@@ -170,12 +170,20 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
         (KeygenAlg::Rs256 | KeygenAlg::Ps256, bits) => KeySpec::Rsa(bits.unwrap_or(2048)),
     };
     let pem_paths = args.out.as_deref().map(key_paths);
+    let mut targets: Vec<&Path> = pem_paths
+        .iter()
+        .flat_map(|(a, b)| [a.as_path(), b.as_path()])
+        .collect();
+    targets.extend(args.p12.as_deref());
+    if let Some(p12) = args.p12.as_deref() {
+        if targets.iter().filter(|t| **t == p12).count() > 1 {
+            bail!(
+                "--p12 {} is also one of the PEM files of --out; choose another name",
+                p12.display()
+            );
+        }
+    }
     if !args.force {
-        let mut targets: Vec<&Path> = pem_paths
-            .iter()
-            .flat_map(|(a, b)| [a.as_path(), b.as_path()])
-            .collect();
-        targets.extend(args.p12.as_deref());
         if let Some(existing) = targets.into_iter().find(|p| p.exists()) {
             bail!(
                 "{} already exists; use --force to replace it",
@@ -185,7 +193,13 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
     }
     let mut passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
     if passphrase.is_none() && args.p12.is_some() {
-        passphrase = prompt("the new PKCS#12 file")?;
+        // A typo here would lose the key: ask twice.
+        if let Some(first) = prompt("the new PKCS#12 file")? {
+            match prompt("the new PKCS#12 file (again)")? {
+                Some(second) if second.expose() == first.expose() => passphrase = Some(first),
+                _ => bail!("the two passphrases differ; nothing was written"),
+            }
+        }
     }
     if passphrase.as_ref().is_some_and(Passphrase::is_empty) {
         bail!("the passphrase is empty; give a non-empty one, or none at all for an unencrypted PEM key");
@@ -303,8 +317,11 @@ pub fn key_jwks(args: JwksArgs) -> Result<u8> {
 }
 
 pub fn cert_info(args: CertInfoArgs) -> Result<u8> {
+    check_pkcs12_size(&args.file)?;
+    let bytes = read_secret(&args.file, MAX_PKCS12_BYTES as usize)?;
     let identity = load_identity(
         &args.file,
+        &bytes,
         args.passphrase_file.as_deref(),
         args.alias.as_deref(),
     )?;
