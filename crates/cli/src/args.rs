@@ -50,8 +50,63 @@ pub enum Command {
     /// Signing certificates in PKCS#12 files.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
+    #[command(
+        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout."
+    )]
+    Serve(ServeArgs),
+    /// API tokens for `licet serve`.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// RSA key that signs API responses (PEM or PKCS#12); default: generated beside the database.
+    #[arg(long, value_name = "KEY.pem|KEY.p12")]
+    pub signing_key: Option<PathBuf>,
+    /// Passphrase file for the signing key (else LICET_PASSPHRASE, else a prompt on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Vendor public key (PEM, JWK or JWKS) that installed license files must verify against (repeatable).
+    #[arg(long = "trust", value_name = "PUB.pem|JWKS")]
+    pub trust: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once and only its SHA-256 is stored.
+    #[command(
+        after_help = "Examples:\n  licet token create --db sqlite://licet.db --user admin --permission all\n  licet token create --user ops --permission manage-licenses --permission manage-license-keys --json"
+    )]
+    Create(TokenCreateArgs),
+}
+
+#[derive(Args)]
+pub struct TokenCreateArgs {
+    /// Database URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// The user the token belongs to (the X-User-Id it goes with).
+    #[arg(long, value_name = "USER_ID")]
+    pub user: String,
+    /// edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, or all (repeatable).
+    #[arg(long = "permission", value_name = "P", required = true)]
+    pub permissions: Vec<String>,
+    /// The token expires after N days (default: never).
+    #[arg(long, value_name = "N")]
+    pub expires_days: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 mod demo;
 mod keys;
+mod serve;
 
 pub use keys::load_trusted_keys;
 use keys::{load_signing_key, LoadedKey};
@@ -31,6 +32,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Keygen(args) => keys::keygen(args),
         Command::Key(KeyCommand::Jwks(args)) => keys::key_jwks(args),
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
         Command::Issue(args) => issue(*args),
         Command::Verify(args) => verify(args),
         Command::Inspect(args) => inspect(args),
@@ -120,7 +123,7 @@ fn issue(args: IssueArgs) -> Result<u8> {
     }
     let minted = mint_license(&key, alg, &claims)?;
 
-    let to_stdout = args.out.as_deref().map_or(true, |p| p == Path::new("-"));
+    let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));
     if args.json {
         let mut summary = json!({
             "licenseId": minted.claims.license_id, "customerId": minted.claims.customer_id,

@@ -1,0 +1,93 @@
+//! `licet serve` and `licet token create`.
+
+use super::keys::{load_signing_key, load_trusted_keys};
+use crate::args::{ServeArgs, TokenCreateArgs};
+use crate::io::{print_stderr, print_stdout};
+use crate::EXIT_OK;
+use anyhow::{anyhow, Context, Result};
+use licet_server::auth::Permission;
+use licet_server::{
+    create_token, default_signing_key_path, load_or_create_signing_key, require_rsa, AppState,
+    SqliteStore,
+};
+use licet_verifier::UnixTime;
+use serde_json::json;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub fn serve(args: ServeArgs) -> Result<u8> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("LICET_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+
+    let trusted = load_trusted_keys(&args.trust)?;
+    if trusted.is_empty() {
+        print_stderr("warning: no --trust key: every license file will be refused (UNKNOWN_KEY)");
+    }
+    let signing_key = match &args.signing_key {
+        Some(path) => {
+            let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
+            require_rsa(loaded.key)
+                .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?
+        }
+        None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
+    };
+    runtime()?.block_on(async {
+        let store = SqliteStore::open(&args.db)
+            .await
+            .with_context(|| format!("cannot open the database {}", args.db))?;
+        let state = AppState::new(Arc::new(store), trusted, signing_key);
+        licet_server::serve(state, args.listen, |bound| {
+            let _ = print_stdout(&format!("listening on http://{bound}\n"));
+        })
+        .await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(EXIT_OK)
+}
+
+pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
+    let mut permissions = Vec::new();
+    for name in &args.permissions {
+        if name == "all" {
+            permissions.extend(Permission::ALL);
+        } else {
+            permissions.push(name.parse::<Permission>()?);
+        }
+    }
+    if args.user.trim().is_empty() {
+        return Err(anyhow!("--user must not be empty"));
+    }
+    let now = UnixTime::now().as_secs();
+    let expires_at = args.expires_days.map(|d| now + i64::from(d) * 86_400);
+    let (token, record) = runtime()?.block_on(async {
+        let store = SqliteStore::open(&args.db)
+            .await
+            .with_context(|| format!("cannot open the database {}", args.db))?;
+        create_token(&store, &args.user, &permissions, now, expires_at)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    if args.json {
+        let names: Vec<&str> = record.permissions.iter().map(|p| p.name()).collect();
+        let out = json!({"token": token.as_str(), "id": record.id, "userId": record.user_id, "permissions": names,
+                         "expiresAt": record.expires_at.and_then(|t| UnixTime::from_secs(t).ok()).map(|t| t.to_rfc3339())});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        print_stdout(&format!("{}\n", token.as_str()))?;
+        print_stderr("this token is shown once; only its SHA-256 is stored");
+    }
+    Ok(EXIT_OK)
+}

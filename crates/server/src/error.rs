@@ -1,0 +1,132 @@
+//! API errors in the seed's shape: `{"code":"LE_ERR_SS_400","errors":[{"message","path","code"}]}`.
+//! Internal details never reach a response body; they go to the log with the request's path.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// One entry of `errors`.
+#[derive(Debug, Serialize, Clone, PartialEq)]
+pub struct ErrorDetail {
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The request path, or null for internal errors.
+    pub path: Option<String>,
+    /// The detail code, such as `LE_ERR_SS_008`; null for internal errors.
+    pub code: Option<String>,
+}
+
+/// The error body.
+#[derive(Debug, Serialize, Clone, PartialEq)]
+pub struct ErrorBody {
+    /// `LE_ERR_SS_<status>`.
+    pub code: String,
+    /// Details.
+    pub errors: Vec<ErrorDetail>,
+}
+
+/// An error response of the license APIs.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    detail_code: Option<&'static str>,
+    message: String,
+    path: Option<String>,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        detail_code: &'static str,
+        message: impl Into<String>,
+        path: &str,
+    ) -> Self {
+        ApiError {
+            status,
+            detail_code: Some(detail_code),
+            message: message.into(),
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// 400, LE_ERR_SS_008: the license (or request) did not validate.
+    pub fn validation(message: impl Into<String>, path: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "LE_ERR_SS_008", message, path)
+    }
+
+    /// 401, LE_ERR_SS_301: no credentials, or credentials of the wrong form.
+    pub fn missing_credentials(path: &str) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "LE_ERR_SS_301",
+            "Authentication failed. Please check your credentials.",
+            path,
+        )
+    }
+
+    /// 401, LE_ERR_SS_303: a token that is unknown or expired.
+    pub fn invalid_token(path: &str) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "LE_ERR_SS_303",
+            "Invalid or expired token",
+            path,
+        )
+    }
+
+    /// 403, LE_ERR_SS_302: the token lacks a permission.
+    pub fn forbidden(permission: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "LE_ERR_SS_302",
+            format!("The token does not have the `{permission}` permission"),
+            path,
+        )
+    }
+
+    /// 404, LE_ERR_SS_001.
+    pub fn not_found(message: impl Into<String>, path: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "LE_ERR_SS_001", message, path)
+    }
+
+    /// 413, LE_ERR_SS_413: the body is over the route's limit.
+    pub fn too_large(limit: usize, path: &str) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "LE_ERR_SS_413",
+            format!("The request body is larger than {limit} bytes"),
+            path,
+        )
+    }
+
+    /// 500 with the seed's fixed body; `cause` is logged, never sent.
+    pub fn internal(cause: impl std::fmt::Display, path: &str) -> Self {
+        tracing::error!(path, %cause, "internal error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail_code: None,
+            message: "Internal Server Error".into(),
+            path: None,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: format!("LE_ERR_SS_{}", self.status.as_u16()),
+            errors: vec![ErrorDetail {
+                message: self.message,
+                path: self.path,
+                code: self.detail_code.map(str::to_owned),
+            }],
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,32 @@
+//! `licet serve`: the license HTTP API on SQLite.
+//!
+//! The router is a plain function of its state, so tests drive it without a socket:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use licet_server::{router, AppState, SqliteStore};
+//! use std::sync::Arc;
+//!
+//! let store = SqliteStore::open("sqlite://licet.db").await?;
+//! let signing_key = licet_server::load_or_create_signing_key("licet-signing.key.pem".as_ref())?;
+//! let state = AppState::new(Arc::new(store), licet_verifier::TrustedKeys::new(), signing_key);
+//! let app = router(state); // an axum::Router
+//! # let _ = app; Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod app;
+pub mod auth;
+pub mod error;
+pub mod routes;
+mod serve;
+pub mod store;
+mod tokens;
+
+pub use app::{router, AppState, Clock, MAX_LICENSE_REQUEST_BYTES};
+pub use serve::{
+    default_signing_key_path, load_or_create_signing_key, require_rsa, serve, ServeError,
+};
+pub use store::sqlite::SqliteStore;
+pub use tokens::create_token;

@@ -1,0 +1,4 @@
+//! Route handlers, one module per API.
+
+pub mod keys;
+pub mod licenses;

@@ -1,0 +1,24 @@
+//! The server's response-signing key, for clients that check signed responses offline.
+
+use crate::app::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use licet_verifier::Algorithm;
+
+/// `GET /license/public-key`: the SPKI PEM of the response-signing key.
+pub async fn public_key(State(state): State<AppState>) -> Response {
+    match state.signing_key.public_key_pem() {
+        Ok(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+        Err(e) => crate::error::ApiError::internal(e, "/license/public-key").into_response(),
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the same key as a JWKS (RS256).
+pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(licet_issuer::jwks(
+        [state.signing_key.public_key()],
+        Some(Algorithm::RS256),
+    ))
+}

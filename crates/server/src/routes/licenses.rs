@@ -1,0 +1,270 @@
+//! Installed licenses (seed 000): install a license file, list, read, enable or disable.
+
+use crate::app::{AppState, MAX_LICENSE_REQUEST_BYTES};
+use crate::auth::{authenticate, require, Permission};
+use crate::error::ApiError;
+use crate::store::InstalledLicense;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use licet_verifier::{verify_license, Status, UnixTime, VerifyOptions};
+use serde::{Deserialize, Serialize};
+
+const COLLECTION: &str = "/api/v1/licenses";
+
+/// The seed's LicenseVO.
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseVo {
+    /// `jti`.
+    pub license_id: String,
+    /// `sub`.
+    pub customer_id: String,
+    /// `exp`, RFC 3339 UTC; null for a perpetual license.
+    pub expiry: Option<String>,
+    /// The status now: ACTIVE, IN_GRACE, EXPIRED, ... (re-evaluated on every read).
+    pub status: Status,
+    /// `license_type`.
+    pub license_type: String,
+    /// `iat`, RFC 3339 UTC.
+    pub created_at: String,
+    /// Last installation or change, RFC 3339 UTC.
+    pub updated_at: String,
+    /// Whether the license is enabled on this server.
+    pub enabled: bool,
+}
+
+/// A success envelope: `{"code":"LE_SS_200","message":...,"data":...}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// `LE_SS_200`.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+    /// The result.
+    pub data: T,
+}
+
+fn envelope<T>(message: &str, data: T) -> Json<Envelope<T>> {
+    Json(Envelope {
+        code: "LE_SS_200".into(),
+        message: message.into(),
+        data,
+    })
+}
+
+fn rfc3339(secs: i64) -> String {
+    UnixTime::from_secs(secs)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+fn view(state: &AppState, license: &InstalledLicense) -> LicenseVo {
+    let now = UnixTime::from_secs(state.now()).unwrap_or_else(|_| UnixTime::now());
+    let report = verify_license(
+        license.file.as_bytes(),
+        &state.trusted,
+        &VerifyOptions::at(now),
+    );
+    LicenseVo {
+        license_id: license.license_id.clone(),
+        customer_id: license.customer_id.clone(),
+        expiry: license.expires_at.map(rfc3339),
+        status: report.status,
+        license_type: license.license_type.clone(),
+        created_at: rfc3339(license.issued_at),
+        updated_at: rfc3339(license.updated_at),
+        enabled: license.enabled,
+    }
+}
+
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    permission: Permission,
+    path: &str,
+) -> Result<(), ApiError> {
+    let header = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
+    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    require(&token, permission, path)
+}
+
+#[derive(Deserialize)]
+struct InstallJson {
+    file: String,
+}
+
+/// The license text from a JSON body `{"file": ...}` or a multipart field `file`.
+async fn license_text(state: &AppState, request: Request) -> Result<String, ApiError> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+            ApiError::validation(format!("The multipart body is invalid: {e}"), COLLECTION)
+        })?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            ApiError::validation(format!("The multipart body is invalid: {e}"), COLLECTION)
+        })? {
+            if field.name() == Some("file") {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| body_error(&e.to_string()))?;
+                return String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    ApiError::validation("The license file is not UTF-8 text", COLLECTION)
+                });
+            }
+        }
+        return Err(ApiError::validation(
+            "The multipart body has no `file` field",
+            COLLECTION,
+        ));
+    }
+    let bytes = Bytes::from_request(request, state)
+        .await
+        .map_err(|e| body_error(&e.body_text()))?;
+    let body: InstallJson = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::validation(
+            format!("The body must be JSON {{\"file\": \"<license file text>\"}}: {e}"),
+            COLLECTION,
+        )
+    })?;
+    Ok(body.file)
+}
+
+fn body_error(text: &str) -> ApiError {
+    if text.contains("length limit") || text.contains("too large") {
+        ApiError::too_large(MAX_LICENSE_REQUEST_BYTES, COLLECTION)
+    } else {
+        ApiError::validation(
+            format!("The request body could not be read: {text}"),
+            COLLECTION,
+        )
+    }
+}
+
+/// `POST /api/v1/licenses`: verify a license file against the trusted keys and store it.
+/// Installing the same licenseId again replaces it.
+pub async fn install(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
+    caller(&state, &headers, Permission::ManageLicenses, COLLECTION).await?;
+    let text = license_text(&state, request).await?;
+    let now_secs = state.now();
+    let now = UnixTime::from_secs(now_secs).map_err(|e| ApiError::internal(e, COLLECTION))?;
+    let report = verify_license(text.as_bytes(), &state.trusted, &VerifyOptions::at(now));
+    let Some(verified) = report.valid_license() else {
+        return Err(ApiError::validation(
+            format!(
+                "License validation failed: {} ({})",
+                report.reason, report.status
+            ),
+            COLLECTION,
+        ));
+    };
+    let claims = verified.claims();
+    let record = InstalledLicense {
+        license_id: claims.license_id.clone(),
+        customer_id: claims.customer_id.clone(),
+        license_type: claims.license_type.as_str().to_owned(),
+        issued_at: claims.issued_at.as_secs(),
+        expires_at: claims.expires_at.map(UnixTime::as_secs),
+        kid: verified.kid().to_owned(),
+        file: text.trim().to_owned(),
+        enabled: true,
+        installed_at: now_secs,
+        updated_at: now_secs,
+    };
+    let stored = state
+        .store
+        .upsert_license(&record)
+        .await
+        .map_err(|e| ApiError::internal(e, COLLECTION))?;
+    tracing::info!(license_id = %stored.license_id, kid = %stored.kid, "license installed");
+    Ok(envelope("License installed", view(&state, &stored)))
+}
+
+/// `GET /api/v1/licenses`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Envelope<Vec<LicenseVo>>>, ApiError> {
+    caller(&state, &headers, Permission::ManageLicenses, COLLECTION).await?;
+    let licenses = state
+        .store
+        .list_licenses()
+        .await
+        .map_err(|e| ApiError::internal(e, COLLECTION))?;
+    Ok(envelope(
+        "Licenses",
+        licenses.iter().map(|l| view(&state, l)).collect(),
+    ))
+}
+
+/// `GET /api/v1/licenses/{licenseId}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(license_id): Path<String>,
+) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
+    let path = format!("{COLLECTION}/{license_id}");
+    caller(&state, &headers, Permission::ManageLicenses, &path).await?;
+    match state
+        .store
+        .get_license(&license_id)
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?
+    {
+        Some(license) => Ok(envelope("License", view(&state, &license))),
+        None => Err(not_found(&license_id, &path)),
+    }
+}
+
+fn not_found(license_id: &str, path: &str) -> ApiError {
+    ApiError::not_found(format!("License with id {license_id} does not exist"), path)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnabledJson {
+    enabled: bool,
+}
+
+/// `PATCH /api/v1/licenses/{licenseId}` with `{"enabled": bool}`.
+pub async fn set_enabled(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(license_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
+    let path = format!("{COLLECTION}/{license_id}");
+    caller(&state, &headers, Permission::ManageLicenses, &path).await?;
+    let body: EnabledJson = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::validation(
+            format!("The body must be JSON {{\"enabled\": true|false}}: {e}"),
+            &path,
+        )
+    })?;
+    let updated = state
+        .store
+        .set_license_enabled(&license_id, body.enabled, state.now())
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?;
+    match updated {
+        Some(license) => Ok(envelope(
+            if body.enabled {
+                "License enabled"
+            } else {
+                "License disabled"
+            },
+            view(&state, &license),
+        )),
+        None => Err(not_found(&license_id, &path)),
+    }
+}

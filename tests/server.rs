@@ -1,0 +1,232 @@
+//! `licet serve` as a process: tokens, installing a license over HTTP, graceful shutdown on
+//! SIGTERM, and data that survives a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use common::{licet, licet_bin};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = Command::new(licet_bin())
+            .current_dir(dir)
+            .args([
+                "serve",
+                "--db",
+                "sqlite://licet.db",
+                "--listen",
+                "127.0.0.1:0",
+                "--trust",
+                "v.pub.pem",
+            ])
+            .env("LICET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server { child, base }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn post(url: &str, token: &str, body: Value) -> (u16, Value) {
+    let result = ureq::post(url).set("X-Auth-Token", token).send_json(body);
+    match result {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn serve_install_stop_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let out = licet()
+        .current_dir(dir.path())
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "admin",
+            "--permission",
+            "all",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("lct_"));
+    assert_eq!(created["permissions"].as_array().unwrap().len(), 4);
+    // Only the hash is stored: the token text is nowhere in the database file.
+    let db = std::fs::read(dir.path().join("licet.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("licet.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token is stored in clear"
+        );
+    }
+
+    let license = licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "ACME",
+            "--days",
+            "30",
+            "--license-id",
+            "L-1",
+        ])
+        .output()
+        .unwrap();
+    let license = String::from_utf8(license.stdout).unwrap();
+
+    let server = Server::start(dir.path());
+    let (status, body) = post(
+        &format!("{}/api/v1/licenses", server.base),
+        &token,
+        json!({"file": license}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "ACTIVE");
+    let pem = ureq::get(&format!("{}/license/public-key", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "licet serve exited with {status} on SIGTERM"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("licet-signing.key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Restart: the license and the same signing key are still there.
+    let server = Server::start(dir.path());
+    let response = ureq::get(&format!("{}/api/v1/licenses/L-1", server.base))
+        .set("X-Auth-Token", &token)
+        .call()
+        .unwrap();
+    let body: Value = response.into_json().unwrap();
+    assert_eq!(body["data"]["licenseId"], "L-1");
+    let pem_again = ureq::get(&format!("{}/license/public-key", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert_eq!(pem, pem_again, "the generated signing key is reused");
+    server.terminate();
+}
+
+#[test]
+fn token_create_refuses_unknown_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "u",
+            "--permission",
+            "root",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`root` is not a permission"));
+}
+
+#[test]
+fn serve_refuses_a_non_rsa_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--db",
+            "sqlite://licet.db",
+            "--listen",
+            "127.0.0.1:0",
+            "--signing-key",
+            "v.key.pem",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "API responses are signed with RSA",
+        ));
+}
