@@ -230,3 +230,138 @@ fn serve_refuses_a_non_rsa_signing_key() {
             "API responses are signed with RSA",
         ));
 }
+
+#[test]
+fn activation_over_http_is_signed_for_any_client() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let out = licet()
+        .current_dir(dir.path())
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "ops",
+            "--permission",
+            "manage-license-keys",
+        ])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start(dir.path());
+    let (status, created) = post(
+        &format!("{}/api/v1/license-keys", server.base),
+        &token,
+        json!({"customer": "ACME", "product": "app", "license_type": "STANDARD", "features": {"seats": 3}, "max_activations": 1}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let key = created["data"]["license_key"].as_str().unwrap().to_owned();
+    let machine = "ab".repeat(32);
+    let response = ureq::post(&format!("{}/license/activate", server.base))
+        .send_json(json!({"license_key": key, "machine_id": machine}))
+        .unwrap();
+    for header in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(response.header(header).is_some(), "missing {header}");
+    }
+    let body: Value = response.into_json().unwrap();
+    let pem = ureq::get(&format!("{}/license/public-key", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    std::fs::write(dir.path().join("api.pub.pem"), &pem).unwrap();
+    std::fs::write(dir.path().join("response.json"), body.to_string()).unwrap();
+
+    // A client that is not licet: Python writes the canonical JSON of `data` (sorted keys, no
+    // whitespace: RFC 8785 for this data) and the signature; openssl checks it.
+    let canonicalize = r#"
+import base64, json
+body = json.load(open("response.json"))
+open("data.json", "wb").write(json.dumps(body["data"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+open("sig.bin", "wb").write(base64.b64decode(body["signature"]))
+"#;
+    assert!(common::python()
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(canonicalize)
+        .status()
+        .unwrap()
+        .success());
+    let verified = Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            "api.pub.pem",
+            "-signature",
+            "sig.bin",
+            "data.json",
+        ])
+        .output()
+        .expect("openssl is required (.ci/run installs it)");
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&verified.stdout).trim(),
+        "Verified OK"
+    );
+
+    // The license file in the response works offline with `licet verify`, on that machine only.
+    std::fs::write(
+        dir.path().join("seat.lic"),
+        body["data"]["license_file"].as_str().unwrap(),
+    )
+    .unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            "seat.lic",
+            "--pubkey",
+            "api.pub.pem",
+            "--machine",
+            &machine,
+            "--product",
+            "app",
+        ])
+        .assert()
+        .success();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            "seat.lic",
+            "--pubkey",
+            "api.pub.pem",
+            "--machine",
+            &"cd".repeat(32),
+        ])
+        .assert()
+        .code(1);
+
+    // The second machine finds the only seat taken.
+    let second = ureq::post(&format!("{}/license/activate", server.base))
+        .send_json(json!({"license_key": key, "machine_id": "cd".repeat(32)}));
+    match second {
+        Err(ureq::Error::Status(409, r)) => assert!(r.into_json::<Value>().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit")),
+        other => panic!("expected 409, got {other:?}"),
+    }
+    server.terminate();
+}

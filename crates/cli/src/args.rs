@@ -79,6 +79,12 @@ pub struct ServeArgs {
     /// Vendor public key (PEM, JWK or JWKS) that installed license files must verify against (repeatable).
     #[arg(long = "trust", value_name = "PUB.pem|JWKS")]
     pub trust: Vec<PathBuf>,
+    /// Requests per minute per client address on /license/*.
+    #[arg(long, value_name = "N", default_value_t = 120)]
+    pub rate_limit_per_ip: u32,
+    /// Requests per minute per license key on /license/*.
+    #[arg(long, value_name = "N", default_value_t = 600)]
+    pub rate_limit_per_key: u32,
 }
 
 #[derive(Subcommand)]

@@ -90,6 +90,26 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "LE_ERR_SS_001", message, path)
     }
 
+    /// 405, LE_ERR_SS_405: the route exists, the method does not.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "LE_ERR_SS_405",
+            format!("{method} is not allowed on this route"),
+            path,
+        )
+    }
+
+    /// 408, LE_ERR_SS_408: the request took longer than the server allows.
+    pub fn timeout(path: &str) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "LE_ERR_SS_408",
+            "The request took too long",
+            path,
+        )
+    }
+
     /// 413, LE_ERR_SS_413: the body is over the route's limit.
     pub fn too_large(limit: usize, path: &str) -> Self {
         Self::new(

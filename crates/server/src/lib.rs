@@ -16,15 +16,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod activation;
 mod app;
 pub mod auth;
 pub mod error;
+pub mod ratelimit;
 pub mod routes;
 mod serve;
+pub mod signing;
 pub mod store;
 mod tokens;
 
-pub use app::{router, AppState, Clock, MAX_LICENSE_REQUEST_BYTES};
+pub use app::{
+    router, AppState, Clock, DEFAULT_RATE_LIMIT_PER_IP, DEFAULT_RATE_LIMIT_PER_KEY,
+    MAX_LICENSE_REQUEST_BYTES,
+};
 pub use serve::{
     default_signing_key_path, load_or_create_signing_key, require_rsa, serve, ServeError,
 };

@@ -3,6 +3,7 @@
 use crate::app::{router, AppState};
 use licet_issuer::{KeySpec, SigningKey};
 use licet_verifier::KeyType;
+use std::future::IntoFuture;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,9 @@ pub enum ServeError {
     },
 }
 
+/// How long requests in flight may run after SIGINT/SIGTERM.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves until SIGINT or SIGTERM; requests in flight finish before it returns. `on_ready` is
 /// called with the bound address (useful with port 0).
 pub async fn serve(
@@ -45,9 +49,24 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     tracing::info!(%bound, "listening");
     on_ready(bound);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Connection info gives the rate limiter each client's address.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (signalled, signal_seen) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(());
+    });
+    // After the signal, requests in flight get DRAIN_TIMEOUT to finish; then the server stops.
+    let drain_deadline = async move {
+        match signal_seen.await {
+            Ok(()) => tokio::time::sleep(DRAIN_TIMEOUT).await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result?,
+        () = drain_deadline => tracing::warn!("requests still in flight after the drain timeout; stopping anyway"),
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -120,8 +139,18 @@ pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, ServeError>
     temp.write_all(pem.as_bytes())
         .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| err(e.to_string()))?;
-    temp.persist_noclobber(path)
-        .map_err(|e| err(e.error.to_string()))?;
+    if let Err(e) = temp.persist_noclobber(path) {
+        // Another process made the key first: use the one it wrote.
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+            return require_rsa(SigningKey::from_pem(&pem, None).map_err(|e| err(e.to_string()))?)
+                .map_err(err);
+        }
+        return Err(err(e.error.to_string()));
+    }
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
     tracing::info!(path = %path.display(), kid = key.kid(), "generated the response-signing key");
     Ok(key)
 }

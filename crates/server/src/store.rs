@@ -60,16 +60,17 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the handlers need from storage.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: KeyStore + Send + Sync {
     /// Stores a new token.
     async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError>;
     /// The token with this SHA-256, if any.
     async fn find_token(&self, sha256: &[u8; 32]) -> Result<Option<ApiToken>, StoreError>;
-    /// Inserts or replaces a license by id; returns the stored row (installed_at is kept on replace).
+    /// Inserts a license, or replaces the one with the same id unless the new file was issued
+    /// earlier (no downgrade): then `None`. A replacement keeps `installed_at` and `enabled`.
     async fn upsert_license(
         &self,
         license: &InstalledLicense,
-    ) -> Result<InstalledLicense, StoreError>;
+    ) -> Result<Option<InstalledLicense>, StoreError>;
     /// Every installed license, ordered by id.
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError>;
     /// One installed license.
@@ -81,4 +82,109 @@ pub trait Store: Send + Sync {
         enabled: bool,
         now: i64,
     ) -> Result<Option<InstalledLicense>, StoreError>;
+}
+
+/// A license key (stored by hash; the key itself is known only to whoever holds it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenseKeyRecord {
+    /// SHA-256 of the canonical key text.
+    pub key_sha256: Vec<u8>,
+    /// Customer id: the `sub` of license files issued for the key.
+    pub customer: String,
+    /// Product: the `aud`.
+    pub product: Option<String>,
+    /// `license_type`.
+    pub license_type: String,
+    /// Entitlements.
+    pub features: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Seats.
+    pub max_activations: i64,
+    /// Unix seconds; `None` is perpetual.
+    pub expires_at: Option<i64>,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Assigned owner's name.
+    pub owner_name: Option<String>,
+    /// Assigned owner's e-mail.
+    pub owner_email: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// A machine holding a seat of a license key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activation {
+    /// The machine id (64 hex).
+    pub machine_id: String,
+    /// The jti of the license files issued for this seat.
+    pub license_id: String,
+    /// Unix seconds.
+    pub activated_at: i64,
+}
+
+/// What an activation attempt did, decided atomically with the seat count.
+// One value per request, moved once: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActivationOutcome {
+    /// A new seat was taken (or the machine already had one: idempotent).
+    Active {
+        /// The key.
+        key: LicenseKeyRecord,
+        /// This machine's seat.
+        activation: Activation,
+        /// Seats in use after the call.
+        activations: i64,
+        /// False when the machine already had a seat.
+        new_seat: bool,
+    },
+    /// No such key.
+    NotFound,
+    /// The key is suspended.
+    Suspended,
+    /// The key expired.
+    Expired,
+    /// Every seat is taken.
+    LimitReached {
+        /// The limit.
+        max_activations: i64,
+    },
+}
+
+/// Storage of license keys and activations.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores a new license key.
+    async fn insert_license_key(&self, key: &LicenseKeyRecord) -> Result<(), StoreError>;
+    /// The key with this hash, and its number of activations.
+    async fn get_license_key(
+        &self,
+        key_sha256: &[u8],
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
+    /// Sets the status; returns the updated key and its activations, or `None`.
+    async fn set_license_key_status(
+        &self,
+        key_sha256: &[u8],
+        status: &str,
+        now: i64,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
+    /// Takes a seat for `machine_id` if the key is active, unexpired at `now`, and has one free,
+    /// all in one transaction; a machine that has a seat keeps it (no second seat).
+    async fn activate(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+        new_license_id: &str,
+        now: i64,
+    ) -> Result<ActivationOutcome, StoreError>;
+    /// This machine's seat, if any.
+    async fn find_activation(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<Activation>, StoreError>;
+    /// Frees this machine's seat; true if it had one.
+    async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError>;
 }

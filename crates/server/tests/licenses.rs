@@ -7,7 +7,10 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::store::{ApiToken, InstalledLicense, Store, StoreError};
+use licet_server::store::{
+    Activation, ActivationOutcome, ApiToken, InstalledLicense, KeyStore, LicenseKeyRecord, Store,
+    StoreError,
+};
 use licet_server::{create_token, router, AppState, SqliteStore};
 use licet_verifier::{LicenseClaims, LicenseType, TrustedKeys, UnixTime};
 use serde_json::{json, Value};
@@ -212,6 +215,105 @@ async fn install_list_get_and_replace() {
     h.now.store(T0 + 86_400 * 61, Ordering::SeqCst);
     let (_, body) = h.call("GET", "/api/v1/licenses/L-1", token, None).await;
     assert_eq!(body["data"]["status"], "EXPIRED");
+}
+
+#[tokio::test]
+async fn reinstalling_keeps_the_switch_and_refuses_a_downgrade() {
+    let h = harness().await;
+    let token = Some(h.token.as_str());
+    let newer = {
+        let mut c = claims("L-1", Some(1000));
+        c.issued_at = UnixTime::from_secs(T0 - 10).unwrap();
+        mint_license(&h.vendor, None, &c).unwrap().token
+    };
+    let older = h.license("L-1", Some(1000)); // issued at T0 - 86400
+    assert_eq!(
+        h.call(
+            "POST",
+            "/api/v1/licenses",
+            token,
+            Some(json!({"file": newer}))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    h.call(
+        "PATCH",
+        "/api/v1/licenses/L-1",
+        token,
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    let (status, body) = h
+        .call(
+            "POST",
+            "/api/v1/licenses",
+            token,
+            Some(json!({"file": older})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("issued earlier"));
+    let (status, body) = h
+        .call(
+            "POST",
+            "/api/v1/licenses",
+            token,
+            Some(json!({"file": newer})),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["enabled"]),
+        (StatusCode::OK, &json!(false)),
+        "reinstalling does not re-enable"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_shape() {
+    let h = harness().await;
+    let (status, body) = h
+        .call("GET", "/api/v1/nothing-here", Some(&h.token), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(
+        &body,
+        "LE_ERR_SS_404",
+        "LE_ERR_SS_001",
+        "/api/v1/nothing-here",
+    );
+    let (status, body) = h
+        .call("DELETE", "/api/v1/licenses", Some(&h.token), None)
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_error(&body, "LE_ERR_SS_405", "LE_ERR_SS_405", "/api/v1/licenses");
+}
+
+#[tokio::test]
+async fn an_oversized_multipart_upload_gets_413() {
+    let h = harness().await;
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.lic\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        "A".repeat(300 * 1024)
+    );
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v1/licenses")
+        .header("x-auth-token", &h.token)
+        .header(
+            "content-type",
+            format!("Multipart/Form-Data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let (status, body) = h.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_error(&body, "LE_ERR_SS_413", "LE_ERR_SS_413", "/api/v1/licenses");
 }
 
 #[tokio::test]
@@ -454,7 +556,10 @@ impl Store for BrokenStore {
     async fn find_token(&self, _: &[u8; 32]) -> Result<Option<ApiToken>, StoreError> {
         Err(StoreError("disk on fire: /secret/path".into()))
     }
-    async fn upsert_license(&self, _: &InstalledLicense) -> Result<InstalledLicense, StoreError> {
+    async fn upsert_license(
+        &self,
+        _: &InstalledLicense,
+    ) -> Result<Option<InstalledLicense>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError> {
@@ -469,6 +574,42 @@ impl Store for BrokenStore {
         _: bool,
         _: i64,
     ) -> Result<Option<InstalledLicense>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+}
+
+#[async_trait]
+impl KeyStore for BrokenStore {
+    async fn insert_license_key(&self, _: &LicenseKeyRecord) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn get_license_key(
+        &self,
+        _: &[u8],
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn set_license_key_status(
+        &self,
+        _: &[u8],
+        _: &str,
+        _: i64,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn activate(
+        &self,
+        _: &[u8],
+        _: &str,
+        _: &str,
+        _: i64,
+    ) -> Result<ActivationOutcome, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn find_activation(&self, _: &[u8], _: &str) -> Result<Option<Activation>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn deactivate(&self, _: &[u8], _: &str) -> Result<bool, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
 }

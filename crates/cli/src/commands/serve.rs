@@ -6,6 +6,7 @@ use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
 use licet_server::auth::Permission;
+use licet_server::ratelimit::RateLimiter;
 use licet_server::{
     create_token, default_signing_key_path, load_or_create_signing_key, require_rsa, AppState,
     SqliteStore,
@@ -48,7 +49,11 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         let store = SqliteStore::open(&args.db)
             .await
             .with_context(|| format!("cannot open the database {}", args.db))?;
-        let state = AppState::new(Arc::new(store), trusted, signing_key);
+        let mut state = AppState::new(Arc::new(store), trusted, signing_key);
+        state.rate_limiter = Arc::new(RateLimiter::new(
+            args.rate_limit_per_ip,
+            args.rate_limit_per_key,
+        ));
         licet_server::serve(state, args.listen, |bound| {
             let _ = print_stdout(&format!("listening on http://{bound}\n"));
         })

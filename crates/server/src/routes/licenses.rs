@@ -85,7 +85,10 @@ async fn caller(
     permission: Permission,
     path: &str,
 ) -> Result<(), ApiError> {
-    let header = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
+    // A header that is not text is a bad token (303), not a missing one (301).
+    let header = headers
+        .get("x-auth-token")
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
     let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
     require(&token, permission, path)
 }
@@ -101,19 +104,16 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if is_multipart {
-        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
-            ApiError::validation(format!("The multipart body is invalid: {e}"), COLLECTION)
-        })?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| {
-            ApiError::validation(format!("The multipart body is invalid: {e}"), COLLECTION)
-        })? {
+        let multipart_error =
+            |e: axum::extract::multipart::MultipartError| body_error(e.status(), &e.body_text());
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|e| body_error(e.status(), &e.body_text()))?;
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             if field.name() == Some("file") {
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| body_error(&e.to_string()))?;
+                let bytes = field.bytes().await.map_err(multipart_error)?;
                 return String::from_utf8(bytes.to_vec()).map_err(|_| {
                     ApiError::validation("The license file is not UTF-8 text", COLLECTION)
                 });
@@ -126,7 +126,7 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
     }
     let bytes = Bytes::from_request(request, state)
         .await
-        .map_err(|e| body_error(&e.body_text()))?;
+        .map_err(|e| body_error(e.status(), &e.body_text()))?;
     let body: InstallJson = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"file\": \"<license file text>\"}}: {e}"),
@@ -136,8 +136,9 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
     Ok(body.file)
 }
 
-fn body_error(text: &str) -> ApiError {
-    if text.contains("length limit") || text.contains("too large") {
+/// A body that could not be read: 413 when it is over the limit, else 400.
+pub(crate) fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::too_large(MAX_LICENSE_REQUEST_BYTES, COLLECTION)
     } else {
         ApiError::validation(
@@ -181,11 +182,20 @@ pub async fn install(
         installed_at: now_secs,
         updated_at: now_secs,
     };
-    let stored = state
+    let Some(stored) = state
         .store
         .upsert_license(&record)
         .await
-        .map_err(|e| ApiError::internal(e, COLLECTION))?;
+        .map_err(|e| ApiError::internal(e, COLLECTION))?
+    else {
+        return Err(ApiError::validation(
+            format!(
+                "License {} is installed with a newer file; a file issued earlier ({}) cannot replace it",
+                record.license_id, claims.issued_at
+            ),
+            COLLECTION,
+        ));
+    };
     tracing::info!(license_id = %stored.license_id, kid = %stored.kid, "license installed");
     Ok(envelope("License installed", view(&state, &stored)))
 }
@@ -241,10 +251,14 @@ pub async fn set_enabled(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(license_id): Path<String>,
-    body: Bytes,
+    request: Request,
 ) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
     let path = format!("{COLLECTION}/{license_id}");
     caller(&state, &headers, Permission::ManageLicenses, &path).await?;
+    // Read only after authentication: an anonymous client cannot make the server buffer a body.
+    let body = Bytes::from_request(request, &state)
+        .await
+        .map_err(|e| body_error(e.status(), &e.body_text()))?;
     let body: EnabledJson = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"enabled\": true|false}}: {e}"),

@@ -1,6 +1,9 @@
 //! The SQLite store: one file, WAL journal, migrations from `migrations/` applied on open.
 
-use super::{ApiToken, InstalledLicense, Store, StoreError};
+use super::{
+    Activation, ActivationOutcome, ApiToken, InstalledLicense, KeyStore, LicenseKeyRecord, Store,
+    StoreError,
+};
 use crate::auth::Permission;
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -14,6 +17,9 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Seat changes run one at a time: SQLite has one writer anyway, and a read-then-write
+    /// transaction must not see a count that another one is about to change.
+    seats: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -35,7 +41,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError(e.to_string()))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            seats: Default::default(),
+        })
     }
 
     /// The pool, for tests and maintenance.
@@ -103,13 +112,17 @@ impl Store for SqliteStore {
         row.as_ref().map(token_from_row).transpose()
     }
 
-    async fn upsert_license(&self, l: &InstalledLicense) -> Result<InstalledLicense, StoreError> {
+    async fn upsert_license(
+        &self,
+        l: &InstalledLicense,
+    ) -> Result<Option<InstalledLicense>, StoreError> {
         let row = sqlx::query(&format!(
             "INSERT INTO installed_licenses ({LICENSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (license_id) DO UPDATE SET
                 customer_id = excluded.customer_id, license_type = excluded.license_type,
                 issued_at = excluded.issued_at, expires_at = excluded.expires_at, kid = excluded.kid,
-                file = excluded.file, enabled = excluded.enabled, updated_at = excluded.updated_at
+                file = excluded.file, updated_at = excluded.updated_at
+             WHERE excluded.issued_at >= installed_licenses.issued_at
              RETURNING {LICENSE_COLUMNS}"
         ))
         .bind(&l.license_id)
@@ -122,9 +135,9 @@ impl Store for SqliteStore {
         .bind(i64::from(l.enabled))
         .bind(l.installed_at)
         .bind(l.updated_at)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        license_from_row(&row)
+        row.as_ref().map(license_from_row).transpose()
     }
 
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError> {
@@ -161,5 +174,195 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(license_from_row).transpose()
+    }
+}
+
+fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
+    let features: Option<String> = row.try_get("features")?;
+    let features = match features {
+        Some(text) => match serde_json::from_str(&text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            _ => {
+                return Err(StoreError(
+                    "a stored features value is not a JSON object".into(),
+                ))
+            }
+        },
+        None => None,
+    };
+    Ok(LicenseKeyRecord {
+        key_sha256: row.try_get("key_sha256")?,
+        customer: row.try_get("customer")?,
+        product: row.try_get("product")?,
+        license_type: row.try_get("license_type")?,
+        features,
+        max_activations: row.try_get("max_activations")?,
+        expires_at: row.try_get("expires_at")?,
+        status: row.try_get("status")?,
+        owner_name: row.try_get("owner_name")?,
+        owner_email: row.try_get("owner_email")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn activation_from_row(row: &SqliteRow) -> Result<Activation, StoreError> {
+    Ok(Activation {
+        machine_id: row.try_get("machine_id")?,
+        license_id: row.try_get("license_id")?,
+        activated_at: row.try_get("activated_at")?,
+    })
+}
+
+const KEY_WITH_COUNT: &str = "SELECT k.*, (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count
+     FROM license_keys k WHERE k.key_sha256 = ?";
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert_license_key(&self, k: &LicenseKeyRecord) -> Result<(), StoreError> {
+        let features = k
+            .features
+            .as_ref()
+            .map(|f| serde_json::Value::Object(f.clone()).to_string());
+        sqlx::query(
+            "INSERT INTO license_keys (key_sha256, customer, product, license_type, features, max_activations, expires_at,
+                 status, owner_name, owner_email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&k.key_sha256)
+        .bind(&k.customer)
+        .bind(&k.product)
+        .bind(&k.license_type)
+        .bind(features)
+        .bind(k.max_activations)
+        .bind(k.expires_at)
+        .bind(&k.status)
+        .bind(&k.owner_name)
+        .bind(&k.owner_email)
+        .bind(k.created_at)
+        .bind(k.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_license_key(
+        &self,
+        key_sha256: &[u8],
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        let row = sqlx::query(KEY_WITH_COUNT)
+            .bind(key_sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((key_from_row(&r)?, r.try_get::<i64, _>("activation_count")?)))
+            .transpose()
+    }
+
+    async fn set_license_key_status(
+        &self,
+        key_sha256: &[u8],
+        status: &str,
+        now: i64,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        let done =
+            sqlx::query("UPDATE license_keys SET status = ?, updated_at = ? WHERE key_sha256 = ?")
+                .bind(status)
+                .bind(now)
+                .bind(key_sha256)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.get_license_key(key_sha256).await
+    }
+
+    async fn activate(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+        new_license_id: &str,
+        now: i64,
+    ) -> Result<ActivationOutcome, StoreError> {
+        let _seat_lock = self.seats.lock().await;
+        // IMMEDIATE: the write lock is taken before the seat count is read, so no other
+        // connection can change the count between the read and the insert.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(row) = sqlx::query(KEY_WITH_COUNT)
+            .bind(key_sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(ActivationOutcome::NotFound);
+        };
+        let key = key_from_row(&row)?;
+        let count: i64 = row.try_get("activation_count")?;
+        if key.status != "active" {
+            return Ok(ActivationOutcome::Suspended);
+        }
+        if key.expires_at.is_some_and(|exp| now >= exp) {
+            return Ok(ActivationOutcome::Expired);
+        }
+        let existing =
+            sqlx::query("SELECT * FROM activations WHERE key_sha256 = ? AND machine_id = ?")
+                .bind(key_sha256)
+                .bind(machine_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = existing {
+            let activation = activation_from_row(&row)?;
+            return Ok(ActivationOutcome::Active {
+                key,
+                activation,
+                activations: count,
+                new_seat: false,
+            });
+        }
+        if count >= key.max_activations {
+            return Ok(ActivationOutcome::LimitReached {
+                max_activations: key.max_activations,
+            });
+        }
+        sqlx::query("INSERT INTO activations (key_sha256, machine_id, license_id, activated_at) VALUES (?, ?, ?, ?)")
+            .bind(key_sha256)
+            .bind(machine_id)
+            .bind(new_license_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let activation = Activation {
+            machine_id: machine_id.to_owned(),
+            license_id: new_license_id.to_owned(),
+            activated_at: now,
+        };
+        Ok(ActivationOutcome::Active {
+            key,
+            activation,
+            activations: count + 1,
+            new_seat: true,
+        })
+    }
+
+    async fn find_activation(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<Activation>, StoreError> {
+        let row = sqlx::query("SELECT * FROM activations WHERE key_sha256 = ? AND machine_id = ?")
+            .bind(key_sha256)
+            .bind(machine_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(activation_from_row).transpose()
+    }
+
+    async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError> {
+        let _seat_lock = self.seats.lock().await;
+        let done = sqlx::query("DELETE FROM activations WHERE key_sha256 = ? AND machine_id = ?")
+            .bind(key_sha256)
+            .bind(machine_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

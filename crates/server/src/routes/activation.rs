@@ -1,0 +1,370 @@
+//! Machine activation (seed 004): activate, validate and deactivate a license key on a machine.
+//! No API token: the license key is the secret. Responses are signed; every response carries
+//! rate-limit headers.
+
+// Handlers build either response in place; a boxed error would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+use crate::activation::{self, key_hash, license_file_for_seat};
+use crate::app::AppState;
+use crate::ratelimit::RateDecision;
+use crate::signing::sign_canonical;
+use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use licet_verifier::{LicenseKey, MachineId, UnixTime};
+use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
+
+/// The largest request body of the activation routes.
+pub const MAX_ACTIVATION_REQUEST_BYTES: usize = 16 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Activate,
+    Validate,
+    Deactivate,
+}
+
+/// `POST /license/activate`.
+pub async fn activate(State(state): State<AppState>, request: Request) -> Response {
+    handle(state, request, Action::Activate).await
+}
+
+/// `POST /license/validate`.
+pub async fn validate(State(state): State<AppState>, request: Request) -> Response {
+    handle(state, request, Action::Validate).await
+}
+
+/// `POST /license/deactivate`.
+pub async fn deactivate(State(state): State<AppState>, request: Request) -> Response {
+    handle(state, request, Action::Deactivate).await
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "message": text }))).into_response()
+}
+
+fn with_rate_headers(mut response: Response, decision: RateDecision, now: i64) -> Response {
+    let headers = response.headers_mut();
+    let mut put = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    };
+    put("x-ratelimit-limit", decision.limit.to_string());
+    put("x-ratelimit-remaining", decision.remaining.to_string());
+    put("x-ratelimit-reset", decision.reset.to_string());
+    if !decision.allowed {
+        put("retry-after", (decision.reset - now).max(1).to_string());
+    }
+    response
+}
+
+/// The stricter of two decisions, for the headers.
+fn stricter(a: RateDecision, b: RateDecision) -> RateDecision {
+    match (a.allowed, b.allowed) {
+        (false, _) => a,
+        (_, false) => b,
+        _ if b.remaining < a.remaining => b,
+        _ => a,
+    }
+}
+
+async fn handle(state: AppState, request: Request, action: Action) -> Response {
+    let now = state.now();
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let ip_decision = state.rate_limiter.check_ip(&ip, now);
+    if !ip_decision.allowed {
+        return with_rate_headers(
+            message(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests; retry after the time in Retry-After",
+            ),
+            ip_decision,
+            now,
+        );
+    }
+    let body = match Bytes::from_request(request, &state).await {
+        Ok(body) if body.len() <= MAX_ACTIVATION_REQUEST_BYTES => body,
+        _ => {
+            return with_rate_headers(
+                message(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The request body is too large",
+                ),
+                ip_decision,
+                now,
+            )
+        }
+    };
+    let (key, machine) = match parse_request(&body) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let body = json!({"message": "The given data was invalid.", "errors": errors});
+            return with_rate_headers(
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response(),
+                ip_decision,
+                now,
+            );
+        }
+    };
+    let key_decision = state
+        .rate_limiter
+        .check_key(&hex::encode(key_hash(&key)), now);
+    let decision = stricter(ip_decision, key_decision);
+    if !decision.allowed {
+        return with_rate_headers(
+            message(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests; retry after the time in Retry-After",
+            ),
+            decision,
+            now,
+        );
+    }
+    let response = match action {
+        Action::Activate => do_activate(&state, &key, &machine, now).await,
+        Action::Validate => do_validate(&state, &key, &machine, now).await,
+        Action::Deactivate => do_deactivate(&state, &key, &machine, now).await,
+    };
+    with_rate_headers(response.unwrap_or_else(|r| r), decision, now)
+}
+
+/// Field-level validation in the seed's 422 shape.
+fn parse_request(body: &[u8]) -> Result<(LicenseKey, MachineId), Map<String, Value>> {
+    let mut errors = Map::new();
+    let object = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            errors.insert(
+                "body".into(),
+                json!(["The body must be a JSON object {\"license_key\", \"machine_id\"}."]),
+            );
+            return Err(errors);
+        }
+    };
+    let key = match object.get("license_key") {
+        None | Some(Value::Null) => Err("The license key field is required."),
+        Some(Value::String(s)) => LicenseKey::parse(s)
+            .map_err(|_| "The license key must be in the format XXXXX-XXXXX-XXXXX-XXXXX-XXXXX."),
+        Some(_) => Err("The license key must be a string."),
+    };
+    let machine = match object.get("machine_id") {
+        None | Some(Value::Null) => Err("The machine id field is required."),
+        Some(Value::String(s)) => MachineId::parse(s)
+            .map_err(|_| "The machine id must be 64 hexadecimal characters (a SHA-256 digest)."),
+        Some(_) => Err("The machine id must be a string."),
+    };
+    match (key, machine) {
+        (Ok(k), Ok(m)) => Ok((k, m)),
+        (k, m) => {
+            if let Err(e) = k {
+                errors.insert("license_key".into(), json!([e]));
+            }
+            if let Err(e) = m {
+                errors.insert("machine_id".into(), json!([e]));
+            }
+            Err(errors)
+        }
+    }
+}
+
+fn rfc3339(secs: i64) -> Value {
+    UnixTime::from_secs(secs).map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+}
+
+/// The signed success body: `{"data": {...}, "signature": base64 RSA-SHA256 over JCS(data)}`.
+fn signed(state: &AppState, data: Value) -> Result<Response, Response> {
+    match sign_canonical(&state.signing_key, &data) {
+        Ok(signature) => Ok((
+            StatusCode::OK,
+            Json(json!({"data": data, "signature": signature})),
+        )
+            .into_response()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn internal(cause: impl std::fmt::Display) -> Response {
+    tracing::error!(%cause, "activation route failed");
+    message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+fn seat_data(
+    key: &LicenseKey,
+    machine: &MachineId,
+    record: &LicenseKeyRecord,
+    activation: &Activation,
+    activations: i64,
+    status: &str,
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("license_key".into(), json!(key.as_str()));
+    data.insert("machine_id".into(), json!(machine.as_str()));
+    data.insert("status".into(), json!(status));
+    data.insert("activated_at".into(), rfc3339(activation.activated_at));
+    data.insert(
+        "expires_at".into(),
+        record.expires_at.map_or(Value::Null, rfc3339),
+    );
+    data.insert("max_activations".into(), json!(record.max_activations));
+    data.insert("activations".into(), json!(activations));
+    data.insert(
+        "features".into(),
+        record.features.clone().map_or(Value::Null, Value::Object),
+    );
+    data
+}
+
+fn with_license_file(
+    state: &AppState,
+    mut data: Map<String, Value>,
+    key: &LicenseKey,
+    record: &LicenseKeyRecord,
+    activation: &Activation,
+    machine: &MachineId,
+    now: i64,
+) -> Result<Response, Response> {
+    let file = license_file_for_seat(&state.signing_key, key, record, activation, machine, now)
+        .map_err(internal)?;
+    data.insert("license_file".into(), json!(file));
+    signed(state, Value::Object(data))
+}
+
+async fn do_activate(
+    state: &AppState,
+    key: &LicenseKey,
+    machine: &MachineId,
+    now: i64,
+) -> Result<Response, Response> {
+    match activation::activate(state.store.as_ref(), key, machine, now)
+        .await
+        .map_err(internal)?
+    {
+        ActivationOutcome::NotFound => Err(message(StatusCode::NOT_FOUND, "License key not found")),
+        ActivationOutcome::Suspended => {
+            Err(message(StatusCode::FORBIDDEN, "License key is suspended"))
+        }
+        ActivationOutcome::Expired => {
+            Err(message(StatusCode::FORBIDDEN, "License key has expired"))
+        }
+        ActivationOutcome::LimitReached { max_activations } => Err(message(
+            StatusCode::CONFLICT,
+            &format!("Activation limit reached: all {max_activations} seat(s) are in use"),
+        )),
+        ActivationOutcome::Active {
+            key: record,
+            activation,
+            activations,
+            new_seat,
+        } => {
+            if new_seat {
+                tracing::info!(machine = %machine, activations, "seat taken");
+            }
+            let data = seat_data(
+                key,
+                machine,
+                &record,
+                &activation,
+                activations,
+                &record.status,
+            );
+            with_license_file(state, data, key, &record, &activation, machine, now)
+        }
+    }
+}
+
+/// The key, or the response for a missing, suspended or expired one.
+async fn usable_key(
+    state: &AppState,
+    key: &LicenseKey,
+    now: i64,
+    for_release: bool,
+) -> Result<(LicenseKeyRecord, i64), Response> {
+    let (record, count) = state
+        .store
+        .get_license_key(&key_hash(key))
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| message(StatusCode::NOT_FOUND, "License key not found"))?;
+    // Releasing a seat stays possible on a suspended or expired key: it only gives back.
+    if !for_release {
+        if record.status != "active" {
+            return Err(message(StatusCode::FORBIDDEN, "License key is suspended"));
+        }
+        if record.expires_at.is_some_and(|exp| now >= exp) {
+            return Err(message(StatusCode::FORBIDDEN, "License key has expired"));
+        }
+    }
+    Ok((record, count))
+}
+
+async fn do_validate(
+    state: &AppState,
+    key: &LicenseKey,
+    machine: &MachineId,
+    now: i64,
+) -> Result<Response, Response> {
+    let (record, count) = usable_key(state, key, now, false).await?;
+    let activation = state
+        .store
+        .find_activation(&key_hash(key), machine.as_str())
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            message(
+                StatusCode::FORBIDDEN,
+                "This machine is not activated for the license key",
+            )
+        })?;
+    let data = seat_data(key, machine, &record, &activation, count, &record.status);
+    with_license_file(state, data, key, &record, &activation, machine, now)
+}
+
+async fn do_deactivate(
+    state: &AppState,
+    key: &LicenseKey,
+    machine: &MachineId,
+    now: i64,
+) -> Result<Response, Response> {
+    let (record, count) = usable_key(state, key, now, true).await?;
+    let hash = key_hash(key);
+    let activation = state
+        .store
+        .find_activation(&hash, machine.as_str())
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            message(
+                StatusCode::FORBIDDEN,
+                "This machine is not activated for the license key",
+            )
+        })?;
+    if !state
+        .store
+        .deactivate(&hash, machine.as_str())
+        .await
+        .map_err(internal)?
+    {
+        return Err(message(
+            StatusCode::FORBIDDEN,
+            "This machine is not activated for the license key",
+        ));
+    }
+    let data = seat_data(
+        key,
+        machine,
+        &record,
+        &activation,
+        (count - 1).max(0),
+        "deactivated",
+    );
+    signed(state, Value::Object(data))
+}

@@ -1,0 +1,187 @@
+//! License keys for administrators (permission `manage-license-keys`): create, read, suspend.
+
+use crate::activation::key_hash;
+use crate::app::AppState;
+use crate::auth::{authenticate, require, Permission};
+use crate::error::ApiError;
+use crate::store::LicenseKeyRecord;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use licet_verifier::{LicenseKey, LicenseType, UnixTime};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+const COLLECTION: &str = "/api/v1/license-keys";
+
+/// The largest `max_activations`.
+pub const MAX_ACTIVATIONS_LIMIT: i64 = 1_000_000;
+
+async fn caller(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(), ApiError> {
+    let header = headers
+        .get("x-auth-token")
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    require(&token, Permission::ManageLicenseKeys, path)
+}
+
+fn rfc3339(secs: i64) -> Value {
+    UnixTime::from_secs(secs).map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+}
+
+/// The `data` object of the license-key routes.
+pub fn key_view(key: &LicenseKey, record: &LicenseKeyRecord, activations: i64) -> Value {
+    json!({
+        "license_key": key.as_str(),
+        "customer": record.customer,
+        "product": record.product,
+        "license_type": record.license_type,
+        "features": record.features,
+        "max_activations": record.max_activations,
+        "expires_at": record.expires_at.map_or(Value::Null, rfc3339),
+        "status": record.status,
+        "activations": activations,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    customer: String,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    license_type: Option<String>,
+    #[serde(default)]
+    features: Option<Map<String, Value>>,
+    max_activations: i64,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+/// `POST /api/v1/license-keys`: 201 with a new random key.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller(&state, &headers, COLLECTION).await?;
+    let invalid = |message: String| ApiError::validation(message, COLLECTION);
+    let body: CreateKey = serde_json::from_slice(&body).map_err(|e| {
+        invalid(format!(
+            "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at}}: {e}"
+        ))
+    })?;
+    if body.customer.trim().is_empty() {
+        return Err(invalid("`customer` must not be empty".into()));
+    }
+    if !(1..=MAX_ACTIVATIONS_LIMIT).contains(&body.max_activations) {
+        return Err(invalid(format!(
+            "`max_activations` must be between 1 and {MAX_ACTIVATIONS_LIMIT}"
+        )));
+    }
+    let license_type = match &body.license_type {
+        Some(t) => LicenseType::parse(t).map_err(|e| invalid(format!("`license_type`: {e}")))?,
+        None => LicenseType::standard(),
+    };
+    let now = state.now();
+    let expires_at = match &body.expires_at {
+        Some(text) => {
+            let t =
+                UnixTime::parse_rfc3339(text).map_err(|e| invalid(format!("`expires_at`: {e}")))?;
+            if t.as_secs() <= now {
+                return Err(invalid("`expires_at` must be in the future".into()));
+            }
+            Some(t.as_secs())
+        }
+        None => None,
+    };
+    let key = licet_issuer::generate_license_key();
+    let record = LicenseKeyRecord {
+        key_sha256: key_hash(&key),
+        customer: body.customer,
+        product: body.product.filter(|p| !p.trim().is_empty()),
+        license_type: license_type.as_str().to_owned(),
+        features: body.features,
+        max_activations: body.max_activations,
+        expires_at,
+        status: "active".into(),
+        owner_name: None,
+        owner_email: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .store
+        .insert_license_key(&record)
+        .await
+        .map_err(|e| ApiError::internal(e, COLLECTION))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "data": key_view(&key, &record, 0) })),
+    ))
+}
+
+fn parse_key(text: &str, path: &str) -> Result<LicenseKey, ApiError> {
+    LicenseKey::parse(text).map_err(|e| ApiError::validation(e.to_string(), path))
+}
+
+/// `GET /api/v1/license-keys/{key}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("{COLLECTION}/{key}");
+    caller(&state, &headers, &path).await?;
+    let key = parse_key(&key, &path)?;
+    match state
+        .store
+        .get_license_key(&key_hash(&key))
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?
+    {
+        Some((record, count)) => Ok(Json(json!({ "data": key_view(&key, &record, count) }))),
+        None => Err(ApiError::not_found("License key not found", &path)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetStatus {
+    status: String,
+}
+
+/// `PATCH /api/v1/license-keys/{key}` with `{"status": "active" | "suspended"}`.
+pub async fn set_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("{COLLECTION}/{key}");
+    caller(&state, &headers, &path).await?;
+    let key = parse_key(&key, &path)?;
+    let body: SetStatus = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::validation(
+            format!("The body must be JSON {{\"status\": \"active\"|\"suspended\"}}: {e}"),
+            &path,
+        )
+    })?;
+    if body.status != "active" && body.status != "suspended" {
+        return Err(ApiError::validation(
+            "`status` must be `active` or `suspended`",
+            &path,
+        ));
+    }
+    let updated = state
+        .store
+        .set_license_key_status(&key_hash(&key), &body.status, state.now())
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?;
+    match updated {
+        Some((record, count)) => Ok(Json(json!({ "data": key_view(&key, &record, count) }))),
+        None => Err(ApiError::not_found("License key not found", &path)),
+    }
+}

@@ -1,0 +1,527 @@
+//! License keys (admin) and machine activation (seed 004) through the router: the rules, the
+//! signed responses, rate limits, and exactly N seats under concurrency.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use licet_issuer::{KeySpec, SigningKey};
+use licet_server::auth::Permission;
+use licet_server::ratelimit::RateLimiter;
+use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_verifier::{
+    verify_license, Algorithm, MachineId, Status, TrustedKeys, UnixTime, VerifyOptions,
+};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const T0: i64 = 1_790_000_000;
+
+struct Harness {
+    state: AppState,
+    now: Arc<AtomicI64>,
+    token: String,
+    store: SqliteStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
+    let mut state = AppState::new(Arc::new(store.clone()), TrustedKeys::new(), api_key);
+    let now = Arc::new(AtomicI64::new(T0));
+    let clock = now.clone();
+    state.clock = Arc::new(move || clock.load(Ordering::SeqCst));
+    let (token, _) = create_token(
+        state.store.as_ref(),
+        "admin",
+        &[Permission::ManageLicenseKeys],
+        T0,
+        None,
+    )
+    .await
+    .unwrap();
+    Harness {
+        state,
+        now,
+        token: token.to_string(),
+        store,
+        _dir: dir,
+    }
+}
+
+fn machine(n: u32) -> String {
+    MachineId::from_raw_identifier(&format!("machine-{n}")).to_string()
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HashMap<String, String>,
+    body: Value,
+}
+
+impl Harness {
+    async fn call(&self, method: &str, uri: &str, token: bool, body: Value) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if token {
+            request = request.header("x-auth-token", &self.token);
+        }
+        let response = router(self.state.clone())
+            .oneshot(request.body(Body::from(body.to_string())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    async fn new_key(&self, max: i64, expires_at: Option<&str>) -> String {
+        let mut body = json!({"customer": "ACME-001", "product": "app", "license_type": "TRIAL",
+                              "features": {"seats": 10, "tier": "gold"}, "max_activations": max});
+        if let Some(e) = expires_at {
+            body["expires_at"] = json!(e);
+        }
+        let reply = self.call("POST", "/api/v1/license-keys", true, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["data"]["license_key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn machine_call(&self, route: &str, key: &str, machine: &str) -> Reply {
+        self.call(
+            "POST",
+            &format!("/license/{route}"),
+            false,
+            json!({"license_key": key, "machine_id": machine}),
+        )
+        .await
+    }
+
+    /// Checks the signature over the canonical JSON of `data` with the public key of the API.
+    fn assert_signed(&self, body: &Value) {
+        let data = &body["data"];
+        let canonical = serde_jcs::to_vec(data).unwrap();
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(body["signature"].as_str().unwrap())
+            .unwrap();
+        self.state
+            .signing_key
+            .public_key()
+            .verify_signature(Algorithm::RS256, &canonical, &signature)
+            .expect("signature verifies");
+        let mut tampered = data.clone();
+        tampered["activations"] = json!(999);
+        let other = serde_jcs::to_vec(&tampered).unwrap();
+        assert!(self
+            .state
+            .signing_key
+            .public_key()
+            .verify_signature(Algorithm::RS256, &other, &signature)
+            .is_err());
+    }
+}
+
+#[tokio::test]
+async fn admin_creates_reads_and_suspends_keys() {
+    let h = harness().await;
+    let reply = h
+        .call(
+            "POST",
+            "/api/v1/license-keys",
+            true,
+            json!({"customer": "C", "product": "p", "license_type": "STANDARD",
+            "features": {"a": 1}, "max_activations": 3, "expires_at": "2027-06-01T12:00:00+02:00"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let data = &reply.body["data"];
+    let key = data["license_key"].as_str().unwrap();
+    assert!(licet_verifier::LicenseKey::parse_canonical(key).is_ok());
+    assert_eq!(data["status"], "active");
+    assert_eq!(data["activations"], 0);
+    assert_eq!(data["expires_at"], "2027-06-01T10:00:00Z");
+    let keys: Vec<&str> = data
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "activations",
+            "customer",
+            "expires_at",
+            "features",
+            "license_key",
+            "license_type",
+            "max_activations",
+            "product",
+            "status"
+        ]
+    );
+
+    let reply = h
+        .call(
+            "GET",
+            &format!("/api/v1/license-keys/{}", key.to_lowercase()),
+            true,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (reply.status, &reply.body["data"]["license_key"]),
+        (StatusCode::OK, &json!(key))
+    );
+    let reply = h
+        .call(
+            "PATCH",
+            &format!("/api/v1/license-keys/{key}"),
+            true,
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(reply.body["data"]["status"], "suspended");
+    let reply = h
+        .call(
+            "PATCH",
+            &format!("/api/v1/license-keys/{key}"),
+            true,
+            json!({"status": "gone"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = h
+        .call(
+            "GET",
+            "/api/v1/license-keys/AAAAA-AAAAA-AAAAA-AAAAA-AAAAA",
+            true,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (reply.status, &reply.body["errors"][0]["code"]),
+        (StatusCode::NOT_FOUND, &json!("LE_ERR_SS_001"))
+    );
+    for bad in [
+        json!({"customer": "C", "max_activations": 0}),
+        json!({"customer": "", "max_activations": 1}),
+        json!({"customer": "C", "max_activations": 1, "expires_at": "2020-01-01T00:00:00Z"}),
+        json!({"customer": "C", "max_activations": 1, "license_type": "trial"}),
+        json!({"max_activations": 1}),
+    ] {
+        let reply = h
+            .call("POST", "/api/v1/license-keys", true, bad.clone())
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(reply.body["errors"][0]["code"], "LE_ERR_SS_008");
+    }
+    let reply = h
+        .call(
+            "POST",
+            "/api/v1/license-keys",
+            false,
+            json!({"customer": "C", "max_activations": 1}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn activate_validate_deactivate() {
+    let h = harness().await;
+    let key = h.new_key(2, Some("2027-01-01T00:00:00Z")).await;
+    let (m1, m2, m3) = (machine(1), machine(2), machine(3));
+
+    let reply = h.machine_call("activate", &key, &m1).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    h.assert_signed(&reply.body);
+    let data = &reply.body["data"];
+    assert_eq!(data["license_key"], key.as_str());
+    assert_eq!(data["machine_id"], m1.as_str());
+    assert_eq!(
+        (
+            data["status"].as_str(),
+            data["activations"].as_i64(),
+            data["max_activations"].as_i64()
+        ),
+        (Some("active"), Some(1), Some(2))
+    );
+    assert_eq!(
+        data["activated_at"],
+        UnixTime::from_secs(T0).unwrap().to_rfc3339()
+    );
+    assert_eq!(data["expires_at"], "2027-01-01T00:00:00Z");
+    assert_eq!(data["features"], json!({"seats": 10, "tier": "gold"}));
+
+    // The license file works offline, on that machine only, signed by the API's key.
+    let file = data["license_file"].as_str().unwrap();
+    let keys: TrustedKeys = [h.state.signing_key.public_key().clone()]
+        .into_iter()
+        .collect();
+    let at = VerifyOptions::at(UnixTime::from_secs(T0).unwrap());
+    let report = verify_license(
+        file.as_bytes(),
+        &keys,
+        &at.clone().with_machine(MachineId::parse(&m1).unwrap()),
+    );
+    assert_eq!(report.status, Status::Active, "{}", report.reason);
+    let claims = report.verified_license().unwrap().claims();
+    assert_eq!(claims.license_key.as_ref().unwrap().as_str(), key);
+    assert_eq!(claims.customer_id, "ACME-001");
+    assert_eq!(claims.product.as_deref(), Some("app"));
+    assert_eq!(
+        verify_license(
+            file.as_bytes(),
+            &keys,
+            &at.with_machine(MachineId::parse(&m2).unwrap())
+        )
+        .status,
+        Status::MachineMismatch
+    );
+    let first_jti = claims.license_id.clone();
+
+    // Idempotent: the same machine again takes no second seat and keeps its license id.
+    let again = h.machine_call("activate", &key, &m1.to_uppercase()).await;
+    assert_eq!(
+        (again.status, &again.body["data"]["activations"]),
+        (StatusCode::OK, &json!(1))
+    );
+    let again_file = again.body["data"]["license_file"].as_str().unwrap();
+    let again_claims = verify_license(
+        again_file.as_bytes(),
+        &keys,
+        &VerifyOptions::at(UnixTime::from_secs(T0).unwrap())
+            .with_machine(MachineId::parse(&m1).unwrap()),
+    );
+    assert_eq!(
+        again_claims.verified_license().unwrap().claims().license_id,
+        first_jti
+    );
+
+    assert_eq!(
+        h.machine_call("activate", &key, &m2).await.status,
+        StatusCode::OK
+    );
+    let full = h.machine_call("activate", &key, &m3).await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert!(full.body["message"].as_str().unwrap().contains("limit"));
+
+    let valid = h.machine_call("validate", &key, &m2).await;
+    assert_eq!(valid.status, StatusCode::OK);
+    h.assert_signed(&valid.body);
+    assert!(valid.body["data"]["license_file"].is_string());
+    assert_eq!(
+        h.machine_call("validate", &key, &m3).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let released = h.machine_call("deactivate", &key, &m2).await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.body);
+    h.assert_signed(&released.body);
+    assert_eq!(
+        (
+            &released.body["data"]["status"],
+            &released.body["data"]["activations"]
+        ),
+        (&json!("deactivated"), &json!(1))
+    );
+    assert!(released.body["data"].get("license_file").is_none());
+    assert_eq!(
+        h.machine_call("deactivate", &key, &m2).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.machine_call("validate", &key, &m2).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.machine_call("activate", &key, &m3).await.status,
+        StatusCode::OK,
+        "the freed seat is available"
+    );
+
+    // Unknown key, suspended key, expired key.
+    assert_eq!(
+        h.machine_call("activate", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", &m1)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    h.call(
+        "PATCH",
+        &format!("/api/v1/license-keys/{key}"),
+        true,
+        json!({"status": "suspended"}),
+    )
+    .await;
+    assert_eq!(
+        h.machine_call("validate", &key, &m1).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.machine_call("activate", &key, &machine(9)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    h.call(
+        "PATCH",
+        &format!("/api/v1/license-keys/{key}"),
+        true,
+        json!({"status": "active"}),
+    )
+    .await;
+    assert_eq!(
+        h.machine_call("validate", &key, &m1).await.status,
+        StatusCode::OK
+    );
+    h.now.store(
+        UnixTime::parse_rfc3339("2027-01-01T00:00:00Z")
+            .unwrap()
+            .as_secs(),
+        Ordering::SeqCst,
+    );
+    let expired = h.machine_call("validate", &key, &m1).await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert!(expired.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+}
+
+#[tokio::test]
+async fn field_level_422() {
+    let h = harness().await;
+    let reply = h.call("POST", "/license/activate", false, json!({})).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["message"], "The given data was invalid.");
+    assert!(reply.body["errors"]["license_key"][0]
+        .as_str()
+        .unwrap()
+        .contains("required"));
+    assert!(reply.body["errors"]["machine_id"][0]
+        .as_str()
+        .unwrap()
+        .contains("required"));
+    let reply = h
+        .call(
+            "POST",
+            "/license/validate",
+            false,
+            json!({"license_key": "ABC", "machine_id": machine(1)}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body["errors"]["license_key"][0]
+        .as_str()
+        .unwrap()
+        .contains("XXXXX-XXXXX"));
+    assert!(reply.body["errors"].get("machine_id").is_none());
+    let reply = h
+        .call(
+            "POST",
+            "/license/deactivate",
+            false,
+            json!({"license_key": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "machine_id": "xyz"}),
+        )
+        .await;
+    assert!(reply.body["errors"]["machine_id"][0]
+        .as_str()
+        .unwrap()
+        .contains("64 hexadecimal"));
+    let reply = h
+        .call("POST", "/license/activate", false, json!("not an object"))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn rate_limits_per_address_and_per_key() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::new(3, 2));
+    let key = h.new_key(5, None).await;
+    let first = h.machine_call("activate", &key, &machine(1)).await;
+    assert_eq!(
+        first.headers["x-ratelimit-limit"], "2",
+        "the stricter (per-key) window is reported"
+    );
+    assert_eq!(first.headers["x-ratelimit-remaining"], "1");
+    assert_eq!(
+        first.headers["x-ratelimit-reset"],
+        (T0 - T0 % 60 + 60).to_string()
+    );
+    assert_eq!(
+        h.machine_call("validate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+    let limited = h.machine_call("validate", &key, &machine(1)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(limited.headers["x-ratelimit-remaining"], "0");
+    // The address limit (3) is now spent too, for any key.
+    let other = h
+        .call(
+            "POST",
+            "/license/validate",
+            false,
+            json!({"license_key": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "machine_id": machine(1)}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::TOO_MANY_REQUESTS);
+    h.now.fetch_add(60, Ordering::SeqCst);
+    assert_eq!(
+        h.machine_call("validate", &key, &machine(1)).await.status,
+        StatusCode::OK,
+        "a new window"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exactly_five_of_a_hundred_concurrent_activations_succeed() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::new(1_000, 1_000));
+    let key = h.new_key(5, None).await;
+    let mut tasks = Vec::new();
+    for n in 0..100 {
+        let app = router(h.state.clone());
+        let body = json!({"license_key": key, "machine_id": machine(n)}).to_string();
+        tasks.push(tokio::spawn(async move {
+            let request = Request::post("/license/activate")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            app.oneshot(request).await.unwrap().status()
+        }));
+    }
+    let mut counts: HashMap<u16, usize> = HashMap::new();
+    for task in tasks {
+        *counts.entry(task.await.unwrap().as_u16()).or_default() += 1;
+    }
+    assert_eq!(counts.get(&200), Some(&5), "{counts:?}");
+    assert_eq!(counts.get(&409), Some(&95), "{counts:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activations")
+        .fetch_one(h.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 5);
+}
