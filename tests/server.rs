@@ -353,6 +353,40 @@ open("sig.bin", "wb").write(base64.b64decode(body["signature"]))
         .assert()
         .code(1);
 
+    // An auditor checks the saved response offline; a changed byte is caught.
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify-response",
+            "response.json",
+            "--pubkey",
+            "api.pub.pem",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("VERIFIED"));
+    let tampered = body
+        .to_string()
+        .replace("\"activations\":1", "\"activations\":0");
+    assert_ne!(tampered, body.to_string());
+    std::fs::write(dir.path().join("tampered.json"), tampered).unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "verify-response",
+            "tampered.json",
+            "--pubkey",
+            "api.pub.pem",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("does not verify"));
+    licet()
+        .current_dir(dir.path())
+        .args(["verify-response", "response.json", "--pubkey", "v.pub.pem"])
+        .assert()
+        .code(1);
+
     // The second machine finds the only seat taken.
     let second = ureq::post(&format!("{}/license/activate", server.base))
         .send_json(json!({"license_key": key, "machine_id": "cd".repeat(32)}));

@@ -50,6 +50,12 @@ pub enum Command {
     /// Signing certificates in PKCS#12 files.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Check a saved signed API response offline (activation `{data, signature}` or assignment envelope).
+    #[command(
+        name = "verify-response",
+        after_help = "Examples:\n  curl -s localhost:8080/license/public-key > api.pub.pem\n  licet verify-response activation.json --pubkey api.pub.pem\n  licet verify-response - --pubkey api.pub.pem --json < assign.json\n\nExit 0: the signature verifies; 1: it does not (or the file is not a signed response); 2: usage or I/O error."
+    )]
+    VerifyResponse(VerifyResponseArgs),
     /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
     #[command(
         after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout."
@@ -60,6 +66,19 @@ pub enum Command {
     Token(TokenCommand),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+pub struct VerifyResponseArgs {
+    /// The saved response (JSON), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// The API's public key (from /license/public-key or /.well-known/jwks.json); repeatable.
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Keygen(args) => keys::keygen(args),
         Command::Key(KeyCommand::Jwks(args)) => keys::key_jwks(args),
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
+        Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
         Command::Issue(args) => issue(*args),
@@ -353,6 +354,43 @@ fn inspect(args: InspectArgs) -> Result<u8> {
         Some(r) if !r.valid => EXIT_REJECTED,
         _ if !decoded => EXIT_REJECTED,
         _ => EXIT_OK,
+    })
+}
+
+fn verify_response(args: VerifyResponseArgs) -> Result<u8> {
+    refuse_stdin_twice(&args.file, &args.pubkeys)?;
+    let keys = load_trusted_keys(&args.pubkeys)?;
+    let bytes = crate::io::read_input(&args.file, 1024 * 1024)?;
+    let result = licet_verifier::verify_signed_response(&bytes, &keys);
+    if args.json {
+        let out = match &result {
+            Ok(v) => {
+                json!({"valid": true, "kind": v.kind, "kid": v.kid, "reason": null, "content": v.content})
+            }
+            Err(e) => {
+                json!({"valid": false, "kind": null, "kid": null, "reason": e.to_string(), "content": null})
+            }
+        };
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        match &result {
+            Ok(v) => print_stdout(&format!(
+                "{}: signed response ({}) verified with kid {}\n",
+                paint("VERIFIED", true),
+                if v.kind == licet_verifier::ResponseKind::Data {
+                    "data + signature"
+                } else {
+                    "response envelope"
+                },
+                v.kid
+            ))?,
+            Err(e) => print_stdout(&format!("{}: {e}\n", paint("REJECTED", false)))?,
+        }
+    }
+    Ok(if result.is_ok() {
+        EXIT_OK
+    } else {
+        EXIT_REJECTED
     })
 }
 

@@ -75,6 +75,9 @@ pub fn router(state: AppState) -> Router {
             get(routes::licenses::get_one).patch(routes::licenses::set_enabled),
         )
         .route("/api/v1/license-keys", post(routes::license_keys::create))
+        .route("/api/v1/assign-license-key", post(routes::assign::assign))
+        .route("/api/v1/licenses.add", post(routes::workspace::add))
+        .route("/api/v1/licenses.info", get(routes::workspace::info))
         .route(
             "/api/v1/license-keys/{key}",
             get(routes::license_keys::get_one).patch(routes::license_keys::set_status),

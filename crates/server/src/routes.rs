@@ -1,6 +1,8 @@
 //! Route handlers, one module per API.
 
 pub mod activation;
+pub mod assign;
 pub mod keys;
 pub mod license_keys;
 pub mod licenses;
+pub mod workspace;

@@ -75,6 +75,15 @@ pub trait Store: KeyStore + Send + Sync {
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError>;
     /// One installed license.
     async fn get_license(&self, license_id: &str) -> Result<Option<InstalledLicense>, StoreError>;
+    /// Replaces the license applied to this workspace (seed 003).
+    async fn set_applied_license(
+        &self,
+        file: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The applied license: file, user who applied it, when.
+    async fn get_applied_license(&self) -> Result<Option<(String, String, i64)>, StoreError>;
     /// Sets `enabled`; returns the updated row, or `None` if there is no such license.
     async fn set_license_enabled(
         &self,
@@ -187,4 +196,13 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<Option<Activation>, StoreError>;
     /// Frees this machine's seat; true if it had one.
     async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError>;
+    /// Assigns an active, unassigned key to its owner; false if there is no such key, it is
+    /// suspended, or it was assigned before.
+    async fn assign_license_key(
+        &self,
+        key_sha256: &[u8],
+        owner_name: Option<&str>,
+        owner_email: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 }

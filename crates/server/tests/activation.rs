@@ -525,3 +525,80 @@ async fn exactly_five_of_a_hundred_concurrent_activations_succeed() {
         .unwrap();
     assert_eq!(stored, 5);
 }
+
+#[tokio::test]
+async fn assigning_a_key_answers_in_a_signed_envelope() {
+    let h = harness().await;
+    let key = h.new_key(1, None).await;
+    let form = |api_key: &str, license_key: &str| {
+        format!("api_key={api_key}&license_key={license_key}&owner_name=Test+User&email=email%40domain.ltd")
+    };
+    let send = |body: String, content_type: &'static str| {
+        let app = router(h.state.clone());
+        async move {
+            let request = Request::post("/api/v1/assign-license-key")
+                .header("content-type", content_type)
+                .body(Body::from(body))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let check_envelope = |body: &Value, code: u64, message: &str| {
+        assert_eq!(body["response"]["code"], code, "{body}");
+        assert_eq!(body["response"]["message"], message);
+        assert_eq!(body["response"]["timestamp"], T0);
+        assert_eq!(body["private_key_used"], "global");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body["response_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            bytes,
+            format!(r#"{{"code":{code},"message":"{message}","timestamp":{T0}}}"#).as_bytes(),
+            "the exact compact bytes"
+        );
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(body["signature"].as_str().unwrap())
+            .unwrap();
+        h.state
+            .signing_key
+            .public_key()
+            .verify_signature(Algorithm::RS256, &bytes, &signature)
+            .expect("signed");
+    };
+    let (status, body) = send(form(&h.token, &key), "application/x-www-form-urlencoded").await;
+    assert_eq!(status, StatusCode::OK);
+    check_envelope(&body, 800, "License key assigned");
+    let (status, body) = send(form(&h.token, &key), "application/x-www-form-urlencoded").await;
+    assert_eq!(status, StatusCode::OK);
+    check_envelope(&body, 801, "Invalid or already assigned license key");
+    let (_, body) = send(
+        json!({"api_key": h.token, "license_key": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"}).to_string(),
+        "application/json",
+    )
+    .await;
+    check_envelope(&body, 801, "Invalid or already assigned license key");
+    let (status, body) = send(form("lct_wrong", &key), "application/x-www-form-urlencoded").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    check_envelope(&body, 802, "Invalid API key");
+
+    // The owner shows in the seat's license file.
+    let reply = h.machine_call("activate", &key, &machine(1)).await;
+    let file = reply.body["data"]["license_file"].as_str().unwrap();
+    let keys: TrustedKeys = [h.state.signing_key.public_key().clone()]
+        .into_iter()
+        .collect();
+    let report = verify_license(
+        file.as_bytes(),
+        &keys,
+        &VerifyOptions::at(UnixTime::from_secs(T0).unwrap())
+            .with_machine(MachineId::parse(&machine(1)).unwrap()),
+    );
+    let claims = report.verified_license().unwrap().claims();
+    assert_eq!(
+        (claims.owner_name.as_deref(), claims.owner_email.as_deref()),
+        (Some("Test User"), Some("email@domain.ltd"))
+    );
+}

@@ -565,6 +565,12 @@ impl Store for BrokenStore {
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
+    async fn set_applied_license(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn get_applied_license(&self) -> Result<Option<(String, String, i64)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
     async fn get_license(&self, _: &str) -> Result<Option<InstalledLicense>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
@@ -610,6 +616,15 @@ impl KeyStore for BrokenStore {
         Err(StoreError("disk on fire".into()))
     }
     async fn deactivate(&self, _: &[u8], _: &str) -> Result<bool, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn assign_license_key(
+        &self,
+        _: &[u8],
+        _: Option<&str>,
+        _: Option<&str>,
+        _: i64,
+    ) -> Result<bool, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
 }

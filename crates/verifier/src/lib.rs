@@ -40,6 +40,7 @@ mod keys;
 mod license_key;
 mod machine;
 mod report;
+mod response;
 mod timestamp;
 mod verify;
 
@@ -53,6 +54,7 @@ pub use keys::{
 pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
 pub use machine::{machine_identifier_sources, MachineId, MachineIdError};
 pub use report::{LicenseView, Status, VerificationReport, VerifiedLicense};
+pub use response::{verify_signed_response, ResponseError, ResponseKind, VerifiedResponse};
 pub use timestamp::{TimeError, UnixTime, MAX_UNIX_TIME};
 pub use verify::{
     verify_license, MachineCheck, VerifyOptions, LICENSE_TYPES, MAX_LICENSE_FILE_BYTES,

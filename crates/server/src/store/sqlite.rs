@@ -140,6 +140,38 @@ impl Store for SqliteStore {
         row.as_ref().map(license_from_row).transpose()
     }
 
+    async fn set_applied_license(
+        &self,
+        file: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO applied_license (id, file, user_id, applied_at) VALUES (1, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET file = excluded.file, user_id = excluded.user_id, applied_at = excluded.applied_at",
+        )
+        .bind(file)
+        .bind(user_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_applied_license(&self) -> Result<Option<(String, String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT file, user_id, applied_at FROM applied_license WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get("file")?,
+                r.try_get("user_id")?,
+                r.try_get("applied_at")?,
+            ))
+        })
+        .transpose()
+    }
+
     async fn list_licenses(&self) -> Result<Vec<InstalledLicense>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {LICENSE_COLUMNS} FROM installed_licenses ORDER BY license_id"
@@ -354,6 +386,28 @@ impl KeyStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(activation_from_row).transpose()
+    }
+
+    async fn assign_license_key(
+        &self,
+        key_sha256: &[u8],
+        owner_name: Option<&str>,
+        owner_email: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // One statement: of two concurrent assignments, exactly one sees assigned_at IS NULL.
+        let done = sqlx::query(
+            "UPDATE license_keys SET owner_name = ?, owner_email = ?, assigned_at = ?, updated_at = ?
+             WHERE key_sha256 = ? AND status = 'active' AND assigned_at IS NULL",
+        )
+        .bind(owner_name)
+        .bind(owner_email)
+        .bind(now)
+        .bind(now)
+        .bind(key_sha256)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,145 @@
+//! Assigning a license key to its owner (seed 002). Every processed request answers 200 with a
+//! signed envelope; the outcome is in `response.code`:
+//! 800 assigned, 801 invalid or already assigned key, 802 invalid API key (licet's choice; the
+//! HTTP status is then 401, as the issue asks).
+
+use crate::activation::key_hash;
+use crate::app::AppState;
+use crate::auth::{authenticate, require, Permission};
+use crate::signing::sign_bytes;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use licet_verifier::LicenseKey;
+use serde::Deserialize;
+use serde_json::json;
+
+const PATH: &str = "/api/v1/assign-license-key";
+
+/// `response.code` values.
+pub const ASSIGNED: u32 = 800;
+/// The key is unknown, malformed, suspended, or was assigned before.
+pub const INVALID_OR_ASSIGNED: u32 = 801;
+/// The api_key is missing, unknown, expired or lacks `manage-license-keys`.
+pub const INVALID_API_KEY: u32 = 802;
+
+#[derive(Deserialize, Default)]
+struct AssignForm {
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(default)]
+    license_key: Option<String>,
+    #[serde(default)]
+    owner_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// The signed envelope: `response_base64` is standard base64 of the exact compact JSON bytes of
+/// `response`, and `signature` is RSA-SHA256 (PKCS#1 v1.5) over those bytes.
+fn envelope(state: &AppState, status: StatusCode, code: u32, message: &str) -> Response {
+    let response = json!({"code": code, "message": message, "timestamp": state.now()});
+    let bytes = match serde_json::to_vec(&response) {
+        Ok(bytes) => bytes,
+        Err(e) => return crate::error::ApiError::internal(e, PATH).into_response(),
+    };
+    match sign_bytes(&state.signing_key, &bytes) {
+        Ok(signature) => (
+            status,
+            Json(json!({
+                "response": response,
+                "response_base64": STANDARD.encode(&bytes),
+                "private_key_used": "global",
+                "signature": signature,
+            })),
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError::internal(e, PATH).into_response(),
+    }
+}
+
+/// `POST /api/v1/assign-license-key` with form or JSON fields `api_key`, `license_key`,
+/// `owner_name`, `email`.
+pub async fn assign(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+    let form: AssignForm = if is_json {
+        serde_json::from_slice(&body).unwrap_or_default()
+    } else {
+        serde_urlencoded_form(&body)
+    };
+    let token = authenticate(
+        state.store.as_ref(),
+        Some(form.api_key.as_deref().unwrap_or("")),
+        state.now(),
+        PATH,
+    )
+    .await;
+    let authorised = match token {
+        Ok(token) => require(&token, Permission::ManageLicenseKeys, PATH).is_ok(),
+        Err(e) if e.status() == StatusCode::INTERNAL_SERVER_ERROR => return e.into_response(),
+        Err(_) => false,
+    };
+    if !authorised {
+        return envelope(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            INVALID_API_KEY,
+            "Invalid API key",
+        );
+    }
+    let Some(key) = form
+        .license_key
+        .as_deref()
+        .and_then(|k| LicenseKey::parse(k).ok())
+    else {
+        return envelope(
+            &state,
+            StatusCode::OK,
+            INVALID_OR_ASSIGNED,
+            "Invalid or already assigned license key",
+        );
+    };
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let assigned = state
+        .store
+        .assign_license_key(
+            &key_hash(&key),
+            clean(form.owner_name).as_deref(),
+            clean(form.email).as_deref(),
+            state.now(),
+        )
+        .await;
+    match assigned {
+        Ok(true) => envelope(&state, StatusCode::OK, ASSIGNED, "License key assigned"),
+        Ok(false) => envelope(
+            &state,
+            StatusCode::OK,
+            INVALID_OR_ASSIGNED,
+            "Invalid or already assigned license key",
+        ),
+        Err(e) => crate::error::ApiError::internal(e, PATH).into_response(),
+    }
+}
+
+/// `application/x-www-form-urlencoded` (and, leniently, multipart-free form bodies).
+fn serde_urlencoded_form(body: &[u8]) -> AssignForm {
+    let mut form = AssignForm::default();
+    for (name, value) in form_urlencoded::parse(body) {
+        let value = Some(value.into_owned());
+        match name.as_ref() {
+            "api_key" => form.api_key = value,
+            "license_key" => form.license_key = value,
+            "owner_name" => form.owner_name = value,
+            "email" => form.email = value,
+            _ => {}
+        }
+    }
+    form
+}
