@@ -98,6 +98,9 @@ pub struct ServeArgs {
     /// Vendor public key (PEM, JWK or JWKS) that installed license files must verify against (repeatable).
     #[arg(long = "trust", value_name = "PUB.pem|JWKS")]
     pub trust: Vec<PathBuf>,
+    /// File holding the 32-byte key that encrypts uploaded private keys (default: licet-master.key beside the database, created on first start).
+    #[arg(long, value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// Requests per minute per client address on /license/*.
     #[arg(long, value_name = "N", default_value_t = 120)]
     pub rate_limit_per_ip: u32,

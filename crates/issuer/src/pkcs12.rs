@@ -81,6 +81,8 @@ pub struct Pkcs12Identity {
     pub key: SigningKey,
     /// Its certificate.
     pub certificate: CertificateInfo,
+    /// The certificate, DER.
+    pub certificate_der: Vec<u8>,
 }
 
 /// Why a PKCS#12 file could not be used. Messages name the cause; the caller adds the file name.
@@ -242,6 +244,7 @@ pub fn load_pkcs12(
     Ok(Pkcs12Identity {
         key,
         certificate: info,
+        certificate_der: certificate.cert.as_der().to_vec(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The application: shared state and the router. Tests call [`router`] directly.
 
 use crate::error::ApiError;
+use crate::master_key::MasterKey;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::store::Store;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Request counters of the `/license/*` routes.
     pub rate_limiter: Arc<RateLimiter>,
+    /// Seals private keys at rest (uploaded certificates).
+    pub master_key: Arc<MasterKey>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
                 DEFAULT_RATE_LIMIT_PER_IP,
                 DEFAULT_RATE_LIMIT_PER_KEY,
             )),
+            master_key: Arc::new(MasterKey::ephemeral()),
         }
     }
 
@@ -77,6 +81,23 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/license-keys", post(routes::license_keys::create))
         .route("/api/v1/assign-license-key", post(routes::assign::assign))
         .route("/api/v1/licenses.add", post(routes::workspace::add))
+        .route(
+            "/api/v1/departments",
+            get(routes::certificates::list_departments)
+                .post(routes::certificates::create_department),
+        )
+        .route(
+            "/api/v1/certificates",
+            get(routes::certificates::list)
+                .post(routes::certificates::upload)
+                .layer(DefaultBodyLimit::max(
+                    routes::certificates::MAX_CERTIFICATE_REQUEST_BYTES,
+                )),
+        )
+        .route(
+            "/api/v1/certificates/{id}",
+            get(routes::certificates::get_one).delete(routes::certificates::delete),
+        )
         .route("/api/v1/licenses.info", get(routes::workspace::info))
         .route(
             "/api/v1/license-keys/{key}",

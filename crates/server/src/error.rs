@@ -110,6 +110,11 @@ impl ApiError {
         )
     }
 
+    /// 409 with a detail code, such as LE_ERR_SS_1101 (a certificate alias that exists).
+    pub fn conflict(detail_code: &'static str, message: impl Into<String>, path: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, detail_code, message, path)
+    }
+
     /// 413, LE_ERR_SS_413: the body is over the route's limit.
     pub fn too_large(limit: usize, path: &str) -> Self {
         Self::new(

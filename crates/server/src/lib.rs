@@ -20,6 +20,7 @@ pub mod activation;
 mod app;
 pub mod auth;
 pub mod error;
+pub mod master_key;
 pub mod ratelimit;
 pub mod routes;
 mod serve;
@@ -32,7 +33,8 @@ pub use app::{
     MAX_LICENSE_REQUEST_BYTES,
 };
 pub use serve::{
-    default_signing_key_path, load_or_create_signing_key, require_rsa, serve, ServeError,
+    default_master_key_path, default_signing_key_path, load_or_create_signing_key, require_rsa,
+    serve, ServeError,
 };
 pub use store::sqlite::SqliteStore;
 pub use tokens::create_token;

@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod assign;
+pub mod certificates;
 pub mod keys;
 pub mod license_keys;
 pub mod licenses;

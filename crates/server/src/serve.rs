@@ -94,6 +94,11 @@ async fn shutdown_signal() {
     }
 }
 
+/// Where the master key lives by default: beside the database file.
+pub fn default_master_key_path(db_url: &str) -> PathBuf {
+    default_signing_key_path(db_url).with_file_name("licet-master.key")
+}
+
 /// Where the generated response-signing key lives: beside the database file.
 pub fn default_signing_key_path(db_url: &str) -> PathBuf {
     let path = db_url

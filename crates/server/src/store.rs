@@ -60,7 +60,7 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the handlers need from storage.
 #[async_trait]
-pub trait Store: KeyStore + Send + Sync {
+pub trait Store: KeyStore + CertStore + Send + Sync {
     /// Stores a new token.
     async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError>;
     /// The token with this SHA-256, if any.
@@ -91,6 +91,67 @@ pub trait Store: KeyStore + Send + Sync {
         enabled: bool,
         now: i64,
     ) -> Result<Option<InstalledLicense>, StoreError>;
+}
+
+/// A department that certificates belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    /// UUID.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An uploaded signing certificate; its private key is sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// UUID.
+    pub id: String,
+    /// Unique name (the alias).
+    pub name: String,
+    /// `PKCS12_PFX`.
+    pub certificate_type: String,
+    /// Subject DN.
+    pub subject: String,
+    /// Thumbprint of the public key.
+    pub kid: String,
+    /// notAfter, Unix seconds.
+    pub expiry: i64,
+    /// Department id.
+    pub department_id: String,
+    /// Whether it may be used.
+    pub enabled: bool,
+    /// The certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// nonce || AES-256-GCM ciphertext of the PKCS#8 private key.
+    pub encrypted_key: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Storage of departments and certificates.
+#[async_trait]
+pub trait CertStore: Send + Sync {
+    /// Stores a department; false if the name is taken.
+    async fn insert_department(&self, department: &Department) -> Result<bool, StoreError>;
+    /// Every department, by name.
+    async fn list_departments(&self) -> Result<Vec<Department>, StoreError>;
+    /// One department.
+    async fn get_department(&self, id: &str) -> Result<Option<Department>, StoreError>;
+    /// Stores a certificate; false if the name is taken.
+    async fn insert_certificate(&self, certificate: &CertificateRecord)
+        -> Result<bool, StoreError>;
+    /// Every certificate with its department's name, by name.
+    async fn list_certificates(&self) -> Result<Vec<(CertificateRecord, String)>, StoreError>;
+    /// One certificate with its department's name.
+    async fn get_certificate(
+        &self,
+        id: &str,
+    ) -> Result<Option<(CertificateRecord, String)>, StoreError>;
+    /// Deletes a certificate; false if there was none.
+    async fn delete_certificate(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// A license key (stored by hash; the key itself is known only to whoever holds it).

@@ -8,8 +8,8 @@ use http_body_util::BodyExt;
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
 use licet_server::store::{
-    Activation, ActivationOutcome, ApiToken, InstalledLicense, KeyStore, LicenseKeyRecord, Store,
-    StoreError,
+    Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord, Department,
+    InstalledLicense, KeyStore, LicenseKeyRecord, Store, StoreError,
 };
 use licet_server::{create_token, router, AppState, SqliteStore};
 use licet_verifier::{LicenseClaims, LicenseType, TrustedKeys, UnixTime};
@@ -625,6 +625,34 @@ impl KeyStore for BrokenStore {
         _: Option<&str>,
         _: i64,
     ) -> Result<bool, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+}
+
+#[async_trait]
+impl CertStore for BrokenStore {
+    async fn insert_department(&self, _: &Department) -> Result<bool, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn list_departments(&self) -> Result<Vec<Department>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn get_department(&self, _: &str) -> Result<Option<Department>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn insert_certificate(&self, _: &CertificateRecord) -> Result<bool, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn list_certificates(&self) -> Result<Vec<(CertificateRecord, String)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn get_certificate(
+        &self,
+        _: &str,
+    ) -> Result<Option<(CertificateRecord, String)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn delete_certificate(&self, _: &str) -> Result<bool, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
 }

@@ -6,10 +6,11 @@ use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
 use licet_server::auth::Permission;
+use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    create_token, default_signing_key_path, load_or_create_signing_key, require_rsa, AppState,
-    SqliteStore,
+    create_token, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
+    require_rsa, AppState, SqliteStore,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -54,6 +55,11 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             args.rate_limit_per_ip,
             args.rate_limit_per_key,
         ));
+        let master_path = args
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| default_master_key_path(&args.db));
+        state.master_key = Arc::new(MasterKey::load_or_create(&master_path)?);
         licet_server::serve(state, args.listen, |bound| {
             let _ = print_stdout(&format!("listening on http://{bound}\n"));
         })

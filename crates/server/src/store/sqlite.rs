@@ -1,8 +1,8 @@
 //! The SQLite store: one file, WAL journal, migrations from `migrations/` applied on open.
 
 use super::{
-    Activation, ActivationOutcome, ApiToken, InstalledLicense, KeyStore, LicenseKeyRecord, Store,
-    StoreError,
+    Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord, Department,
+    InstalledLicense, KeyStore, LicenseKeyRecord, Store, StoreError,
 };
 use crate::auth::Permission;
 use async_trait::async_trait;
@@ -418,5 +418,111 @@ impl KeyStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+fn department_from_row(row: &SqliteRow) -> Result<Department, StoreError> {
+    Ok(Department {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn certificate_from_row(row: &SqliteRow) -> Result<(CertificateRecord, String), StoreError> {
+    Ok((
+        CertificateRecord {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            certificate_type: row.try_get("certificate_type")?,
+            subject: row.try_get("subject")?,
+            kid: row.try_get("kid")?,
+            expiry: row.try_get("expiry")?,
+            department_id: row.try_get("department_id")?,
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+            certificate_der: row.try_get("certificate_der")?,
+            encrypted_key: row.try_get("encrypted_key")?,
+            created_at: row.try_get("created_at")?,
+        },
+        row.try_get("department_name")?,
+    ))
+}
+
+const CERTIFICATE_SELECT: &str =
+    "SELECT c.*, d.name AS department_name FROM certificates c JOIN departments d ON d.id = c.department_id";
+
+#[async_trait]
+impl CertStore for SqliteStore {
+    async fn insert_department(&self, d: &Department) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO departments (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(&d.id)
+            .bind(&d.name)
+            .bind(d.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_departments(&self) -> Result<Vec<Department>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM departments ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(department_from_row).collect()
+    }
+
+    async fn get_department(&self, id: &str) -> Result<Option<Department>, StoreError> {
+        let row = sqlx::query("SELECT * FROM departments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(department_from_row).transpose()
+    }
+
+    async fn insert_certificate(&self, c: &CertificateRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO certificates (id, name, certificate_type, subject, kid, expiry, department_id, enabled,
+                 certificate_der, encrypted_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(&c.certificate_type)
+        .bind(&c.subject)
+        .bind(&c.kid)
+        .bind(c.expiry)
+        .bind(&c.department_id)
+        .bind(i64::from(c.enabled))
+        .bind(&c.certificate_der)
+        .bind(&c.encrypted_key)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_certificates(&self) -> Result<Vec<(CertificateRecord, String)>, StoreError> {
+        let rows = sqlx::query(&format!("{CERTIFICATE_SELECT} ORDER BY c.name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(certificate_from_row).collect()
+    }
+
+    async fn get_certificate(
+        &self,
+        id: &str,
+    ) -> Result<Option<(CertificateRecord, String)>, StoreError> {
+        let row = sqlx::query(&format!("{CERTIFICATE_SELECT} WHERE c.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(certificate_from_row).transpose()
+    }
+
+    async fn delete_certificate(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM certificates WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -1,0 +1,363 @@
+//! Signing certificates (seed 001) and the departments they belong to; permission
+//! `manage-certificates`. Uploads are PKCS#12 only, at most 5 MB, counted while the body streams
+//! in; the private key is sealed with the master key and the passkey is never stored.
+
+use crate::app::AppState;
+use crate::auth::{authenticate, require, Permission};
+use crate::error::ApiError;
+use crate::store::{CertificateRecord, Department};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use licet_issuer::{load_pkcs12, Passphrase, Pkcs12Error, MAX_PKCS12_BYTES};
+use licet_verifier::UnixTime;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+const CERTIFICATES: &str = "/api/v1/certificates";
+const DEPARTMENTS: &str = "/api/v1/departments";
+
+/// The body limit of the upload route: the 5 MB file plus the small text fields.
+pub const MAX_CERTIFICATE_REQUEST_BYTES: usize = MAX_PKCS12_BYTES as usize + 64 * 1024;
+
+async fn caller(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(), ApiError> {
+    let header = headers
+        .get("x-auth-token")
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    require(&token, Permission::ManageCertificates, path)
+}
+
+fn rfc3339(secs: i64) -> String {
+    UnixTime::from_secs(secs)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+fn department_view(d: &Department) -> Value {
+    json!({"id": d.id, "name": d.name, "createdAt": rfc3339(d.created_at)})
+}
+
+/// The seed's CertificateVO.
+fn certificate_view(c: &CertificateRecord, department_name: &str) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "certificateType": c.certificate_type,
+        "expiry": rfc3339(c.expiry),
+        "createdAt": rfc3339(c.created_at),
+        "departmentId": c.department_id,
+        "departmentName": department_name,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDepartment {
+    name: String,
+}
+
+/// `POST /api/v1/departments` with `{"name"}`: 201, or 409 if the name exists.
+pub async fn create_department(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller(&state, &headers, DEPARTMENTS).await?;
+    let body: NewDepartment = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::validation(
+            format!("The body must be JSON {{\"name\": \"...\"}}: {e}"),
+            DEPARTMENTS,
+        )
+    })?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::validation(
+            "`name` must be 1 to 200 characters",
+            DEPARTMENTS,
+        ));
+    }
+    let department = Department {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: name.to_owned(),
+        created_at: state.now(),
+    };
+    if !state
+        .store
+        .insert_department(&department)
+        .await
+        .map_err(|e| ApiError::internal(e, DEPARTMENTS))?
+    {
+        return Err(ApiError::conflict(
+            "LE_ERR_SS_1102",
+            format!("Department '{name}' already exists"),
+            DEPARTMENTS,
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"data": department_view(&department)})),
+    ))
+}
+
+/// `GET /api/v1/departments`.
+pub async fn list_departments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    caller(&state, &headers, DEPARTMENTS).await?;
+    let all = state
+        .store
+        .list_departments()
+        .await
+        .map_err(|e| ApiError::internal(e, DEPARTMENTS))?;
+    Ok(Json(
+        json!({"data": all.iter().map(department_view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// What the multipart form carried.
+#[derive(Default)]
+struct Upload {
+    file: Option<(String, Zeroizing<Vec<u8>>)>,
+    passkey: Option<Passphrase>,
+    department_id: Option<String>,
+    enabled: Option<String>,
+    name: Option<String>,
+}
+
+fn is_pkcs12_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".p12") || lower.ends_with(".pfx")
+}
+
+async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    let invalid = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(MAX_PKCS12_BYTES as usize, CERTIFICATES)
+        } else {
+            ApiError::validation(
+                format!("The multipart body is invalid: {}", e.body_text()),
+                CERTIFICATES,
+            )
+        }
+    };
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        ApiError::validation(
+            format!("The body must be multipart/form-data: {}", e.body_text()),
+            CERTIFICATES,
+        )
+    })?;
+    let mut upload = Upload::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(invalid)? {
+        let field_name = field.name().unwrap_or("").to_owned();
+        if field_name == "certificateFile" {
+            let file_name = field.file_name().unwrap_or("").to_owned();
+            if !is_pkcs12_name(&file_name) {
+                return Err(ApiError::validation(
+                    format!("Unsupported certificate format: {file_name:?}; only .p12/.pfx (PKCS#12) files are accepted"),
+                    CERTIFICATES,
+                ));
+            }
+            // Counted chunk by chunk: an upload over 5 MB is refused as soon as it passes the limit.
+            let mut bytes = Zeroizing::new(Vec::new());
+            while let Some(chunk) = field.chunk().await.map_err(invalid)? {
+                if bytes.len() + chunk.len() > MAX_PKCS12_BYTES as usize {
+                    return Err(ApiError::too_large(MAX_PKCS12_BYTES as usize, CERTIFICATES));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            upload.file = Some((file_name, bytes));
+            continue;
+        }
+        let text = Zeroizing::new(field.text().await.map_err(invalid)?);
+        match field_name.as_str() {
+            "passkey" => upload.passkey = Some(Passphrase::new(text.as_str())),
+            "departmentId" => upload.department_id = Some(text.trim().to_owned()),
+            "enabled" => upload.enabled = Some(text.trim().to_owned()),
+            "name" => upload.name = Some(text.trim().to_owned()).filter(|n| !n.is_empty()),
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// `POST /api/v1/certificates` (multipart): 201 `{"data": CertificateVO}`.
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller(&state, &headers, CERTIFICATES).await?;
+    let upload = read_upload(&state, request).await?;
+    let (file_name, bytes) = upload
+        .file
+        .ok_or_else(|| ApiError::validation("The form has no `certificateFile`", CERTIFICATES))?;
+    let department_id = upload
+        .department_id
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ApiError::validation("The form has no `departmentId`", CERTIFICATES))?;
+    let enabled = match upload.enabled.as_deref() {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(ApiError::validation(
+                format!("`enabled` must be true or false, not {other:?}"),
+                CERTIFICATES,
+            ))
+        }
+    };
+    let department = state
+        .store
+        .get_department(&department_id)
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                format!("Department with id {department_id} does not exist"),
+                CERTIFICATES,
+            )
+        })?;
+
+    // Key derivation is CPU work: off the async workers.
+    let passkey = upload.passkey;
+    let name_for_errors = file_name.clone();
+    let identity = tokio::task::spawn_blocking(move || {
+        load_pkcs12(&bytes, passkey.as_ref(), None, &name_for_errors)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e, CERTIFICATES))?
+    .map_err(|e| match e {
+        Pkcs12Error::WrongPassphrase
+        | Pkcs12Error::PassphraseRequired
+        | Pkcs12Error::DecryptionFailed => {
+            ApiError::validation("Wrong passkey for the certificate file", CERTIFICATES)
+        }
+        Pkcs12Error::IsPem
+        | Pkcs12Error::IsCertificate
+        | Pkcs12Error::NotPkcs12(_)
+        | Pkcs12Error::Damaged(_) => {
+            ApiError::validation(format!("Unsupported certificate format: {e}"), CERTIFICATES)
+        }
+        other => ApiError::validation(
+            format!("The certificate cannot be used: {other}"),
+            CERTIFICATES,
+        ),
+    })?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let name = upload
+        .name
+        .unwrap_or_else(|| identity.certificate.name.clone());
+    let pkcs8 = identity
+        .key
+        .to_pkcs8_der()
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
+    let encrypted_key = state
+        .master_key
+        .seal(&pkcs8, id.as_bytes())
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
+    let record = CertificateRecord {
+        id: id.clone(),
+        name: name.clone(),
+        certificate_type: identity.certificate.certificate_type.to_owned(),
+        subject: identity.certificate.subject.clone(),
+        kid: identity.certificate.kid.clone(),
+        expiry: identity.certificate.not_after_time().as_secs(),
+        department_id: department.id.clone(),
+        enabled,
+        certificate_der: identity.certificate_der.clone(),
+        encrypted_key,
+        created_at: state.now(),
+    };
+    if !state
+        .store
+        .insert_certificate(&record)
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?
+    {
+        return Err(ApiError::conflict(
+            "LE_ERR_SS_1101",
+            format!("Certificate with alias '{name}' already exists for the organisation"),
+            CERTIFICATES,
+        ));
+    }
+    tracing::info!(certificate = %id, kid = %record.kid, "certificate uploaded");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"data": certificate_view(&record, &department.name)})),
+    ))
+}
+
+/// `GET /api/v1/certificates`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    caller(&state, &headers, CERTIFICATES).await?;
+    let all = state
+        .store
+        .list_certificates()
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
+    Ok(Json(
+        json!({"data": all.iter().map(|(c, d)| certificate_view(c, d)).collect::<Vec<_>>()}),
+    ))
+}
+
+/// `GET /api/v1/certificates/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("{CERTIFICATES}/{id}");
+    caller(&state, &headers, &path).await?;
+    match state
+        .store
+        .get_certificate(&id)
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?
+    {
+        Some((c, d)) => Ok(Json(json!({"data": certificate_view(&c, &d)}))),
+        None => Err(ApiError::not_found(
+            format!("Certificate with id {id} does not exist"),
+            &path,
+        )),
+    }
+}
+
+/// `DELETE /api/v1/certificates/{id}`: 200 with the deleted certificate.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("{CERTIFICATES}/{id}");
+    caller(&state, &headers, &path).await?;
+    let Some((c, d)) = state
+        .store
+        .get_certificate(&id)
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?
+    else {
+        return Err(ApiError::not_found(
+            format!("Certificate with id {id} does not exist"),
+            &path,
+        ));
+    };
+    if !state
+        .store
+        .delete_certificate(&id)
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?
+    {
+        return Err(ApiError::not_found(
+            format!("Certificate with id {id} does not exist"),
+            &path,
+        ));
+    }
+    Ok(Json(json!({"data": certificate_view(&c, &d)})))
+}
