@@ -399,3 +399,167 @@ open("sig.bin", "wb").write(base64.b64decode(body["signature"]))
     }
     server.terminate();
 }
+
+#[test]
+fn kill_9_during_activations_loses_no_acknowledged_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    licet()
+        .current_dir(dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let out = licet()
+        .current_dir(dir.path())
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "ops",
+            "--permission",
+            "manage-license-keys",
+        ])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let start = |dir: &Path| {
+        let mut child = Command::new(licet_bin())
+            .current_dir(dir)
+            .args([
+                "serve",
+                "--db",
+                "sqlite://licet.db",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args([
+                "--rate-limit-per-ip",
+                "1000000",
+                "--rate-limit-per-key",
+                "1000000",
+            ])
+            .env("LICET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        Server { child, base }
+    };
+    let server = start(dir.path());
+    let (status, created) = post(
+        &format!("{}/api/v1/license-keys", server.base),
+        &token,
+        json!({"customer": "ACME", "max_activations": 100000}),
+    );
+    assert_eq!(status, 201);
+    let key = created["data"]["license_key"].as_str().unwrap().to_owned();
+
+    // Two clients activate distinct machines as fast as they can; the server is killed with
+    // SIGKILL in the middle of the stream.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..2)
+        .map(|client| {
+            let (base, key, acknowledged, stop) = (
+                server.base.clone(),
+                key.clone(),
+                acknowledged.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(5))
+                    .build();
+                for n in 0..100_000u32 {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    let machine =
+                        licet_verifier::MachineId::from_raw_identifier(&format!("m-{client}-{n}"))
+                            .to_string();
+                    match agent
+                        .post(&format!("{base}/license/activate"))
+                        .send_json(json!({"license_key": key, "machine_id": machine}))
+                    {
+                        Ok(r) if r.status() == 200 => acknowledged.lock().unwrap().push(machine),
+                        Ok(_) | Err(ureq::Error::Status(..)) => {}
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while acknowledged.lock().unwrap().len() < 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "activations are too slow"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 200);
+
+    // The database is whole, and every acknowledged activation is in it.
+    let check = r#"
+import sqlite3, sys
+db = sqlite3.connect("licet.db")
+print(db.execute("PRAGMA integrity_check").fetchone()[0])
+print(db.execute("SELECT COUNT(*) FROM activations").fetchone()[0])
+print(db.execute("SELECT COUNT(*) FROM activations WHERE machine_id IS NULL OR license_id IS NULL OR activated_at IS NULL").fetchone()[0])
+"#;
+    let out = common::python()
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(check)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"ok"),
+        "integrity_check: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: usize = lines[1].parse().unwrap();
+    assert!(
+        stored >= acknowledged.len(),
+        "{stored} stored < {} acknowledged",
+        acknowledged.len()
+    );
+    assert!(
+        stored <= acknowledged.len() + 2,
+        "at most one unacknowledged commit per client"
+    );
+    assert_eq!(lines[2], "0", "no half-written row");
+
+    // After a restart, each acknowledged machine validates.
+    let server = start(dir.path());
+    for machine in &acknowledged {
+        let r = ureq::post(&format!("{}/license/validate", server.base))
+            .send_json(json!({"license_key": key, "machine_id": machine}));
+        assert!(
+            matches!(r, Ok(ref r) if r.status() == 200),
+            "{machine} lost its seat"
+        );
+    }
+    server.terminate();
+}

@@ -103,9 +103,24 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/license-keys/{key}",
             get(routes::license_keys::get_one).patch(routes::license_keys::set_status),
         )
-        .route("/license/activate", post(routes::activation::activate))
-        .route("/license/validate", post(routes::activation::validate))
-        .route("/license/deactivate", post(routes::activation::deactivate))
+        .route(
+            "/license/activate",
+            post(routes::activation::activate).layer(DefaultBodyLimit::max(
+                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
+            )),
+        )
+        .route(
+            "/license/validate",
+            post(routes::activation::validate).layer(DefaultBodyLimit::max(
+                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
+            )),
+        )
+        .route(
+            "/license/deactivate",
+            post(routes::activation::deactivate).layer(DefaultBodyLimit::max(
+                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
+            )),
+        )
         .route("/license/public-key", get(routes::keys::public_key))
         .route("/.well-known/jwks.json", get(routes::keys::jwks))
         .fallback(no_route)

@@ -127,7 +127,8 @@ impl ApiError {
 
     /// 500 with the seed's fixed body; `cause` is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display, path: &str) -> Self {
-        tracing::error!(path, %cause, "internal error");
+        tracing::error!(%cause, "internal error"); // not the path: it can carry a license key
+        let _ = path;
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail_code: None,

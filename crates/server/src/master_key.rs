@@ -67,6 +67,24 @@ impl MasterKey {
                     return Err(err(e.error.to_string()));
                 }
             }
+            // The key must outlive a power cut as surely as the rows it seals.
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| err(e.to_string()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(err(format!(
+                    "it is readable by others (mode {:o}); run chmod 600 on it",
+                    mode & 0o777
+                )));
+            }
         }
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| err(e.to_string()))?);
         if bytes.len() != 32 {

@@ -21,12 +21,20 @@ pub struct RateDecision {
 pub struct RateLimiter {
     per_ip: u32,
     per_key: u32,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    current: i64,
+    counts: HashMap<String, u32>,
 }
 
 /// Window length in seconds.
 pub const WINDOW_SECS: i64 = 60;
-const PRUNE_ABOVE: usize = 100_000;
+/// Buckets one window may hold; past it, new buckets are refused (a flood of fresh addresses or
+/// keys costs the flooder, not the server's memory).
+pub const MAX_BUCKETS: usize = 200_000;
 
 impl RateLimiter {
     /// Limits per minute per client address and per license key.
@@ -34,33 +42,57 @@ impl RateLimiter {
         RateLimiter {
             per_ip,
             per_key,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
         }
     }
 
     fn hit(&self, bucket: String, limit: u32, now: i64) -> RateDecision {
         let window = now - now.rem_euclid(WINDOW_SECS);
+        let reset = window + WINDOW_SECS;
         let mut windows = self
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, (start, _)| *start == window);
+        if windows.current != window {
+            // A new window: every counter starts afresh, so the old ones are dropped at once.
+            windows.current = window;
+            windows.counts.clear();
         }
-        let entry = windows.entry(bucket).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        let allowed = entry.1 < limit;
+        let full = windows.counts.len() >= MAX_BUCKETS;
+        let count = match windows.counts.get_mut(&bucket) {
+            Some(count) => count,
+            None if full => {
+                return RateDecision {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset,
+                }
+            }
+            None => windows.counts.entry(bucket).or_insert(0),
+        };
+        let allowed = *count < limit;
         if allowed {
-            entry.1 += 1;
+            *count += 1;
         }
         RateDecision {
             allowed,
             limit,
-            remaining: limit - entry.1.min(limit),
-            reset: window + WINDOW_SECS,
+            remaining: limit - (*count).min(limit),
+            reset,
         }
+    }
+
+    /// Counts a request from `ip`. IPv6 addresses count per /64, the block one client holds.
+    pub fn check_ip_addr(&self, ip: std::net::IpAddr, now: i64) -> RateDecision {
+        let bucket = match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        };
+        self.check_ip(&bucket, now)
     }
 
     /// Counts a request from `ip`.

@@ -255,8 +255,13 @@ pub trait KeyStore: Send + Sync {
         key_sha256: &[u8],
         machine_id: &str,
     ) -> Result<Option<Activation>, StoreError>;
-    /// Frees this machine's seat; true if it had one.
-    async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError>;
+    /// Frees this machine's seat, in one transaction: the freed seat and the seats still in use,
+    /// or `None` if the machine held none.
+    async fn deactivate(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<(Activation, i64)>, StoreError>;
     /// Assigns an active, unassigned key to its owner; false if there is no such key, it is
     /// suspended, or it was assigned before.
     async fn assign_license_key(

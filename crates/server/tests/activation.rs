@@ -602,3 +602,68 @@ async fn assigning_a_key_answers_in_a_signed_envelope() {
         (Some("Test User"), Some("email@domain.ltd"))
     );
 }
+
+#[tokio::test]
+async fn review_edge_cases() {
+    let h = harness().await;
+    // Integers beyond 2^53 cannot be signed exactly under RFC 8785: refused at creation.
+    let reply = h.call("POST", "/api/v1/license-keys", true, json!({"customer": "C", "max_activations": 1, "features": {"big": 9_007_199_254_740_993u64}})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2^53"));
+    // Fractions are signed as written (serde_json float_roundtrip).
+    let reply = h.call("POST", "/api/v1/license-keys", true, json!({"customer": "C", "max_activations": 1, "features": {"ratio": 1.2345678901234567e-30}})).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let key = reply.body["data"]["license_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let active = h.machine_call("activate", &key, &machine(1)).await;
+    h.assert_signed(&active.body);
+
+    // Deactivation follows the contract: 403 on a suspended key.
+    h.call(
+        "PATCH",
+        &format!("/api/v1/license-keys/{key}"),
+        true,
+        json!({"status": "suspended"}),
+    )
+    .await;
+    assert_eq!(
+        h.machine_call("deactivate", &key, &machine(1)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Assignment: a wrong-typed license_key with a valid api_key is 801, not 802; an expired key is 801.
+    let send = |body: Value| {
+        let app = router(h.state.clone());
+        async move {
+            let request = Request::post("/api/v1/assign-license-key")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()["response"]["code"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        send(json!({"api_key": h.token, "license_key": 42})).await,
+        801
+    );
+    let expiring = h.new_key(1, Some("2026-10-01T00:00:00Z")).await;
+    h.now.store(
+        UnixTime::parse_rfc3339("2026-10-02T00:00:00Z")
+            .unwrap()
+            .as_secs(),
+        Ordering::SeqCst,
+    );
+    assert_eq!(
+        send(json!({"api_key": h.token, "license_key": expiring})).await,
+        801
+    );
+}

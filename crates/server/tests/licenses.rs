@@ -615,7 +615,7 @@ impl KeyStore for BrokenStore {
     async fn find_activation(&self, _: &[u8], _: &str) -> Result<Option<Activation>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
-    async fn deactivate(&self, _: &[u8], _: &str) -> Result<bool, StoreError> {
+    async fn deactivate(&self, _: &[u8], _: &str) -> Result<Option<(Activation, i64)>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
     async fn assign_license_key(

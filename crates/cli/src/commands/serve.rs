@@ -59,6 +59,12 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             .master_key_file
             .clone()
             .unwrap_or_else(|| default_master_key_path(&args.db));
+        if !master_path.exists() && !state.store.list_certificates().await?.is_empty() {
+            anyhow::bail!(
+                "the master key {} is missing, but the database holds sealed certificate keys; restore the key file (a new key could not open them)",
+                master_path.display()
+            );
+        }
         state.master_key = Arc::new(MasterKey::load_or_create(&master_path)?);
         licet_server::serve(state, args.listen, |bound| {
             let _ = print_stdout(&format!("listening on http://{bound}\n"));

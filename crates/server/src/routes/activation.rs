@@ -79,8 +79,11 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    let ip_decision = state.rate_limiter.check_ip(&ip, now);
+        .map(|c| c.0.ip());
+    let ip_decision = match ip {
+        Some(ip) => state.rate_limiter.check_ip_addr(ip, now),
+        None => state.rate_limiter.check_ip("unknown", now),
+    };
     if !ip_decision.allowed {
         return with_rate_headers(
             message(
@@ -91,17 +94,24 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
             now,
         );
     }
+    let too_large = || {
+        message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large",
+        )
+    };
     let body = match Bytes::from_request(request, &state).await {
         Ok(body) if body.len() <= MAX_ACTIVATION_REQUEST_BYTES => body,
-        _ => {
-            return with_rate_headers(
-                message(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The request body is too large",
-                ),
-                ip_decision,
-                now,
-            )
+        Ok(_) => return with_rate_headers(too_large(), ip_decision, now),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return with_rate_headers(too_large(), ip_decision, now)
+        }
+        Err(_) => {
+            let unreadable = message(
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read",
+            );
+            return with_rate_headers(unreadable, ip_decision, now);
         }
     };
     let (key, machine) = match parse_request(&body) {
@@ -286,7 +296,6 @@ async fn usable_key(
     state: &AppState,
     key: &LicenseKey,
     now: i64,
-    for_release: bool,
 ) -> Result<(LicenseKeyRecord, i64), Response> {
     let (record, count) = state
         .store
@@ -294,14 +303,11 @@ async fn usable_key(
         .await
         .map_err(internal)?
         .ok_or_else(|| message(StatusCode::NOT_FOUND, "License key not found"))?;
-    // Releasing a seat stays possible on a suspended or expired key: it only gives back.
-    if !for_release {
-        if record.status != "active" {
-            return Err(message(StatusCode::FORBIDDEN, "License key is suspended"));
-        }
-        if record.expires_at.is_some_and(|exp| now >= exp) {
-            return Err(message(StatusCode::FORBIDDEN, "License key has expired"));
-        }
+    if record.status != "active" {
+        return Err(message(StatusCode::FORBIDDEN, "License key is suspended"));
+    }
+    if record.expires_at.is_some_and(|exp| now >= exp) {
+        return Err(message(StatusCode::FORBIDDEN, "License key has expired"));
     }
     Ok((record, count))
 }
@@ -312,7 +318,7 @@ async fn do_validate(
     machine: &MachineId,
     now: i64,
 ) -> Result<Response, Response> {
-    let (record, count) = usable_key(state, key, now, false).await?;
+    let (record, count) = usable_key(state, key, now).await?;
     let activation = state
         .store
         .find_activation(&key_hash(key), machine.as_str())
@@ -334,11 +340,10 @@ async fn do_deactivate(
     machine: &MachineId,
     now: i64,
 ) -> Result<Response, Response> {
-    let (record, count) = usable_key(state, key, now, true).await?;
-    let hash = key_hash(key);
-    let activation = state
+    let (record, _) = usable_key(state, key, now).await?;
+    let (freed, remaining) = state
         .store
-        .find_activation(&hash, machine.as_str())
+        .deactivate(&key_hash(key), machine.as_str())
         .await
         .map_err(internal)?
         .ok_or_else(|| {
@@ -347,24 +352,6 @@ async fn do_deactivate(
                 "This machine is not activated for the license key",
             )
         })?;
-    if !state
-        .store
-        .deactivate(&hash, machine.as_str())
-        .await
-        .map_err(internal)?
-    {
-        return Err(message(
-            StatusCode::FORBIDDEN,
-            "This machine is not activated for the license key",
-        ));
-    }
-    let data = seat_data(
-        key,
-        machine,
-        &record,
-        &activation,
-        (count - 1).max(0),
-        "deactivated",
-    );
+    let data = seat_data(key, machine, &record, &freed, remaining, "deactivated");
     signed(state, Value::Object(data))
 }

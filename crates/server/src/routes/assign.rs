@@ -15,7 +15,6 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use licet_verifier::LicenseKey;
-use serde::Deserialize;
 use serde_json::json;
 
 const PATH: &str = "/api/v1/assign-license-key";
@@ -27,15 +26,11 @@ pub const INVALID_OR_ASSIGNED: u32 = 801;
 /// The api_key is missing, unknown, expired or lacks `manage-license-keys`.
 pub const INVALID_API_KEY: u32 = 802;
 
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct AssignForm {
-    #[serde(default)]
     api_key: Option<String>,
-    #[serde(default)]
     license_key: Option<String>,
-    #[serde(default)]
     owner_name: Option<String>,
-    #[serde(default)]
     email: Option<String>,
 }
 
@@ -69,8 +64,8 @@ pub async fn assign(State(state): State<AppState>, headers: HeaderMap, body: Byt
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-    let form: AssignForm = if is_json {
-        serde_json::from_slice(&body).unwrap_or_default()
+    let form = if is_json {
+        json_form(&body)
     } else {
         serde_urlencoded_form(&body)
     };
@@ -125,6 +120,19 @@ pub async fn assign(State(state): State<AppState>, headers: HeaderMap, body: Byt
             "Invalid or already assigned license key",
         ),
         Err(e) => crate::error::ApiError::internal(e, PATH).into_response(),
+    }
+}
+
+/// The string fields of a JSON body, each read on its own: one field of a wrong type does not
+/// hide the others (a valid `api_key` with a bad `license_key` is 801, not 802).
+fn json_form(body: &[u8]) -> AssignForm {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    AssignForm {
+        api_key: field("api_key"),
+        license_key: field("license_key"),
+        owner_name: field("owner_name"),
+        email: field("email"),
     }
 }
 

@@ -19,6 +19,9 @@ use zeroize::Zeroizing;
 const CERTIFICATES: &str = "/api/v1/certificates";
 const DEPARTMENTS: &str = "/api/v1/departments";
 
+/// The longest text field of the upload form (passkey, departmentId, enabled, name).
+pub const MAX_TEXT_FIELD_BYTES: usize = 4096;
+
 /// The body limit of the upload route: the 5 MB file plus the small text fields.
 pub const MAX_CERTIFICATE_REQUEST_BYTES: usize = MAX_PKCS12_BYTES as usize + 64 * 1024;
 
@@ -172,7 +175,23 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
             upload.file = Some((file_name, bytes));
             continue;
         }
-        let text = Zeroizing::new(field.text().await.map_err(invalid)?);
+        // Text fields are small: read into zeroizing memory, at most MAX_TEXT_FIELD_BYTES.
+        let mut raw = Zeroizing::new(Vec::new());
+        while let Some(chunk) = field.chunk().await.map_err(invalid)? {
+            if raw.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+                return Err(ApiError::validation(
+                    format!("The field `{field_name}` is longer than {MAX_TEXT_FIELD_BYTES} bytes"),
+                    CERTIFICATES,
+                ));
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let text = Zeroizing::new(String::from_utf8(raw.to_vec()).map_err(|_| {
+            ApiError::validation(
+                format!("The field `{field_name}` is not UTF-8 text"),
+                CERTIFICATES,
+            )
+        })?);
         match field_name.as_str() {
             "passkey" => upload.passkey = Some(Passphrase::new(text.as_str())),
             "departmentId" => upload.department_id = Some(text.trim().to_owned()),

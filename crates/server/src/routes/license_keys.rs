@@ -81,6 +81,10 @@ pub async fn create(
             "`max_activations` must be between 1 and {MAX_ACTIVATIONS_LIMIT}"
         )));
     }
+    if let Some(features) = &body.features {
+        check_feature_numbers(&Value::Object(features.clone()))
+            .map_err(|m| invalid(format!("`features`: {m}")))?;
+    }
     let license_type = match &body.license_type {
         Some(t) => LicenseType::parse(t).map_err(|e| invalid(format!("`license_type`: {e}")))?,
         None => LicenseType::standard(),
@@ -183,5 +187,27 @@ pub async fn set_status(
     match updated {
         Some((record, count)) => Ok(Json(json!({ "data": key_view(&key, &record, count) }))),
         None => Err(ApiError::not_found("License key not found", &path)),
+    }
+}
+
+/// The largest integer a signed response carries exactly: RFC 8785 writes numbers as IEEE 754
+/// doubles, so a larger integer would be signed in a rounded form.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+fn check_feature_numbers(value: &Value) -> Result<(), String> {
+    match value {
+        Value::Number(n) => {
+            let too_big = n.as_u64().is_some_and(|v| v > MAX_SAFE_INTEGER)
+                || n.as_i64()
+                    .is_some_and(|v| v.unsigned_abs() > MAX_SAFE_INTEGER);
+            if too_big {
+                Err(format!("the integer {n} is beyond +/-2^53 and cannot be signed exactly (RFC 8785); send it as a string"))
+            } else {
+                Ok(())
+            }
+        }
+        Value::Array(items) => items.iter().try_for_each(check_feature_numbers),
+        Value::Object(map) => map.values().try_for_each(check_feature_numbers),
+        _ => Ok(()),
     }
 }

@@ -324,14 +324,17 @@ impl KeyStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?
         else {
+            tx.rollback().await?;
             return Ok(ActivationOutcome::NotFound);
         };
         let key = key_from_row(&row)?;
         let count: i64 = row.try_get("activation_count")?;
         if key.status != "active" {
+            tx.rollback().await?;
             return Ok(ActivationOutcome::Suspended);
         }
         if key.expires_at.is_some_and(|exp| now >= exp) {
+            tx.rollback().await?;
             return Ok(ActivationOutcome::Expired);
         }
         let existing =
@@ -342,6 +345,7 @@ impl KeyStore for SqliteStore {
                 .await?;
         if let Some(row) = existing {
             let activation = activation_from_row(&row)?;
+            tx.rollback().await?;
             return Ok(ActivationOutcome::Active {
                 key,
                 activation,
@@ -350,6 +354,7 @@ impl KeyStore for SqliteStore {
             });
         }
         if count >= key.max_activations {
+            tx.rollback().await?;
             return Ok(ActivationOutcome::LimitReached {
                 max_activations: key.max_activations,
             });
@@ -398,26 +403,46 @@ impl KeyStore for SqliteStore {
         // One statement: of two concurrent assignments, exactly one sees assigned_at IS NULL.
         let done = sqlx::query(
             "UPDATE license_keys SET owner_name = ?, owner_email = ?, assigned_at = ?, updated_at = ?
-             WHERE key_sha256 = ? AND status = 'active' AND assigned_at IS NULL",
+             WHERE key_sha256 = ? AND status = 'active' AND assigned_at IS NULL
+               AND (expires_at IS NULL OR expires_at > ?)",
         )
         .bind(owner_name)
         .bind(owner_email)
         .bind(now)
         .bind(now)
         .bind(key_sha256)
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn deactivate(&self, key_sha256: &[u8], machine_id: &str) -> Result<bool, StoreError> {
+    async fn deactivate(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<(Activation, i64)>, StoreError> {
         let _seat_lock = self.seats.lock().await;
-        let done = sqlx::query("DELETE FROM activations WHERE key_sha256 = ? AND machine_id = ?")
-            .bind(key_sha256)
-            .bind(machine_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(
+            "DELETE FROM activations WHERE key_sha256 = ? AND machine_id = ? RETURNING *",
+        )
+        .bind(key_sha256)
+        .bind(machine_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let freed = activation_from_row(&row)?;
+        let remaining: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM activations WHERE key_sha256 = ?")
+                .bind(key_sha256)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(Some((freed, remaining)))
     }
 }
 
