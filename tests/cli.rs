@@ -758,9 +758,25 @@ fn help_has_examples_and_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Exit codes: 0"));
-    for command in ["keygen", "issue", "verify", "inspect", "machine-id"] {
+    let commands: [&[&str]; 13] = [
+        &["keygen"],
+        &["key", "jwks"],
+        &["issue"],
+        &["verify"],
+        &["inspect"],
+        &["machine-id"],
+        &["license-key", "new"],
+        &["license-key", "check"],
+        &["cert", "info"],
+        &["verify-response"],
+        &["serve"],
+        &["token", "create"],
+        &["demo"],
+    ];
+    for command in commands {
         licet()
-            .args([command, "--help"])
+            .args(command)
+            .arg("--help")
             .assert()
             .success()
             .stdout(predicate::str::contains("Example"));

@@ -65,6 +65,9 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
+    #[command(
+        after_help = "Examples:\n  licet demo\n  licet demo --keep    # keep the directory with the key pair and the license files"
+    )]
     Demo(DemoArgs),
 }
 

@@ -20,6 +20,7 @@ pub mod activation;
 mod app;
 pub mod auth;
 pub mod error;
+mod extract;
 pub mod master_key;
 pub mod ratelimit;
 pub mod routes;

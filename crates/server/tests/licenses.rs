@@ -291,6 +291,16 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
         .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_error(&body, "LE_ERR_SS_405", "LE_ERR_SS_405", "/api/v1/licenses");
+    let (status, body) = h
+        .call("GET", "/api/v1/licenses/%FF", Some(&h.token), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(
+        &body,
+        "LE_ERR_SS_400",
+        "LE_ERR_SS_008",
+        "/api/v1/licenses/%FF",
+    );
 }
 
 #[tokio::test]

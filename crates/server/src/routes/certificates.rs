@@ -5,9 +5,10 @@
 use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
+use crate::extract::PathParam;
 use crate::store::{CertificateRecord, Department};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use licet_issuer::{load_pkcs12, Passphrase, Pkcs12Error, MAX_PKCS12_BYTES};
@@ -330,7 +331,7 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{CERTIFICATES}/{id}");
     caller(&state, &headers, &path).await?;
@@ -352,7 +353,7 @@ pub async fn get_one(
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{CERTIFICATES}/{id}");
     caller(&state, &headers, &path).await?;

@@ -4,9 +4,10 @@ use crate::activation::key_hash;
 use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
+use crate::extract::PathParam;
 use crate::store::LicenseKeyRecord;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use licet_verifier::{LicenseKey, LicenseType, UnixTime};
@@ -135,7 +136,7 @@ fn parse_key(text: &str, path: &str) -> Result<LicenseKey, ApiError> {
 pub async fn get_one(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(key): Path<String>,
+    PathParam(key): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{COLLECTION}/{key}");
     caller(&state, &headers, &path).await?;
@@ -161,7 +162,7 @@ struct SetStatus {
 pub async fn set_status(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(key): Path<String>,
+    PathParam(key): PathParam,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{COLLECTION}/{key}");

@@ -3,9 +3,10 @@
 use crate::app::{AppState, MAX_LICENSE_REQUEST_BYTES};
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
+use crate::extract::PathParam;
 use crate::store::InstalledLicense;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
 use licet_verifier::{verify_license, Status, UnixTime, VerifyOptions};
@@ -221,7 +222,7 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(license_id): Path<String>,
+    PathParam(license_id): PathParam,
 ) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
     let path = format!("{COLLECTION}/{license_id}");
     caller(&state, &headers, Permission::ManageLicenses, &path).await?;
@@ -250,7 +251,7 @@ struct EnabledJson {
 pub async fn set_enabled(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(license_id): Path<String>,
+    PathParam(license_id): PathParam,
     request: Request,
 ) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
     let path = format!("{COLLECTION}/{license_id}");
