@@ -18,6 +18,10 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
+        Self::start_with(dir, &["--trust", "v.pub.pem"])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(licet_bin())
             .current_dir(dir)
             .args([
@@ -26,9 +30,8 @@ impl Server {
                 "sqlite://licet.db",
                 "--listen",
                 "127.0.0.1:0",
-                "--trust",
-                "v.pub.pem",
             ])
+            .args(extra)
             .env("LICET_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -424,36 +427,15 @@ fn kill_9_during_activations_loses_no_acknowledged_seat() {
         .unwrap();
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let start = |dir: &Path| {
-        let mut child = Command::new(licet_bin())
-            .current_dir(dir)
-            .args([
-                "serve",
-                "--db",
-                "sqlite://licet.db",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args([
+        Server::start_with(
+            dir,
+            &[
                 "--rate-limit-per-ip",
                 "1000000",
                 "--rate-limit-per-key",
                 "1000000",
-            ])
-            .env("LICET_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        Server { child, base }
+            ],
+        )
     };
     let server = start(dir.path());
     let (status, created) = post(
