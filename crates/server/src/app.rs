@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::master_key::MasterKey;
+use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::store::Store;
@@ -10,12 +11,15 @@ use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use licet_issuer::SigningKey;
 use licet_verifier::{TrustedKeys, UnixTime};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// The current time as Unix seconds; replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -67,65 +71,71 @@ pub const DEFAULT_RATE_LIMIT_PER_KEY: u32 = 600;
 /// The largest request body of the JSON license routes (a license file is at most 64 KiB).
 pub const MAX_LICENSE_REQUEST_BYTES: usize = 256 * 1024;
 
-/// Builds the router with every route, request ids and access logs.
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where the browsable API page is served (Swagger UI, compiled in; works with no network).
+pub const DOCS_PATH: &str = "/api/docs";
+
+/// The routes and the OpenAPI document, from the same registrations: `routes!` takes each
+/// handler's path and method from its `#[utoipa::path]`, so a route cannot be served without
+/// being documented.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use routes::{activation, assign, certificates, keys, license_keys, licenses, workspace};
+    let activation_limit = DefaultBodyLimit::max(activation::MAX_ACTIVATION_REQUEST_BYTES);
+    let machine_routes = OpenApiRouter::new()
+        .routes(routes!(activation::activate))
+        .routes(routes!(activation::validate))
+        .routes(routes!(activation::deactivate))
+        .layer(activation_limit);
+    let certificate_upload = OpenApiRouter::new()
+        .routes(routes!(certificates::list, certificates::upload))
+        .layer(DefaultBodyLimit::max(
+            certificates::MAX_CERTIFICATE_REQUEST_BYTES,
+        ));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(licenses::list, licenses::install))
+        .routes(routes!(licenses::get_one, licenses::set_enabled))
+        .routes(routes!(license_keys::create))
+        .routes(routes!(license_keys::get_one, license_keys::set_status))
+        .routes(routes!(assign::assign))
+        .routes(routes!(workspace::add))
+        .routes(routes!(workspace::info))
+        .routes(routes!(
+            certificates::list_departments,
+            certificates::create_department
+        ))
+        .routes(routes!(certificates::get_one, certificates::delete))
+        .routes(routes!(keys::public_key))
+        .routes(routes!(keys::jwks))
+        .merge(certificate_upload)
+        .merge(machine_routes)
+        .split_for_parts()
+}
+
+/// The OpenAPI 3 document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// Builds the router with every route, the OpenAPI document and its page, request ids and
+/// access logs.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/api/v1/licenses",
-            get(routes::licenses::list).post(routes::licenses::install),
-        )
-        .route(
-            "/api/v1/licenses/{license_id}",
-            get(routes::licenses::get_one).patch(routes::licenses::set_enabled),
-        )
-        .route("/api/v1/license-keys", post(routes::license_keys::create))
-        .route("/api/v1/assign-license-key", post(routes::assign::assign))
-        .route("/api/v1/licenses.add", post(routes::workspace::add))
-        .route(
-            "/api/v1/departments",
-            get(routes::certificates::list_departments)
-                .post(routes::certificates::create_department),
-        )
-        .route(
-            "/api/v1/certificates",
-            get(routes::certificates::list)
-                .post(routes::certificates::upload)
-                .layer(DefaultBodyLimit::max(
-                    routes::certificates::MAX_CERTIFICATE_REQUEST_BYTES,
-                )),
-        )
-        .route(
-            "/api/v1/certificates/{id}",
-            get(routes::certificates::get_one).delete(routes::certificates::delete),
-        )
-        .route("/api/v1/licenses.info", get(routes::workspace::info))
-        .route(
-            "/api/v1/license-keys/{key}",
-            get(routes::license_keys::get_one).patch(routes::license_keys::set_status),
-        )
-        .route(
-            "/license/activate",
-            post(routes::activation::activate).layer(DefaultBodyLimit::max(
-                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
-            )),
-        )
-        .route(
-            "/license/validate",
-            post(routes::activation::validate).layer(DefaultBodyLimit::max(
-                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
-            )),
-        )
-        .route(
-            "/license/deactivate",
-            post(routes::activation::deactivate).layer(DefaultBodyLimit::max(
-                routes::activation::MAX_ACTIVATION_REQUEST_BYTES,
-            )),
-        )
-        .route("/license/public-key", get(routes::keys::public_key))
-        .route("/.well-known/jwks.json", get(routes::keys::jwks))
+    let (routes, openapi) = api();
+    let docs = SwaggerUi::new(DOCS_PATH)
+        .url(OPENAPI_PATH, openapi)
+        // The default validator is a remote service; this page must work with no network.
+        .config(Config::new([OPENAPI_PATH]).validator_url("none"));
+    routes
+        .merge(Router::<AppState>::from(docs))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_LICENSE_REQUEST_BYTES))
+        // Innermost first: the timeout's 408 still passes the rate-limit headers and the log.
+        .layer(middleware::from_fn(request_timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            routes::activation::rate_limit_license_paths,
+        ))
         .layer(middleware::from_fn(request_log))
         .with_state(state)
 }
@@ -142,6 +152,15 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 /// The longest a request may take before it is answered 408 (slow clients cannot hold a
 /// connection, nor delay a graceful shutdown, for ever).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 408 to a request that takes longer than [`REQUEST_TIMEOUT`].
+async fn request_timeout(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout(&path).into_response(),
+    }
+}
 
 /// Gives every request an id (kept from `X-Request-Id` when it is a short token, else new),
 /// returns it in the response, and logs one line per request: never headers or bodies, so no
@@ -164,12 +183,8 @@ async fn request_log(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("(no route)", |m| m.as_str())
         .to_owned();
-    let path = request.uri().path().to_owned();
     let started = Instant::now();
-    let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::timeout(&path).into_response(),
-    };
+    let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 
 /// One entry of `errors`.
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// What went wrong, for a person.
     pub message: String,
@@ -18,7 +18,7 @@ pub struct ErrorDetail {
 }
 
 /// The error body.
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// `LE_ERR_SS_<status>`.
     pub code: String,

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 pub mod master_key;
+pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 mod serve;
@@ -30,8 +31,8 @@ pub mod store;
 mod tokens;
 
 pub use app::{
-    router, AppState, Clock, DEFAULT_RATE_LIMIT_PER_IP, DEFAULT_RATE_LIMIT_PER_KEY,
-    MAX_LICENSE_REQUEST_BYTES,
+    openapi as openapi_document, router, AppState, Clock, DEFAULT_RATE_LIMIT_PER_IP,
+    DEFAULT_RATE_LIMIT_PER_KEY, DOCS_PATH, MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
 };
 pub use serve::{
     default_master_key_path, default_signing_key_path, load_or_create_signing_key, require_rsa,

@@ -46,7 +46,7 @@ impl RateLimiter {
         }
     }
 
-    fn hit(&self, bucket: String, limit: u32, now: i64) -> RateDecision {
+    fn hit(&self, bucket: String, limit: u32, now: i64, count_it: bool) -> RateDecision {
         let window = now - now.rem_euclid(WINDOW_SECS);
         let reset = window + WINDOW_SECS;
         let mut windows = self
@@ -69,10 +69,18 @@ impl RateLimiter {
                     reset,
                 }
             }
+            None if !count_it => {
+                return RateDecision {
+                    allowed: true,
+                    limit,
+                    remaining: limit,
+                    reset,
+                }
+            }
             None => windows.counts.entry(bucket).or_insert(0),
         };
         let allowed = *count < limit;
-        if allowed {
+        if allowed && count_it {
             *count += 1;
         }
         RateDecision {
@@ -85,24 +93,34 @@ impl RateLimiter {
 
     /// Counts a request from `ip`. IPv6 addresses count per /64, the block one client holds.
     pub fn check_ip_addr(&self, ip: std::net::IpAddr, now: i64) -> RateDecision {
-        let bucket = match ip {
-            std::net::IpAddr::V4(v4) => v4.to_string(),
-            std::net::IpAddr::V6(v6) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        };
-        self.check_ip(&bucket, now)
+        self.check_ip(&ip_bucket(ip), now)
+    }
+
+    /// The state of `ip`'s window without counting a request (for the headers of a response
+    /// whose request was counted already, such as a timeout).
+    pub fn peek_ip_addr(&self, ip: std::net::IpAddr, now: i64) -> RateDecision {
+        self.hit(format!("ip:{}", ip_bucket(ip)), self.per_ip, now, false)
     }
 
     /// Counts a request from `ip`.
     pub fn check_ip(&self, ip: &str, now: i64) -> RateDecision {
-        self.hit(format!("ip:{ip}"), self.per_ip, now)
+        self.hit(format!("ip:{ip}"), self.per_ip, now, true)
     }
 
     /// Counts a request for a license key (by its hash).
     pub fn check_key(&self, key_id: &str, now: i64) -> RateDecision {
-        self.hit(format!("key:{key_id}"), self.per_key, now)
+        self.hit(format!("key:{key_id}"), self.per_key, now, true)
+    }
+}
+
+/// IPv6 addresses count per /64, the block one client holds.
+fn ip_bucket(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
@@ -129,5 +147,17 @@ mod tests {
             limiter.check_ip("a", t + 60).allowed,
             "a new window starts afresh"
         );
+    }
+
+    #[test]
+    fn peeking_does_not_count() {
+        let limiter = RateLimiter::new(3, 10);
+        let ip: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let t = 1_000_020;
+        assert_eq!(limiter.peek_ip_addr(ip, t).remaining, 3);
+        limiter.check_ip_addr(ip, t);
+        for _ in 0..5 {
+            assert_eq!(limiter.peek_ip_addr(ip, t).remaining, 2);
+        }
     }
 }

@@ -496,6 +496,40 @@ async fn rate_limits_per_address_and_per_key() {
     );
 }
 
+#[tokio::test]
+async fn every_license_path_carries_rate_limit_headers_and_counts() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::new(3, 100));
+    let window_end = (T0 - T0 % 60 + 60).to_string();
+    // A wrong method, an unknown path, the public key: each one counts against the address.
+    let wrong_method = h.call("GET", "/license/activate", false, json!(null)).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.headers["x-ratelimit-remaining"], "2");
+    assert_eq!(wrong_method.headers["x-ratelimit-reset"], window_end);
+    let unknown = h
+        .call("POST", "/license/nothing-here", false, json!({}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.headers["x-ratelimit-remaining"], "1");
+    let public_key = h
+        .call("GET", "/license/public-key", false, json!(null))
+        .await;
+    assert_eq!(public_key.status, StatusCode::OK);
+    assert_eq!(public_key.headers["x-ratelimit-limit"], "3");
+    assert_eq!(public_key.headers["x-ratelimit-remaining"], "0");
+    let limited = h
+        .call("GET", "/license/nothing-here", false, json!(null))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    // Other paths are not counted and carry no such headers.
+    let jwks = h
+        .call("GET", "/.well-known/jwks.json", false, json!(null))
+        .await;
+    assert_eq!(jwks.status, StatusCode::OK);
+    assert!(!jwks.headers.contains_key("x-ratelimit-limit"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn exactly_five_of_a_hundred_concurrent_activations_succeed() {
     let mut h = harness().await;

@@ -29,16 +29,25 @@ enum Action {
     Deactivate,
 }
 
+#[utoipa::path(post, path = "/license/activate", tag = "activation", description = "Take a seat on the machine (idempotent)",
+    request_body = crate::openapi::ActivationRequest,
+    responses(crate::openapi::ActivationResponses))]
 /// `POST /license/activate`.
 pub async fn activate(State(state): State<AppState>, request: Request) -> Response {
     handle(state, request, Action::Activate).await
 }
 
+#[utoipa::path(post, path = "/license/validate", tag = "activation", description = "Check that the machine holds a seat",
+    request_body = crate::openapi::ActivationRequest,
+    responses(crate::openapi::ActivationResponses))]
 /// `POST /license/validate`.
 pub async fn validate(State(state): State<AppState>, request: Request) -> Response {
     handle(state, request, Action::Validate).await
 }
 
+#[utoipa::path(post, path = "/license/deactivate", tag = "activation", description = "Free the machine's seat",
+    request_body = crate::openapi::ActivationRequest,
+    responses(crate::openapi::ActivationResponses))]
 /// `POST /license/deactivate`.
 pub async fn deactivate(State(state): State<AppState>, request: Request) -> Response {
     handle(state, request, Action::Deactivate).await
@@ -74,25 +83,65 @@ fn stricter(a: RateDecision, b: RateDecision) -> RateDecision {
     }
 }
 
-async fn handle(state: AppState, request: Request, action: Action) -> Response {
-    let now = state.now();
-    let ip = request
+fn client_ip(request: &Request) -> std::net::IpAddr {
+    request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let ip_decision = match ip {
-        Some(ip) => state.rate_limiter.check_ip_addr(ip, now),
-        None => state.rate_limiter.check_ip("unknown", now),
-    };
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+}
+
+fn too_many() -> Response {
+    message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests; retry after the time in Retry-After",
+    )
+}
+
+/// The routes that count their own requests (per address and per key).
+const COUNTING_ROUTES: [&str; 3] = [
+    "/license/activate",
+    "/license/validate",
+    "/license/deactivate",
+];
+
+/// Middleware: every `/license/*` response carries the rate-limit headers, including those the
+/// handlers above do not make (the public key, an unknown path, a wrong method, a timeout). Such
+/// requests count against the client's address like any other.
+pub async fn rate_limit_license_paths(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !request.uri().path().starts_with("/license/") {
+        return next.run(request).await;
+    }
+    let now = state.now();
+    let ip = client_ip(&request);
+    let counted_by_handler = request.method() == axum::http::Method::POST
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|m| COUNTING_ROUTES.contains(&m.as_str()));
+    if counted_by_handler {
+        let response = next.run(request).await;
+        if response.headers().contains_key("x-ratelimit-limit") {
+            return response;
+        }
+        let decision = state.rate_limiter.peek_ip_addr(ip, now);
+        return with_rate_headers(response, decision, now);
+    }
+    let decision = state.rate_limiter.check_ip_addr(ip, now);
+    if !decision.allowed {
+        return with_rate_headers(too_many(), decision, now);
+    }
+    with_rate_headers(next.run(request).await, decision, now)
+}
+
+async fn handle(state: AppState, request: Request, action: Action) -> Response {
+    let now = state.now();
+    let ip_decision = state.rate_limiter.check_ip_addr(client_ip(&request), now);
     if !ip_decision.allowed {
-        return with_rate_headers(
-            message(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests; retry after the time in Retry-After",
-            ),
-            ip_decision,
-            now,
-        );
+        return with_rate_headers(too_many(), ip_decision, now);
     }
     let too_large = || {
         message(
@@ -130,14 +179,7 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
         .check_key(&hex::encode(key_hash(&key)), now);
     let decision = stricter(ip_decision, key_decision);
     if !decision.allowed {
-        return with_rate_headers(
-            message(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests; retry after the time in Retry-After",
-            ),
-            decision,
-            now,
-        );
+        return with_rate_headers(too_many(), decision, now);
     }
     let response = match action {
         Action::Activate => do_activate(&state, &key, &machine, now).await,

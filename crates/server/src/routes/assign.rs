@@ -57,6 +57,17 @@ fn envelope(state: &AppState, status: StatusCode, code: u32, message: &str) -> R
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/assign-license-key", tag = "license-keys",
+    request_body(content(
+        (crate::openapi::AssignLicenseKey = "application/x-www-form-urlencoded"),
+        (crate::openapi::AssignLicenseKey = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Processed: code 800 assigned, 801 invalid or already assigned", body = crate::openapi::AssignEnvelope),
+        (status = 401, description = "Code 802: the api_key is missing, unknown, expired or lacks `manage-license-keys`", body = crate::openapi::AssignEnvelope),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/assign-license-key` with form or JSON fields `api_key`, `license_key`,
 /// `owner_name`, `email`.
 pub async fn assign(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -63,6 +63,17 @@ struct NewDepartment {
     name: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/departments", tag = "certificates", security(("token" = [])),
+    request_body = crate::openapi::NewDepartment,
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::DepartmentEnvelope),
+        (status = 400, description = "The name is missing, empty or too long (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 409, description = "A department with that name exists (LE_ERR_SS_1102)", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/departments` with `{"name"}`: 201, or 409 if the name exists.
 pub async fn create_department(
     State(state): State<AppState>,
@@ -77,7 +88,7 @@ pub async fn create_department(
         )
     })?;
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 200 {
+    if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::validation(
             "`name` must be 1 to 200 characters",
             DEPARTMENTS,
@@ -106,6 +117,13 @@ pub async fn create_department(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/departments", tag = "certificates", security(("token" = [])),
+    responses(
+        (status = 200, description = "Every department", body = crate::openapi::DepartmentListEnvelope),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/departments`.
 pub async fn list_departments(
     State(state): State<AppState>,
@@ -204,6 +222,18 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
     Ok(upload)
 }
 
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "certificates", security(("token" = [])),
+    request_body(content = crate::openapi::CertificateUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored; the private key is sealed at rest", body = crate::openapi::CertificateEnvelope),
+        (status = 400, description = "Not a .p12/.pfx, a wrong passkey, or a missing field (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such department (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+        (status = 409, description = "The alias exists (LE_ERR_SS_1101)", body = crate::error::ErrorBody),
+        (status = 413, description = "The upload is over 5 MB (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/certificates` (multipart): 201 `{"data": CertificateVO}`.
 pub async fn upload(
     State(state): State<AppState>,
@@ -311,6 +341,13 @@ pub async fn upload(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "certificates", security(("token" = [])),
+    responses(
+        (status = 200, description = "Every certificate", body = crate::openapi::CertificateListEnvelope),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/certificates`.
 pub async fn list(
     State(state): State<AppState>,
@@ -327,6 +364,16 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates", security(("token" = [])),
+    params(("id" = String, Path, description = "The certificate's id")),
+    responses(
+        (status = 200, description = "The certificate", body = crate::openapi::CertificateEnvelope),
+        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such certificate (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/certificates/{id}`.
 pub async fn get_one(
     State(state): State<AppState>,
@@ -349,6 +396,16 @@ pub async fn get_one(
     }
 }
 
+#[utoipa::path(delete, path = "/api/v1/certificates/{id}", tag = "certificates", security(("token" = [])),
+    params(("id" = String, Path, description = "The certificate's id")),
+    responses(
+        (status = 200, description = "Deleted; the body is what was deleted", body = crate::openapi::CertificateEnvelope),
+        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such certificate (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+    ))]
 /// `DELETE /api/v1/certificates/{id}`: 200 with the deleted certificate.
 pub async fn delete(
     State(state): State<AppState>,

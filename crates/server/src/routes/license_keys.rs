@@ -61,6 +61,16 @@ struct CreateKey {
     expires_at: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/license-keys", tag = "license-keys", security(("token" = [])),
+    request_body = crate::openapi::NewLicenseKey,
+    responses(
+        (status = 201, description = "A new random key", body = crate::openapi::LicenseKeyEnvelope),
+        (status = 400, description = "A field is missing or invalid (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/license-keys`: 201 with a new random key.
 pub async fn create(
     State(state): State<AppState>,
@@ -132,6 +142,16 @@ fn parse_key(text: &str, path: &str) -> Result<LicenseKey, ApiError> {
     LicenseKey::parse(text).map_err(|e| ApiError::validation(e.to_string(), path))
 }
 
+#[utoipa::path(get, path = "/api/v1/license-keys/{key}", tag = "license-keys", security(("token" = [])),
+    params(("key" = String, Path, description = "XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")),
+    responses(
+        (status = 200, description = "The key and its seat count", body = crate::openapi::LicenseKeyEnvelope),
+        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such key, or not a key (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/license-keys/{key}`.
 pub async fn get_one(
     State(state): State<AppState>,
@@ -158,6 +178,18 @@ struct SetStatus {
     status: String,
 }
 
+#[utoipa::path(patch, path = "/api/v1/license-keys/{key}", tag = "license-keys", security(("token" = [])),
+    params(("key" = String, Path, description = "XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")),
+    request_body = crate::openapi::SetKeyStatus,
+    responses(
+        (status = 200, description = "The key with its new status", body = crate::openapi::LicenseKeyEnvelope),
+        (status = 400, description = "The status is not `active` or `suspended` (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such key (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `PATCH /api/v1/license-keys/{key}` with `{"status": "active" | "suspended"}`.
 pub async fn set_status(
     State(state): State<AppState>,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 const COLLECTION: &str = "/api/v1/licenses";
 
 /// The seed's LicenseVO.
-#[derive(Debug, Serialize, Deserialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseVo {
     /// `jti`.
@@ -25,6 +25,7 @@ pub struct LicenseVo {
     /// `exp`, RFC 3339 UTC; null for a perpetual license.
     pub expiry: Option<String>,
     /// The status now: ACTIVE, IN_GRACE, EXPIRED, ... (re-evaluated on every read).
+    #[schema(value_type = String, example = "ACTIVE")]
     pub status: Status,
     /// `license_type`.
     pub license_type: String,
@@ -149,6 +150,19 @@ pub(crate) fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/licenses", tag = "licenses", security(("token" = [])),
+    request_body(content(
+        (crate::openapi::InstallLicense = "application/json"),
+        (crate::openapi::InstallLicenseUpload = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "Installed (or replaced)", body = crate::openapi::LicenseEnvelope),
+        (status = 400, description = "The license did not validate, or the body is not a license (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 256 KiB (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/licenses`: verify a license file against the trusted keys and store it.
 /// Installing the same licenseId again replaces it.
 pub async fn install(
@@ -201,6 +215,13 @@ pub async fn install(
     Ok(envelope("License installed", view(&state, &stored)))
 }
 
+#[utoipa::path(get, path = "/api/v1/licenses", tag = "licenses", security(("token" = [])),
+    responses(
+        (status = 200, description = "Every installed license", body = crate::openapi::LicenseListEnvelope),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/licenses`.
 pub async fn list(
     State(state): State<AppState>,
@@ -218,6 +239,16 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/licenses/{license_id}", tag = "licenses", security(("token" = [])),
+    params(("license_id" = String, Path, description = "The license's `jti`")),
+    responses(
+        (status = 200, description = "The license", body = crate::openapi::LicenseEnvelope),
+        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such license (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/licenses/{licenseId}`.
 pub async fn get_one(
     State(state): State<AppState>,
@@ -247,6 +278,18 @@ struct EnabledJson {
     enabled: bool,
 }
 
+#[utoipa::path(patch, path = "/api/v1/licenses/{license_id}", tag = "licenses", security(("token" = [])),
+    params(("license_id" = String, Path, description = "The license's `jti`")),
+    request_body = crate::openapi::SetEnabled,
+    responses(
+        (status = 200, description = "Enabled or disabled", body = crate::openapi::LicenseEnvelope),
+        (status = 400, description = "The body is not `{\"enabled\": bool}` (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such license (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
 /// `PATCH /api/v1/licenses/{licenseId}` with `{"enabled": bool}`.
 pub async fn set_enabled(
     State(state): State<AppState>,

@@ -76,6 +76,17 @@ fn now(state: &AppState) -> UnixTime {
     UnixTime::from_secs(state.now()).unwrap_or_else(|_| UnixTime::now())
 }
 
+#[utoipa::path(post, path = "/api/v1/licenses.add", tag = "workspace", security(("token" = [])),
+    params(("X-User-Id" = String, Header, description = "The user the token belongs to")),
+    request_body = crate::openapi::ApplyLicense,
+    responses(
+        (status = 200, description = "The license's format was accepted (not that it is valid)", body = crate::openapi::Success),
+        (status = 400, description = "Not a license", body = crate::openapi::Failure),
+        (status = 401, description = "No token, an invalid one, or another user's", body = crate::openapi::NotLoggedIn),
+        (status = 403, description = "The token lacks `edit-privileged-setting`", body = crate::openapi::Failure),
+        (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `POST /api/v1/licenses.add` with `{"license": "<license file text>"}`.
 pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let user_id = match user(&state, &headers).await {
@@ -110,6 +121,14 @@ pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     Json(json!({"success": true})).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/licenses.info", tag = "workspace", security(("token" = [])),
+    params(("X-User-Id" = String, Header, description = "The user the token belongs to")),
+    responses(
+        (status = 200, description = "The applied license and whether it is valid now", body = crate::openapi::WorkspaceInfo),
+        (status = 401, description = "No token, an invalid one, or another user's", body = crate::openapi::NotLoggedIn),
+        (status = 403, description = "The token lacks `edit-privileged-setting`", body = crate::openapi::Failure),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
 /// `GET /api/v1/licenses.info`: `{"success": true, "license": {"valid", "status", "reason", ...}}`,
 /// or `"license": null` when none was applied.
 pub async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {

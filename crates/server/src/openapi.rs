@@ -1,0 +1,447 @@
+//! The OpenAPI 3 document of the API, generated from the handlers' `#[utoipa::path]`
+//! annotations as the router registers them (so a route cannot exist without its entry), and the
+//! offline `/api/docs` page (Swagger UI, assets compiled into the binary).
+//!
+//! The types below describe the bodies that handlers build with `serde_json::json!`; they exist
+//! for the document only. schemathesis checks live responses against them in CI, and
+//! `crates/server/tests/openapi.rs` checks the seed samples.
+
+// The schema types are never built: they only describe JSON.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The document's fixed parts; paths are added by the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "licet",
+        description = "Offline software licenses: installed licenses, signing certificates, \
+                       license keys, air-gapped workspaces and machine activation.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    modifiers(&AuthSchemes),
+    tags(
+        (name = "licenses", description = "Installed license files (seed 000)"),
+        (name = "certificates", description = "PKCS#12 signing certificates and departments (seed 001)"),
+        (name = "license-keys", description = "License keys and their assignment (seed 002)"),
+        (name = "workspace", description = "Applying a license in an air-gapped workspace (seed 003)"),
+        (name = "activation", description = "Machine activation with signed responses (seed 004)"),
+        (name = "keys", description = "The response-signing public key"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `X-Auth-Token` and `X-User-Id` header schemes.
+struct AuthSchemes;
+
+impl Modify for AuthSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Auth-Token",
+                "An API token from `licet token create`.",
+            ))),
+        );
+    }
+}
+
+/// `{"code":"LE_SS_200","message":...,"data":LicenseVO}`.
+#[derive(ToSchema)]
+pub struct LicenseEnvelope {
+    /// `LE_SS_200`.
+    #[schema(example = "LE_SS_200")]
+    code: String,
+    /// What happened.
+    message: String,
+    data: crate::routes::licenses::LicenseVo,
+}
+
+/// `{"code":"LE_SS_200","message":...,"data":[LicenseVO]}`.
+#[derive(ToSchema)]
+pub struct LicenseListEnvelope {
+    /// `LE_SS_200`.
+    code: String,
+    /// What happened.
+    message: String,
+    data: Vec<crate::routes::licenses::LicenseVo>,
+}
+
+/// `POST /api/v1/licenses` as JSON.
+#[derive(ToSchema)]
+pub struct InstallLicense {
+    /// The license file's text (a compact JWT).
+    file: String,
+}
+
+/// `POST /api/v1/licenses` as multipart.
+#[derive(ToSchema)]
+pub struct InstallLicenseUpload {
+    /// The license file.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
+/// `PATCH /api/v1/licenses/{licenseId}`.
+#[derive(ToSchema)]
+pub struct SetEnabled {
+    /// Whether the license is enabled on this server.
+    enabled: bool,
+}
+
+/// A department that certificates belong to.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct DepartmentVo {
+    id: String,
+    name: String,
+    /// RFC 3339 UTC.
+    created_at: String,
+}
+
+/// `{"data": DepartmentVO}`.
+#[derive(ToSchema)]
+pub struct DepartmentEnvelope {
+    data: DepartmentVo,
+}
+
+/// `{"data": [DepartmentVO]}`.
+#[derive(ToSchema)]
+pub struct DepartmentListEnvelope {
+    data: Vec<DepartmentVo>,
+}
+
+/// `POST /api/v1/departments`.
+#[derive(ToSchema)]
+pub struct NewDepartment {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+}
+
+/// The seed's CertificateVO.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CertificateVo {
+    id: String,
+    /// The alias: unique in the organisation.
+    name: String,
+    /// `PKCS12_PFX`.
+    #[schema(example = "PKCS12_PFX")]
+    certificate_type: String,
+    /// The certificate's notAfter, RFC 3339 UTC.
+    expiry: String,
+    /// RFC 3339 UTC.
+    created_at: String,
+    department_id: String,
+    department_name: String,
+}
+
+/// `{"data": CertificateVO}`.
+#[derive(ToSchema)]
+pub struct CertificateEnvelope {
+    data: CertificateVo,
+}
+
+/// `{"data": [CertificateVO]}`.
+#[derive(ToSchema)]
+pub struct CertificateListEnvelope {
+    data: Vec<CertificateVo>,
+}
+
+/// `POST /api/v1/certificates` (multipart/form-data, at most 5 MB).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CertificateUpload {
+    /// A .p12 or .pfx file.
+    #[schema(format = Binary, value_type = String)]
+    certificate_file: Vec<u8>,
+    /// The PKCS#12 passphrase; never stored.
+    passkey: String,
+    department_id: String,
+    /// `true` or `false`.
+    enabled: String,
+    /// The alias; defaults to the file name.
+    name: Option<String>,
+}
+
+/// `POST /api/v1/license-keys`.
+#[derive(ToSchema)]
+pub struct NewLicenseKey {
+    #[schema(min_length = 1)]
+    customer: String,
+    product: Option<String>,
+    /// `standard`, `trial`, `subscription`, `perpetual`, `floating`, `node-locked`, ...
+    license_type: Option<String>,
+    features: Option<BTreeMap<String, Value>>,
+    /// At least 1.
+    #[schema(minimum = 1)]
+    max_activations: i64,
+    /// RFC 3339, any instant.
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+}
+
+/// A license key and its seats.
+#[derive(ToSchema)]
+pub struct LicenseKeyVo {
+    /// `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
+    license_key: String,
+    customer: String,
+    product: Option<String>,
+    license_type: String,
+    features: Option<BTreeMap<String, Value>>,
+    max_activations: i64,
+    /// RFC 3339 UTC, or null.
+    expires_at: Option<String>,
+    /// `active` or `suspended`.
+    status: String,
+    activations: i64,
+}
+
+/// `{"data": LicenseKey}`.
+#[derive(ToSchema)]
+pub struct LicenseKeyEnvelope {
+    data: LicenseKeyVo,
+}
+
+/// `PATCH /api/v1/license-keys/{key}`.
+#[derive(ToSchema)]
+pub struct SetKeyStatus {
+    status: KeyStatus,
+}
+
+/// The states of a license key.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum KeyStatus {
+    /// Seats can be taken and validated.
+    Active,
+    /// Every machine route answers 403.
+    Suspended,
+}
+
+/// `POST /api/v1/assign-license-key` (form or JSON).
+#[derive(ToSchema)]
+pub struct AssignLicenseKey {
+    /// An API token with `manage-license-keys`.
+    api_key: String,
+    license_key: String,
+    owner_name: Option<String>,
+    email: Option<String>,
+}
+
+/// The signed part of an assignment envelope.
+#[derive(ToSchema)]
+pub struct AssignResult {
+    /// 800 assigned, 801 invalid or already assigned, 802 bad api_key.
+    code: u32,
+    message: String,
+    /// Unix seconds.
+    timestamp: i64,
+}
+
+/// The signed envelope of seed 002.
+#[derive(ToSchema)]
+pub struct AssignEnvelope {
+    response: AssignResult,
+    /// Standard base64 of the exact JSON bytes of `response`.
+    response_base64: String,
+    /// `global`: the server's signing key.
+    private_key_used: String,
+    /// Base64 RSA PKCS#1 v1.5 SHA-256 over the bytes of `response_base64`.
+    signature: String,
+}
+
+/// `POST /api/v1/licenses.add`.
+#[derive(ToSchema)]
+pub struct ApplyLicense {
+    /// The license file's text.
+    license: String,
+}
+
+/// `{"success": true}`.
+#[derive(ToSchema)]
+pub struct Success {
+    success: bool,
+}
+
+/// `{"success": false, "error": ...}`.
+#[derive(ToSchema)]
+pub struct Failure {
+    success: bool,
+    error: String,
+}
+
+/// 401 of the workspace routes.
+#[derive(ToSchema)]
+pub struct NotLoggedIn {
+    /// `error`.
+    status: String,
+    message: String,
+}
+
+/// The claims of the applied license.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct AppliedLicenseDetails {
+    license_id: String,
+    customer_id: String,
+    expiry: Option<String>,
+    license_type: String,
+    created_at: String,
+    features: Option<BTreeMap<String, Value>>,
+}
+
+/// The applied license and whether it is valid now.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct AppliedLicense {
+    valid: bool,
+    /// ACTIVE, IN_GRACE, EXPIRED, NOT_YET_VALID, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_MACHINE,
+    /// WRONG_PRODUCT, UNSUPPORTED_ALGORITHM, MALFORMED, ...
+    status: String,
+    /// Why it is not valid, or empty.
+    reason: String,
+    applied_by: String,
+    applied_at: Option<String>,
+    details: Option<AppliedLicenseDetails>,
+}
+
+/// `GET /api/v1/licenses.info`.
+#[derive(ToSchema)]
+pub struct WorkspaceInfo {
+    success: bool,
+    /// Null when no license was applied.
+    license: Option<AppliedLicense>,
+}
+
+/// The body of every `/license/*` route.
+#[derive(ToSchema)]
+pub struct ActivationRequest {
+    /// `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
+    #[schema(
+        pattern = "^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){4}$",
+        example = "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"
+    )]
+    license_key: String,
+    /// 64 hexadecimal characters (`licet machine-id`).
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    machine_id: String,
+}
+
+/// The signed seat data.
+#[derive(ToSchema)]
+pub struct SeatData {
+    license_key: String,
+    machine_id: String,
+    /// `active`, or `deactivated` on deactivate.
+    status: String,
+    activated_at: Option<String>,
+    expires_at: Option<String>,
+    max_activations: i64,
+    activations: i64,
+    features: Option<BTreeMap<String, Value>>,
+    /// A licet license file bound to the machine (activate and validate only).
+    license_file: Option<String>,
+}
+
+/// `{"data": ..., "signature": base64 RSA-SHA256 over the JCS form of data}`.
+#[derive(ToSchema)]
+pub struct SignedSeat {
+    data: SeatData,
+    signature: String,
+}
+
+/// The `/license/*` error body.
+#[derive(ToSchema)]
+pub struct Message {
+    message: String,
+}
+
+/// 422 of the `/license/*` routes: field-level errors.
+#[derive(ToSchema)]
+pub struct InvalidData {
+    /// `The given data was invalid.`
+    message: String,
+    /// Field name (`license_key`, `machine_id`, or `body`) to its errors.
+    errors: BTreeMap<String, Vec<String>>,
+}
+
+/// A JWKS.
+#[derive(ToSchema)]
+pub struct Jwks {
+    keys: Vec<BTreeMap<String, Value>>,
+}
+
+/// The responses of every `/license/*` route; each one but a 500 carries the rate-limit headers.
+#[derive(utoipa::IntoResponses)]
+pub enum ActivationResponses {
+    /// Signed seat data.
+    #[response(status = 200, description = "Signed seat data", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    Signed(SignedSeat),
+    /// The body could not be read.
+    #[response(status = 400, description = "The body could not be read", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    Unreadable(Message),
+    /// Suspended or expired key, or no seat.
+    #[response(
+        status = 403,
+        description = "Suspended or expired key, or (validate, deactivate) the machine holds no seat",
+        headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    )
+    )]
+    Forbidden(Message),
+    /// Unknown key.
+    #[response(status = 404, description = "License key not found", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    NotFound(Message),
+    /// No seat left.
+    #[response(status = 409, description = "Activation limit reached (activate only)", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    LimitReached(Message),
+    /// Too large.
+    #[response(status = 413, description = "The body is over 16 KiB", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    TooLarge(Message),
+    /// Field errors.
+    #[response(status = 422, description = "A field is missing or malformed", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    Invalid(InvalidData),
+    /// Rate limited.
+    #[response(status = 429, description = "Rate limited; see Retry-After", headers(
+        ("x-ratelimit-limit" = u32, description = "Requests allowed per minute"),
+        ("x-ratelimit-remaining" = u32, description = "Requests left in this minute"),
+        ("x-ratelimit-reset" = i64, description = "When the window resets, Unix seconds"),
+    ))]
+    RateLimited(Message),
+    /// Internal error.
+    #[response(status = 500, description = "Internal Server Error")]
+    Internal(Message),
+}
