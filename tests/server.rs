@@ -545,3 +545,135 @@ print(db.execute("SELECT COUNT(*) FROM activations WHERE machine_id IS NULL OR l
     }
     server.terminate();
 }
+
+/// The process's resident-set peak (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Streams a multipart upload of `size` bytes of certificate data over a raw socket (the test
+/// itself never holds it in memory) and returns the status line of the answer. `chunked`: no
+/// Content-Length, so the server can only find the size by reading.
+fn stream_upload(base: &str, token: &str, size: usize, chunked: bool) -> String {
+    use std::io::{Read, Write};
+    let address = base.strip_prefix("http://").unwrap();
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let boundary = "licet-memory-test";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"certificateFile\"; filename=\"big.p12\"\r\nContent-Type: application/x-pkcs12\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let length = head.len() + size + tail.len();
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {length}")
+    };
+    let frame = |bytes: &[u8]| -> Vec<u8> {
+        if !chunked {
+            return bytes.to_vec();
+        }
+        let mut framed = format!("{:x}\r\n", bytes.len()).into_bytes();
+        framed.extend_from_slice(bytes);
+        framed.extend_from_slice(b"\r\n");
+        framed
+    };
+    let request = format!(
+        "POST /api/v1/certificates HTTP/1.1\r\nHost: {address}\r\nX-Auth-Token: {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n{framing}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).unwrap();
+    socket.write_all(&frame(head.as_bytes())).unwrap();
+    let chunk = frame(&vec![0x5a_u8; 64 * 1024]);
+    let payload = if chunked { chunk.len() - 64 * 1024 } else { 0 };
+    let mut sent = 0;
+    // The server may answer and close before the body ends: a failed write ends the sending.
+    while sent < size {
+        let n = (chunk.len() - payload).min(size - sent);
+        let piece = if n == chunk.len() - payload {
+            chunk.clone()
+        } else {
+            frame(&vec![0x5a_u8; n])
+        };
+        if socket.write_all(&piece).is_err() {
+            break;
+        }
+        sent += n;
+    }
+    let _ = socket.write_all(&frame(tail.as_bytes()));
+    if chunked {
+        let _ = socket.write_all(b"0\r\n\r\n");
+    }
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    while let Ok(n) = socket.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..n]);
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn an_upload_over_5_mb_is_refused_without_the_memory_growing_by_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = licet()
+        .current_dir(dir.path())
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "admin",
+        ])
+        .args(["--permission", "manage-certificates", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let server = Server::start_with(dir.path(), &[]);
+    let pid = server.child.id();
+    // Warm up the allocator and the connection code with uploads under and just over the limit.
+    for chunked in [false, true] {
+        let under = stream_upload(&server.base, &token, 1024 * 1024, chunked);
+        assert!(
+            under.contains(" 400 "),
+            "a 1 MB non-PKCS#12 upload: {under}"
+        );
+        let over = stream_upload(&server.base, &token, 6 * 1024 * 1024, chunked);
+        assert!(over.contains(" 413 "), "a 6 MB upload: {over}");
+    }
+    const UPLOAD: usize = 64 * 1024 * 1024;
+    // Declared over the limit (refused from the header), then chunked (refused while reading).
+    for chunked in [false, true] {
+        let before = peak_rss_kib(pid);
+        let status = stream_upload(&server.base, &token, UPLOAD, chunked);
+        assert!(status.contains(" 413 "), "a 64 MiB upload: {status}");
+        let growth = peak_rss_kib(pid).saturating_sub(before);
+        eprintln!(
+            "chunked {chunked}: peak RSS {before} KiB before, +{growth} KiB for a 64 MiB upload"
+        );
+        assert!(
+            growth < 8 * 1024,
+            "the server's peak memory grew by {growth} KiB for a 64 MiB upload"
+        );
+    }
+    // The server still answers.
+    let status = stream_upload(&server.base, &token, 10, false);
+    assert!(status.contains(" 400 "), "{status}");
+    server.terminate();
+}

@@ -6,6 +6,8 @@ use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord, Store, Store
 use aws_lc_rs::digest::{digest, SHA256};
 use licet_issuer::{mint_license, MintError, SigningKey};
 use licet_verifier::{Algorithm, LicenseClaims, LicenseKey, LicenseType, MachineId, UnixTime};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// SHA-256 of a license key's canonical text: how keys are stored and looked up.
 pub fn key_hash(key: &LicenseKey) -> Vec<u8> {
@@ -56,4 +58,77 @@ pub fn license_file_for_seat(
         other: Default::default(),
     };
     Ok(mint_license(signing_key, Some(Algorithm::RS256), &claims)?.token)
+}
+
+/// The license files already minted for seats, so that `/license/validate` signs once per
+/// request (the response) rather than twice (the response and a new file).
+///
+/// An entry is keyed by the seat (key, machine, license id) and by every field of the key record
+/// that can change after creation and goes into the file (owner name and email, expiry), plus
+/// its `updated_at`; customer, product, type and features never change. A hit therefore returns
+/// a file equal, claim for claim, to a fresh one but for its `iat` (the time of the first mint). The map is bounded: when full it is emptied, which
+/// costs one signature per seat afterwards and never a wrong answer.
+#[derive(Debug, Default)]
+pub struct SeatFileCache {
+    files: Mutex<HashMap<SeatFileId, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SeatFileId {
+    key_sha256: Vec<u8>,
+    machine_id: String,
+    license_id: String,
+    owner_name: Option<String>,
+    owner_email: Option<String>,
+    expires_at: Option<i64>,
+    record_updated_at: i64,
+}
+
+/// Seats whose files are kept; about 1.5 KB each with an RSA-2048 signature.
+pub const SEAT_FILE_CACHE_ENTRIES: usize = 50_000;
+
+impl SeatFileCache {
+    /// The seat's license file: the cached one, or a new one from [`license_file_for_seat`].
+    pub fn get_or_mint(
+        &self,
+        signing_key: &SigningKey,
+        key: &LicenseKey,
+        record: &LicenseKeyRecord,
+        activation: &Activation,
+        machine: &MachineId,
+        now: i64,
+    ) -> Result<String, MintError> {
+        let id = SeatFileId {
+            key_sha256: record.key_sha256.clone(),
+            machine_id: machine.as_str().to_owned(),
+            license_id: activation.license_id.clone(),
+            owner_name: record.owner_name.clone(),
+            owner_email: record.owner_email.clone(),
+            expires_at: record.expires_at,
+            record_updated_at: record.updated_at,
+        };
+        if let Some(file) = self.lock().get(&id) {
+            return Ok(file.clone());
+        }
+        // Minted outside the lock: two requests for one new seat may both sign; both files are valid.
+        let file = license_file_for_seat(signing_key, key, record, activation, machine, now)?;
+        let mut files = self.lock();
+        if files.len() >= SEAT_FILE_CACHE_ENTRIES {
+            files.clear();
+        }
+        files.insert(id, file.clone());
+        Ok(file)
+    }
+
+    /// Forgets a seat's files (after a deactivation).
+    pub fn forget(&self, key_sha256: &[u8], machine: &MachineId) {
+        self.lock()
+            .retain(|id, _| !(id.key_sha256 == key_sha256 && id.machine_id == machine.as_str()));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SeatFileId, String>> {
+        self.files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }

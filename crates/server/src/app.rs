@@ -1,5 +1,6 @@
 //! The application: shared state and the router. Tests call [`router`] directly.
 
+use crate::activation::SeatFileCache;
 use crate::error::ApiError;
 use crate::master_key::MasterKey;
 use crate::openapi::ApiDoc;
@@ -39,6 +40,11 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Seals private keys at rest (uploaded certificates).
     pub master_key: Arc<MasterKey>,
+    /// License files already minted for seats.
+    pub seat_files: Arc<SeatFileCache>,
+    /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
+    /// per file p12-keystore bounds per bag only).
+    pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -54,6 +60,8 @@ impl AppState {
                 DEFAULT_RATE_LIMIT_PER_KEY,
             )),
             master_key: Arc::new(MasterKey::ephemeral()),
+            seat_files: Arc::new(SeatFileCache::default()),
+            pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

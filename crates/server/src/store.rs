@@ -255,6 +255,19 @@ pub trait KeyStore: Send + Sync {
         key_sha256: &[u8],
         machine_id: &str,
     ) -> Result<Option<Activation>, StoreError>;
+    /// The key, its number of activations and this machine's seat: what `/license/validate`
+    /// reads. A backend may answer in one query; the default makes two.
+    async fn find_seat(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<(LicenseKeyRecord, i64, Option<Activation>)>, StoreError> {
+        let Some((key, count)) = self.get_license_key(key_sha256).await? else {
+            return Ok(None);
+        };
+        let seat = self.find_activation(key_sha256, machine_id).await?;
+        Ok(Some((key, count, seat)))
+    }
     /// Frees this machine's seat, in one transaction: the freed seat and the seats still in use,
     /// or `None` if the machine held none.
     async fn deactivate(

@@ -602,6 +602,19 @@ async fn assigning_a_key_answers_in_a_signed_envelope() {
             .verify_signature(Algorithm::RS256, &bytes, &signature)
             .expect("signed");
     };
+    // A seat taken before the assignment: its file has no owner yet, and is kept (cached)
+    // until the owner changes, even within the same second.
+    let before = h.machine_call("activate", &key, &machine(1)).await;
+    let before_file = before.body["data"]["license_file"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let validated = h.machine_call("validate", &key, &machine(1)).await;
+    assert_eq!(
+        validated.body["data"]["license_file"].as_str().unwrap(),
+        before_file,
+        "validate reuses the seat's file"
+    );
     let (status, body) = send(form(&h.token, &key), "application/x-www-form-urlencoded").await;
     assert_eq!(status, StatusCode::OK);
     check_envelope(&body, 800, "License key assigned");
@@ -619,8 +632,9 @@ async fn assigning_a_key_answers_in_a_signed_envelope() {
     check_envelope(&body, 802, "Invalid API key");
 
     // The owner shows in the seat's license file.
-    let reply = h.machine_call("activate", &key, &machine(1)).await;
+    let reply = h.machine_call("validate", &key, &machine(1)).await;
     let file = reply.body["data"]["license_file"].as_str().unwrap();
+    assert_ne!(file, before_file, "a new file once the owner is known");
     let keys: TrustedKeys = [h.state.signing_key.public_key().clone()]
         .into_iter()
         .collect();

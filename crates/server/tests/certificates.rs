@@ -308,3 +308,38 @@ async fn bad_uploads_are_refused() {
     let (_, body) = h.json("GET", "/api/v1/certificates", None).await;
     assert_eq!(body["data"], json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn pkcs12_decryptions_run_one_at_a_time() {
+    let h = Arc::new(harness().await);
+    let hr = h.department("HR").await;
+    // Another decryption holds the only permit: this upload waits for it.
+    let held = h
+        .state
+        .pkcs12_decryptions
+        .clone()
+        .acquire_owned()
+        .await
+        .unwrap();
+    let waiting = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            h.upload(
+                "signing.p12",
+                &fixture("openssl3-rsa2048.p12"),
+                &[
+                    ("passkey", PASS),
+                    ("departmentId", &hr),
+                    ("enabled", "true"),
+                ],
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the upload did not wait its turn");
+    drop(held);
+    let (status, body) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(h.state.pkcs12_decryptions.available_permits(), 1);
+}

@@ -5,7 +5,7 @@
 // Handlers build either response in place; a boxed error would only add an allocation.
 #![allow(clippy::result_large_err)]
 
-use crate::activation::{self, key_hash, license_file_for_seat};
+use crate::activation::{self, key_hash};
 use crate::app::AppState;
 use crate::ratelimit::RateDecision;
 use crate::signing::sign_canonical;
@@ -284,7 +284,9 @@ fn with_license_file(
     machine: &MachineId,
     now: i64,
 ) -> Result<Response, Response> {
-    let file = license_file_for_seat(&state.signing_key, key, record, activation, machine, now)
+    let file = state
+        .seat_files
+        .get_or_mint(&state.signing_key, key, record, activation, machine, now)
         .map_err(internal)?;
     data.insert("license_file".into(), json!(file));
     signed(state, Value::Object(data))
@@ -334,17 +336,12 @@ async fn do_activate(
 }
 
 /// The key, or the response for a missing, suspended or expired one.
-async fn usable_key(
-    state: &AppState,
-    key: &LicenseKey,
+fn usable(
+    found: Option<(LicenseKeyRecord, i64)>,
     now: i64,
 ) -> Result<(LicenseKeyRecord, i64), Response> {
-    let (record, count) = state
-        .store
-        .get_license_key(&key_hash(key))
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| message(StatusCode::NOT_FOUND, "License key not found"))?;
+    let (record, count) =
+        found.ok_or_else(|| message(StatusCode::NOT_FOUND, "License key not found"))?;
     if record.status != "active" {
         return Err(message(StatusCode::FORBIDDEN, "License key is suspended"));
     }
@@ -354,24 +351,30 @@ async fn usable_key(
     Ok((record, count))
 }
 
+fn not_activated() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This machine is not activated for the license key",
+    )
+}
+
 async fn do_validate(
     state: &AppState,
     key: &LicenseKey,
     machine: &MachineId,
     now: i64,
 ) -> Result<Response, Response> {
-    let (record, count) = usable_key(state, key, now).await?;
-    let activation = state
+    let found = state
         .store
-        .find_activation(&key_hash(key), machine.as_str())
+        .find_seat(&key_hash(key), machine.as_str())
         .await
-        .map_err(internal)?
-        .ok_or_else(|| {
-            message(
-                StatusCode::FORBIDDEN,
-                "This machine is not activated for the license key",
-            )
-        })?;
+        .map_err(internal)?;
+    let (found, seat) = match found {
+        Some((record, count, seat)) => (Some((record, count)), seat),
+        None => (None, None),
+    };
+    let (record, count) = usable(found, now)?;
+    let activation = seat.ok_or_else(not_activated)?;
     let data = seat_data(key, machine, &record, &activation, count, &record.status);
     with_license_file(state, data, key, &record, &activation, machine, now)
 }
@@ -382,18 +385,19 @@ async fn do_deactivate(
     machine: &MachineId,
     now: i64,
 ) -> Result<Response, Response> {
-    let (record, _) = usable_key(state, key, now).await?;
+    let found = state
+        .store
+        .get_license_key(&key_hash(key))
+        .await
+        .map_err(internal)?;
+    let (record, _) = usable(found, now)?;
     let (freed, remaining) = state
         .store
         .deactivate(&key_hash(key), machine.as_str())
         .await
         .map_err(internal)?
-        .ok_or_else(|| {
-            message(
-                StatusCode::FORBIDDEN,
-                "This machine is not activated for the license key",
-            )
-        })?;
+        .ok_or_else(not_activated)?;
+    state.seat_files.forget(&record.key_sha256, machine);
     let data = seat_data(key, machine, &record, &freed, remaining, "deactivated");
     signed(state, Value::Object(data))
 }

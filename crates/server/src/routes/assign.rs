@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::signing::sign_bytes;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
@@ -61,24 +61,42 @@ fn envelope(state: &AppState, status: StatusCode, code: u32, message: &str) -> R
     request_body(content(
         (crate::openapi::AssignLicenseKey = "application/x-www-form-urlencoded"),
         (crate::openapi::AssignLicenseKey = "application/json"),
+        (crate::openapi::AssignLicenseKey = "multipart/form-data"),
     )),
     responses(
         (status = 200, description = "Processed: code 800 assigned, 801 invalid or already assigned", body = crate::openapi::AssignEnvelope),
         (status = 401, description = "Code 802: the api_key is missing, unknown, expired or lacks `manage-license-keys`", body = crate::openapi::AssignEnvelope),
+        (status = 400, description = "A multipart body that cannot be read (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
     ))]
 /// `POST /api/v1/assign-license-key` with form or JSON fields `api_key`, `license_key`,
 /// `owner_name`, `email`.
-pub async fn assign(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_json = headers
+pub async fn assign(State(state): State<AppState>, request: Request) -> Response {
+    let content_type = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-    let form = if is_json {
-        json_form(&body)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let form = if content_type.starts_with("multipart/form-data") {
+        match multipart_form(&state, request).await {
+            Ok(form) => form,
+            Err(e) => return e.into_response(),
+        }
     } else {
-        serde_urlencoded_form(&body)
+        let body = match Bytes::from_request(request, &state).await {
+            Ok(body) => body,
+            Err(e) => {
+                return crate::routes::licenses::body_error(e.status(), &e.body_text(), PATH)
+                    .into_response()
+            }
+        };
+        if content_type.starts_with("application/json") {
+            json_form(&body)
+        } else {
+            serde_urlencoded_form(&body)
+        }
     };
     let token = authenticate(
         state.store.as_ref(),
@@ -145,6 +163,48 @@ fn json_form(body: &[u8]) -> AssignForm {
         owner_name: field("owner_name"),
         email: field("email"),
     }
+}
+
+/// The longest field of a multipart assignment form.
+const MAX_FIELD_BYTES: usize = 4096;
+
+/// `multipart/form-data` (what Postman's form-data sends): the four text fields, each at most
+/// 4 KiB; other fields are skipped.
+async fn multipart_form(
+    state: &AppState,
+    request: Request,
+) -> Result<AssignForm, crate::error::ApiError> {
+    use crate::routes::licenses::body_error;
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| body_error(e.status(), &e.body_text(), PATH))?;
+    let mut form = AssignForm::default();
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| body_error(e.status(), &e.body_text(), PATH))?
+    {
+        let slot = match field.name() {
+            Some("api_key") => &mut form.api_key,
+            Some("license_key") => &mut form.license_key,
+            Some("owner_name") => &mut form.owner_name,
+            Some("email") => &mut form.email,
+            _ => continue,
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| body_error(e.status(), &e.body_text(), PATH))?
+        {
+            if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+                return Err(crate::error::ApiError::too_large(MAX_FIELD_BYTES, PATH));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        *slot = String::from_utf8(bytes).ok();
+    }
+    Ok(form)
 }
 
 /// `application/x-www-form-urlencoded` (and, leniently, multipart-free form bodies).

@@ -274,8 +274,18 @@ pub async fn upload(
     // Key derivation is CPU work: off the async workers.
     let passkey = upload.passkey;
     let name_for_errors = file_name.clone();
+    // One decryption at a time, and the permit is released when the decryption really ends
+    // (not when a timed-out request gives up): a hostile file can hold one core, never all.
+    let permit = state
+        .pkcs12_decryptions
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
     let identity = tokio::task::spawn_blocking(move || {
-        load_pkcs12(&bytes, passkey.as_ref(), None, &name_for_errors)
+        let identity = load_pkcs12(&bytes, passkey.as_ref(), None, &name_for_errors);
+        drop(permit);
+        identity
     })
     .await
     .map_err(|e| ApiError::internal(e, CERTIFICATES))?

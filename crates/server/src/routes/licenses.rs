@@ -108,11 +108,12 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if is_multipart {
-        let multipart_error =
-            |e: axum::extract::multipart::MultipartError| body_error(e.status(), &e.body_text());
+        let multipart_error = |e: axum::extract::multipart::MultipartError| {
+            body_error(e.status(), &e.body_text(), COLLECTION)
+        };
         let mut multipart = Multipart::from_request(request, state)
             .await
-            .map_err(|e| body_error(e.status(), &e.body_text()))?;
+            .map_err(|e| body_error(e.status(), &e.body_text(), COLLECTION))?;
         while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             if field.name() == Some("file") {
                 let bytes = field.bytes().await.map_err(multipart_error)?;
@@ -128,7 +129,7 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
     }
     let bytes = Bytes::from_request(request, state)
         .await
-        .map_err(|e| body_error(e.status(), &e.body_text()))?;
+        .map_err(|e| body_error(e.status(), &e.body_text(), COLLECTION))?;
     let body: InstallJson = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"file\": \"<license file text>\"}}: {e}"),
@@ -139,14 +140,11 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
 }
 
 /// A body that could not be read: 413 when it is over the limit, else 400.
-pub(crate) fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError {
+pub(crate) fn body_error(status: axum::http::StatusCode, text: &str, path: &str) -> ApiError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::too_large(MAX_LICENSE_REQUEST_BYTES, COLLECTION)
+        ApiError::too_large(MAX_LICENSE_REQUEST_BYTES, path)
     } else {
-        ApiError::validation(
-            format!("The request body could not be read: {text}"),
-            COLLECTION,
-        )
+        ApiError::validation(format!("The request body could not be read: {text}"), path)
     }
 }
 
@@ -302,7 +300,7 @@ pub async fn set_enabled(
     // Read only after authentication: an anonymous client cannot make the server buffer a body.
     let body = Bytes::from_request(request, &state)
         .await
-        .map_err(|e| body_error(e.status(), &e.body_text()))?;
+        .map_err(|e| body_error(e.status(), &e.body_text(), COLLECTION))?;
     let body: EnabledJson = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"enabled\": true|false}}: {e}"),

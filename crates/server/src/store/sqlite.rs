@@ -289,6 +289,40 @@ impl KeyStore for SqliteStore {
             .transpose()
     }
 
+    async fn find_seat(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+    ) -> Result<Option<(LicenseKeyRecord, i64, Option<Activation>)>, StoreError> {
+        // One statement: a read transaction of its own, so key, count and seat agree.
+        let row = sqlx::query(
+            "SELECT k.*,
+                    (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count,
+                    s.license_id AS seat_license_id, s.activated_at AS seat_activated_at
+             FROM license_keys k
+             LEFT JOIN activations s ON s.key_sha256 = k.key_sha256 AND s.machine_id = ?
+             WHERE k.key_sha256 = ?",
+        )
+        .bind(machine_id)
+        .bind(key_sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let seat = match row.try_get::<Option<String>, _>("seat_license_id")? {
+            Some(license_id) => Some(Activation {
+                machine_id: machine_id.to_owned(),
+                license_id,
+                activated_at: row.try_get("seat_activated_at")?,
+            }),
+            None => None,
+        };
+        Ok(Some((
+            key_from_row(&row)?,
+            row.try_get("activation_count")?,
+            seat,
+        )))
+    }
+
     async fn set_license_key_status(
         &self,
         key_sha256: &[u8],
