@@ -70,7 +70,13 @@ pub fn license_file_for_seat(
 /// costs one signature per seat afterwards and never a wrong answer.
 #[derive(Debug, Default)]
 pub struct SeatFileCache {
-    files: Mutex<HashMap<SeatFileId, String>>,
+    files: Mutex<CachedFiles>,
+}
+
+#[derive(Debug, Default)]
+struct CachedFiles {
+    by_seat: HashMap<SeatFileId, String>,
+    bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,8 +90,20 @@ struct SeatFileId {
     record_updated_at: i64,
 }
 
-/// Seats whose files are kept; about 1.5 KB each with an RSA-2048 signature.
+impl SeatFileId {
+    fn weight(&self) -> usize {
+        self.key_sha256.len()
+            + self.machine_id.len()
+            + self.license_id.len()
+            + self.owner_name.as_ref().map_or(0, String::len)
+            + self.owner_email.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Seats whose files are kept; about 1.5 KB each with an RSA-2048 signature and few features.
 pub const SEAT_FILE_CACHE_ENTRIES: usize = 50_000;
+/// Bytes of files kept at most (files with large features count for what they weigh).
+pub const SEAT_FILE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl SeatFileCache {
     /// The seat's license file: the cached one, or a new one from [`license_file_for_seat`].
@@ -107,26 +125,43 @@ impl SeatFileCache {
             expires_at: record.expires_at,
             record_updated_at: record.updated_at,
         };
-        if let Some(file) = self.lock().get(&id) {
+        if let Some(file) = self.lock().by_seat.get(&id) {
             return Ok(file.clone());
         }
         // Minted outside the lock: two requests for one new seat may both sign; both files are valid.
         let file = license_file_for_seat(signing_key, key, record, activation, machine, now)?;
+        let weight = file.len() + id.weight();
         let mut files = self.lock();
-        if files.len() >= SEAT_FILE_CACHE_ENTRIES {
-            files.clear();
+        if files.by_seat.len() >= SEAT_FILE_CACHE_ENTRIES
+            || files.bytes + weight > SEAT_FILE_CACHE_BYTES
+        {
+            files.by_seat.clear();
+            files.bytes = 0;
         }
-        files.insert(id, file.clone());
+        if weight <= SEAT_FILE_CACHE_BYTES {
+            if let Some(old) = files.by_seat.insert(id.clone(), file.clone()) {
+                files.bytes -= old.len() + id.weight();
+            }
+            files.bytes += weight;
+        }
         Ok(file)
     }
 
     /// Forgets a seat's files (after a deactivation).
     pub fn forget(&self, key_sha256: &[u8], machine: &MachineId) {
-        self.lock()
-            .retain(|id, _| !(id.key_sha256 == key_sha256 && id.machine_id == machine.as_str()));
+        let mut files = self.lock();
+        let mut freed = 0;
+        files.by_seat.retain(|id, file| {
+            let keep = !(id.key_sha256 == key_sha256 && id.machine_id == machine.as_str());
+            if !keep {
+                freed += file.len() + id.weight();
+            }
+            keep
+        });
+        files.bytes -= freed;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SeatFileId, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedFiles> {
         self.files
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -48,16 +48,18 @@ impl RateLimiter {
 
     fn hit(&self, bucket: String, limit: u32, now: i64, count_it: bool) -> RateDecision {
         let window = now - now.rem_euclid(WINDOW_SECS);
-        let reset = window + WINDOW_SECS;
         let mut windows = self
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.current != window {
+        if window > windows.current {
             // A new window: every counter starts afresh, so the old ones are dropped at once.
             windows.current = window;
             windows.counts.clear();
         }
+        // A request that read the clock before a slow body counts in the current window: an old
+        // time must never rewind the window (that would clear every counter).
+        let reset = windows.current + WINDOW_SECS;
         let full = windows.counts.len() >= MAX_BUCKETS;
         let count = match windows.counts.get_mut(&bucket) {
             Some(count) => count,
@@ -146,6 +148,20 @@ mod tests {
         assert!(
             limiter.check_ip("a", t + 60).allowed,
             "a new window starts afresh"
+        );
+    }
+
+    #[test]
+    fn an_old_time_does_not_rewind_the_window() {
+        let limiter = RateLimiter::new(1, 10);
+        let t = 1_000_020;
+        assert!(limiter.check_ip("a", t + 60).allowed);
+        // A slow request that read the clock in the previous minute.
+        let late = limiter.check_ip("b", t);
+        assert_eq!(late.reset, 1_000_080 + 60, "counted in the current window");
+        assert!(
+            !limiter.check_ip("a", t + 61).allowed,
+            "the current window's counts survive"
         );
     }
 

@@ -130,6 +130,12 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
             "Invalid or already assigned license key",
         );
     };
+    let too_long = [&form.owner_name, &form.email]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|v| v.len() > MAX_FIELD_BYTES));
+    if too_long {
+        return crate::error::ApiError::too_large(MAX_FIELD_BYTES, PATH).into_response();
+    }
     let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let assigned = state
         .store
@@ -165,7 +171,7 @@ fn json_form(body: &[u8]) -> AssignForm {
     }
 }
 
-/// The longest field of a multipart assignment form.
+/// The longest field of an assignment form (owner name and email end up in license files).
 const MAX_FIELD_BYTES: usize = 4096;
 
 /// `multipart/form-data` (what Postman's form-data sends): the four text fields, each at most
