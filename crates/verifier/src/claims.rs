@@ -214,7 +214,7 @@ impl LicenseClaims {
     }
 }
 
-fn required<T>(
+pub(crate) fn required<T>(
     map: &mut Map<String, Value>,
     claim: &str,
     parse: impl FnOnce(Value) -> Result<T, String>,
@@ -225,7 +225,7 @@ fn required<T>(
     })
 }
 
-fn optional<T>(
+pub(crate) fn optional<T>(
     map: &mut Map<String, Value>,
     claim: &str,
     parse: impl FnOnce(Value) -> Result<T, String>,
@@ -240,14 +240,14 @@ fn optional<T>(
     }
 }
 
-fn owned_string(value: Value) -> Result<String, String> {
+pub(crate) fn owned_string(value: Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s),
         other => Err(format!("must be a string, not {}", describe(&other))),
     }
 }
 
-fn non_empty_string(value: Value) -> Result<String, String> {
+pub(crate) fn non_empty_string(value: Value) -> Result<String, String> {
     let s = owned_string(value)?;
     if s.trim().is_empty() {
         Err("must not be empty".into())
@@ -256,7 +256,7 @@ fn non_empty_string(value: Value) -> Result<String, String> {
     }
 }
 
-fn numeric_date(value: Value) -> Result<UnixTime, String> {
+pub(crate) fn numeric_date(value: Value) -> Result<UnixTime, String> {
     let seconds = match &value {
         Value::Number(n) => n.as_i64(),
         _ => None,
@@ -294,7 +294,7 @@ fn machine_ids(value: Value) -> Result<Vec<MachineId>, String> {
         .collect()
 }
 
-fn describe(value: &Value) -> String {
+pub(crate) fn describe(value: &Value) -> String {
     match value {
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the string {}", crate::jws::quote(s)),

@@ -41,6 +41,8 @@ mod license_key;
 mod machine;
 mod report;
 mod response;
+mod revocation;
+pub mod state;
 mod timestamp;
 mod verify;
 
@@ -55,7 +57,12 @@ pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
 pub use machine::{machine_identifier_sources, MachineId, MachineIdError};
 pub use report::{LicenseView, Status, VerificationReport, VerifiedLicense};
 pub use response::{verify_signed_response, ResponseError, ResponseKind, VerifiedResponse};
+pub use revocation::{
+    verify_revocation_list, Revocation, RevocationError, RevocationList, MAX_REVOCATION_LIST_BYTES,
+    REVOCATION_LIST_TYPE,
+};
 pub use timestamp::{TimeError, UnixTime, MAX_UNIX_TIME};
 pub use verify::{
-    verify_license, MachineCheck, VerifyOptions, LICENSE_TYPES, MAX_LICENSE_FILE_BYTES,
+    verify_license, ClockGuard, MachineCheck, VerifyOptions, DEFAULT_CLOCK_TOLERANCE_SECS,
+    LICENSE_TYPES, MAX_LICENSE_FILE_BYTES,
 };

@@ -32,6 +32,10 @@ pub enum Status {
     UnsupportedAlgorithm,
     /// The file is not a well-formed license.
     Malformed,
+    /// Listed in the revocation list the check was given.
+    Revoked,
+    /// The system clock reads earlier than a time already seen (beyond the tolerance).
+    ClockRollback,
 }
 
 impl Status {
@@ -53,6 +57,8 @@ impl Status {
             Status::UnknownKey => "UNKNOWN_KEY",
             Status::UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM",
             Status::Malformed => "MALFORMED",
+            Status::Revoked => "REVOKED",
+            Status::ClockRollback => "CLOCK_ROLLBACK",
         }
     }
 }

@@ -1,13 +1,15 @@
 //! `verify_license`: file bytes + trusted keys + options -> report. Checks run in a fixed order:
-//! size, structure, header, key and signature, then (only on a verified token) claims, product,
-//! not-before, expiry and grace, machine binding.
+//! size, structure, header, key and signature, then (only on a verified token) claims, the clock
+//! guard, revocation, product, not-before, expiry and grace, machine binding.
 
 use crate::claims::LicenseClaims;
 use crate::jws::{self, JwsError};
 use crate::keys::TrustedKeys;
 use crate::machine::MachineId;
 use crate::report::{LicenseView, Status, VerificationReport, VerifiedLicense};
+use crate::revocation::RevocationList;
 use crate::timestamp::{human_duration, UnixTime};
+use std::sync::Arc;
 
 /// The largest license file accepted, in bytes; larger files are refused before parsing.
 pub const MAX_LICENSE_FILE_BYTES: usize = 64 * 1024;
@@ -37,6 +39,40 @@ pub struct VerifyOptions {
     pub machine: MachineCheck,
     /// If set, the license's `aud` must equal it.
     pub product: Option<String>,
+    /// If set, a license listed in it is REVOKED.
+    pub revocations: Option<Arc<RevocationList>>,
+    /// If set, an evaluation time found behind the latest trustworthy time is CLOCK_ROLLBACK.
+    pub clock_guard: Option<ClockGuard>,
+}
+
+/// The clock-rollback guard: the latest trustworthy time seen before this check (from a state
+/// kept by the caller), and how far behind it the clock may be. The license's own `iat` is a
+/// trustworthy time too: a clock before the file's issue (beyond the tolerance) has been rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockGuard {
+    /// The latest trustworthy time seen.
+    pub latest_seen: UnixTime,
+    /// Seconds the clock may be behind it (default 3600).
+    pub tolerance_secs: u32,
+}
+
+/// The default tolerance of the clock guard: one hour.
+pub const DEFAULT_CLOCK_TOLERANCE_SECS: u32 = 3600;
+
+impl ClockGuard {
+    /// Whether `now` is more than the tolerance behind `latest` (the larger of the recorded
+    /// time and `also_seen`); `Err` names both times.
+    pub fn check(&self, now: UnixTime, also_seen: Option<UnixTime>) -> Result<(), String> {
+        let latest = also_seen.map_or(self.latest_seen, |t| t.max(self.latest_seen));
+        if now.saturating_add(i64::from(self.tolerance_secs)) < latest {
+            return Err(format!(
+                "the clock reads {now}, {} behind {latest}, the latest trustworthy time seen (tolerance {}): the system clock was set back",
+                human_duration(latest.as_secs() - now.as_secs()),
+                human_duration(i64::from(self.tolerance_secs))
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl VerifyOptions {
@@ -47,7 +83,21 @@ impl VerifyOptions {
             leeway_secs: 0,
             machine: MachineCheck::ThisMachine,
             product: None,
+            revocations: None,
+            clock_guard: None,
         }
+    }
+
+    /// Checks licenses against a revocation list.
+    pub fn with_revocations(mut self, list: Arc<RevocationList>) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// Turns the clock-rollback guard on.
+    pub fn with_clock_guard(mut self, guard: ClockGuard) -> Self {
+        self.clock_guard = Some(guard);
+        self
     }
 
     /// Sets the machine id to check node-locked licenses against.
@@ -167,6 +217,31 @@ fn check_typ(header: &serde_json::Map<String, serde_json::Value>) -> Result<(), 
 fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String) {
     let now = options.now;
     let leeway = i64::from(options.leeway_secs);
+
+    if let Some(guard) = &options.clock_guard {
+        if let Err(reason) = guard.check(now, Some(claims.issued_at)) {
+            return (Status::ClockRollback, reason);
+        }
+    }
+    if let Some(revoked) = options
+        .revocations
+        .as_ref()
+        .and_then(|list| list.find(&claims.license_id).map(|r| (list, r)))
+    {
+        let (list, entry) = revoked;
+        let reason = if entry.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", jws::quote(&entry.reason))
+        };
+        return (
+            Status::Revoked,
+            format!(
+                "the license was revoked at {}{reason}, by revocation list {} of key {}",
+                entry.revoked_at, list.seq, list.kid
+            ),
+        );
+    }
 
     if let Some(wanted) = &options.product {
         match &claims.product {
