@@ -28,9 +28,17 @@ pub enum Command {
         after_help = "Examples:\n  licet issue --key vendor.key.pem --customer ACME-001 --days 365 --out acme.lic\n  licet issue --key vendor.key.pem --customer ACME-001 --type TRIAL --expires 2027-01-31 \\\n      --feature seats=10 --feature tier=gold --machine $(licet machine-id) --product myapp\n\nDATE is RFC 3339 (2027-01-31T12:00:00Z) or YYYY-MM-DD. For --expires a bare date means valid\nthrough that whole day in UTC; for --not-before it means 00:00:00Z of that day.\nFeature values are JSON when they parse as JSON (10, true, {\"a\":1}), else strings."
     )]
     Issue(Box<IssueArgs>),
+    /// Revoke licenses: add them to a signed revocation list (made when missing).
+    #[command(
+        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt L-2024-0042 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
+    )]
+    Revoke(RevokeArgs),
+    /// The issuance ledger (JSON Lines, hash-chained).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Verify a license file offline. Exit 0 valid, 1 rejected, 2 usage or I/O error.
     #[command(
-        after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n\nA node-locked license is checked against this machine's id unless --machine is given."
+        after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n  licet verify acme.lic --pubkey vendor.pub.pem --revocations revocations.jwt --state /var/lib/licet\n\nA node-locked license is checked against this machine's id unless --machine is given.\nWith --state, the latest trustworthy time and the highest revocation-list seq are kept in DIR:\na clock found more than --clock-tolerance behind that time gives CLOCK_ROLLBACK, and a list\nolder than one seen before is refused (exit 1)."
     )]
     Verify(VerifyArgs),
     /// Decode a license file WITHOUT verifying it; with --pubkey also print the verdict.
@@ -290,7 +298,67 @@ pub struct IssueArgs {
     /// Output file; `-` or absent for stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Append an entry to this issuance ledger (JSON Lines, hash-chained; created when missing).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
     /// Print a JSON summary (with the license itself when writing to stdout).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// The private signing key that signs the list (PEM or PKCS#12).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
+    #[arg(long, value_name = "ALG")]
+    pub alg: Option<String>,
+    /// The revocation list to extend (made when missing); replaced atomically.
+    #[arg(long, value_name = "FILE")]
+    pub list: PathBuf,
+    /// Why the licenses are revoked (shown by the verifier).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub reason: String,
+    /// Vendor name (`iss`) of a new list.
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// Append an entry per newly revoked license to this ledger.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+    /// The license ids (`jti`) to revoke.
+    #[arg(value_name = "LICENSE_ID", required = true)]
+    pub license_ids: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Check a ledger's hash chain. Exit 0 intact, 1 broken, 2 unreadable.
+    #[command(
+        after_help = "Examples:\n  licet ledger verify issued.jsonl\n  licet ledger verify issued.jsonl --head 9f2c...41 --json\n\nThe chain shows a changed, removed or reordered line by the line after it. The last line has\nno successor: keep the printed head hash elsewhere and give it back with --head."
+    )]
+    Verify(LedgerVerifyArgs),
+}
+
+#[derive(Args)]
+pub struct LedgerVerifyArgs {
+    /// The ledger file, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// The head hash recorded earlier: the ledger's last line must hash to it, or continue from
+    /// a line that does.
+    #[arg(long, value_name = "HEX")]
+    pub head: Option<String>,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -305,6 +373,15 @@ pub struct VerifyArgs {
     pub pubkeys: Vec<PathBuf>,
     #[command(flatten)]
     pub checks: CheckArgs,
+    /// A signed revocation list: a license listed in it is REVOKED.
+    #[arg(long, value_name = "FILE")]
+    pub revocations: Option<PathBuf>,
+    /// State directory: remembers the latest trustworthy time and the highest list seq.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// With --state: how far behind the latest time seen the clock may be, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -387,4 +464,34 @@ pub struct DemoArgs {
     /// Keep the demo's directory instead of deleting it, and print its path.
     #[arg(long)]
     pub keep: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every leaf command, new ones included, shows examples in its --help.
+    #[test]
+    fn every_command_has_examples() {
+        fn walk(command: &clap::Command, path: String, missing: &mut Vec<String>) {
+            let subcommands: Vec<&clap::Command> = command.get_subcommands().collect();
+            if subcommands.is_empty() {
+                let help = command
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !help.contains("Example") {
+                    missing.push(path);
+                }
+                return;
+            }
+            for sub in subcommands {
+                walk(sub, format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "licet".into(), &mut missing);
+        assert!(missing.is_empty(), "no examples in --help of: {missing:?}");
+    }
 }

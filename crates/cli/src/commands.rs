@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 mod demo;
 mod keys;
+mod lifecycle;
 mod serve;
 
 pub use keys::load_trusted_keys;
@@ -44,6 +45,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             license_key_check(&key, json)
         }
         Command::Demo(args) => demo::run(args.keep),
+        Command::Revoke(args) => lifecycle::revoke(args),
+        Command::Ledger(LedgerCommand::Verify(args)) => lifecycle::ledger_verify(args),
     }
 }
 
@@ -123,6 +126,17 @@ fn issue(args: IssueArgs) -> Result<u8> {
         check_certificate(cert, &claims, args.allow_expired_cert)?;
     }
     let minted = mint_license(&key, alg, &claims)?;
+    // Recorded before the file is written: every license signed is in the ledger.
+    if let Some(ledger) = &args.ledger {
+        let record = licet_issuer::ledger::LedgerRecord {
+            action: licet_issuer::ledger::LedgerAction::Issue,
+            license_id: &minted.claims.license_id,
+            customer_id: Some(&minted.claims.customer_id),
+            kid: &minted.kid,
+            file: minted.token.as_bytes(),
+        };
+        lifecycle::record_in_ledger(ledger, &record, UnixTime::now())?;
+    }
 
     let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));
     if args.json {
@@ -234,9 +248,44 @@ fn read_license(path: &Path) -> Result<Vec<u8>> {
 fn verify(args: VerifyArgs) -> Result<u8> {
     refuse_stdin_twice(&args.file, &args.pubkeys)?;
     let keys = load_trusted_keys(&args.pubkeys)?;
-    let options = verify_options(&args.checks)?;
+    let mut options = verify_options(&args.checks)?;
     let file = read_license(&args.file)?;
+    let list = args
+        .revocations
+        .as_deref()
+        .map(|path| lifecycle::load_revocation_list(path, &keys))
+        .transpose()?
+        .map(std::sync::Arc::new);
+    let mut state = args
+        .state
+        .as_deref()
+        .map(lifecycle::load_state)
+        .transpose()?;
+    if let (Some(state), Some(list)) = (state.as_mut(), &list) {
+        if let Err(e) = state.accept_revocation_list(list) {
+            print_stderr(&format!("error: {e}"));
+            return Ok(EXIT_REJECTED);
+        }
+    }
+    if let Some(list) = &list {
+        options = options.with_revocations(list.clone());
+    }
+    if let Some(state) = &state {
+        options = options.with_clock_guard(state.clock_guard(args.clock_tolerance));
+    }
     let report = verify_license(&file, &keys, &options);
+    if let (Some(state), Some(dir)) = (state.as_mut(), args.state.as_deref()) {
+        // Trustworthy times: the clock at a successful check, and the iat of a verified file.
+        if report.valid {
+            state.observe(options.now);
+        }
+        if let Some(verified) = report.verified_license() {
+            if report.status != licet_verifier::Status::ClockRollback {
+                state.observe(verified.claims().issued_at);
+            }
+        }
+        state.save(dir).map_err(|e| anyhow!(e))?;
+    }
     if args.json {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else if !args.quiet {

@@ -35,9 +35,11 @@
 
 mod generate;
 mod input;
+pub mod ledger;
 mod mint;
 mod passphrase;
 mod pkcs12;
+mod revoke;
 mod signing_key;
 
 pub use generate::{generate_license_id, generate_license_key};
@@ -48,6 +50,7 @@ pub use pkcs12::{
     load_pkcs12, self_signed_certificate, write_pkcs12, CertificateInfo, Pkcs12Error,
     Pkcs12Identity, MAX_PKCS12_BYTES, PKCS12_ITERATIONS,
 };
+pub use revoke::{extend_revocation_list, RevocationRequest, RevokeError, SignedRevocationList};
 pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};
 
 use licet_verifier::{Algorithm, TrustedKey};

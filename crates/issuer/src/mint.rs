@@ -72,10 +72,26 @@ pub fn mint_license(
             });
         }
     }
-    let header = json!({"alg": alg.name(), "typ": LICENSE_TYP, "kid": key.kid()});
+    let token = sign_compact(key, alg, LICENSE_TYP, &claims.to_json())?;
+    self_check(key, &token, claims)?;
+    Ok(MintedLicense {
+        token,
+        claims: claims.clone(),
+        kid: key.kid().to_owned(),
+        alg,
+    })
+}
+
+/// A compact JWS of `claims` with the header `{"alg", "typ", "kid"}` (the kid of `key`).
+pub(crate) fn sign_compact(
+    key: &SigningKey,
+    alg: Algorithm,
+    typ: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<String, MintError> {
+    let header = json!({"alg": alg.name(), "typ": typ, "kid": key.kid()});
     let header = serde_json::to_vec(&header).map_err(|e| MintError::Encoding(e.to_string()))?;
-    let payload = serde_json::to_vec(&Value::Object(claims.to_json()))
-        .map_err(|e| MintError::Encoding(e.to_string()))?;
+    let payload = serde_json::to_vec(claims).map_err(|e| MintError::Encoding(e.to_string()))?;
     let mut token = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header),
@@ -84,14 +100,7 @@ pub fn mint_license(
     let signature = key.sign(alg, token.as_bytes())?;
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(signature));
-
-    self_check(key, &token, claims)?;
-    Ok(MintedLicense {
-        token,
-        claims: claims.clone(),
-        kid: key.kid().to_owned(),
-        alg,
-    })
+    Ok(token)
 }
 
 fn self_check(key: &SigningKey, token: &str, claims: &LicenseClaims) -> Result<(), MintError> {

@@ -254,7 +254,7 @@ fn names(algs: &[Algorithm]) -> String {
 
 /// Quotes untrusted text for an error message: backticks, control characters escaped, at most 80
 /// characters, so a hostile token cannot forge terminal output.
-pub(crate) fn quote(text: &str) -> String {
+pub fn quote(text: &str) -> String {
     let escaped: String = text.chars().flat_map(char::escape_debug).take(80).collect();
     let ellipsis = if text.chars().flat_map(char::escape_debug).nth(80).is_some() {
         "..."

@@ -1,0 +1,162 @@
+//! Revocation lists, the issuance ledger, and the verifier's state directory.
+
+use super::keys::{load_signing_key, LoadedKey};
+use super::parse_alg;
+use crate::args::{LedgerVerifyArgs, RevokeArgs};
+use crate::io::{print_stderr, print_stdout, read_capped, read_input};
+use crate::output::printable;
+use crate::{EXIT_OK, EXIT_REJECTED};
+use anyhow::{anyhow, bail, Context, Result};
+use licet_issuer::ledger::{append_to_ledger, verify_ledger, LedgerAction, LedgerRecord};
+use licet_issuer::{extend_revocation_list, RevocationRequest};
+use licet_verifier::state::{write_atomically, VerifierState};
+use licet_verifier::{
+    verify_revocation_list, RevocationList, TrustedKeys, UnixTime, MAX_REVOCATION_LIST_BYTES,
+};
+use serde_json::json;
+use std::path::Path;
+
+/// The largest ledger read at once.
+const MAX_LEDGER_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Reads and verifies a revocation list against `keys`.
+pub fn load_revocation_list(path: &Path, keys: &TrustedKeys) -> Result<RevocationList> {
+    let (bytes, _) = read_capped(path, MAX_REVOCATION_LIST_BYTES as u64)?;
+    verify_revocation_list(&bytes, keys)
+        .with_context(|| format!("revocation list {}", path.display()))
+}
+
+/// Appends a ledger entry, naming the ledger in the error.
+pub fn record_in_ledger(
+    ledger: &Path,
+    record: &LedgerRecord<'_>,
+    now: UnixTime,
+) -> Result<licet_issuer::ledger::LedgerEntry> {
+    append_to_ledger(ledger, record, now).map_err(|e| anyhow!(e))
+}
+
+pub fn revoke(args: RevokeArgs) -> Result<u8> {
+    let alg = parse_alg(args.alg.as_deref())?;
+    let LoadedKey { key, .. } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let own: TrustedKeys = [key.public_key().clone()].into_iter().collect();
+    let previous = match std::fs::metadata(&args.list) {
+        Ok(_) => Some(load_revocation_list(&args.list, &own)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("{}: {e}", args.list.display()),
+    };
+    let requests: Vec<RevocationRequest> = args
+        .license_ids
+        .iter()
+        .map(|id| RevocationRequest {
+            license_id: id.clone(),
+            reason: args.reason.clone(),
+        })
+        .collect();
+    let now = UnixTime::now();
+    let signed = extend_revocation_list(&key, alg, previous.as_ref(), &requests, now, args.issuer)?;
+    let file = format!("{}\n", signed.token);
+    if let Some(ledger) = &args.ledger {
+        for id in &signed.added {
+            let record = LedgerRecord {
+                action: LedgerAction::Revoke,
+                license_id: id,
+                customer_id: None,
+                kid: key.kid(),
+                file: file.as_bytes(),
+            };
+            record_in_ledger(ledger, &record, now)?;
+        }
+    }
+    write_atomically(&args.list, file.as_bytes())
+        .with_context(|| format!("writing {}", args.list.display()))?;
+    let already: Vec<&String> = args
+        .license_ids
+        .iter()
+        .filter(|id| !signed.added.contains(id))
+        .collect();
+    if args.json {
+        let summary = json!({"list": args.list.to_string_lossy(), "seq": signed.list.seq,
+            "kid": signed.list.kid, "revoked": signed.added, "alreadyRevoked": already,
+            "entries": signed.list.entries.len()});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+    } else {
+        print_stderr(&format!(
+            "wrote {} (seq {}, {} entries; newly revoked: {}{})",
+            args.list.display(),
+            signed.list.seq,
+            signed.list.entries.len(),
+            printable(&signed.added.join(", ")),
+            if already.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; already revoked: {}",
+                    printable(
+                        &already
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                )
+            }
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn ledger_verify(args: LedgerVerifyArgs) -> Result<u8> {
+    let bytes = read_input(&args.file, MAX_LEDGER_BYTES)?;
+    let mut check = verify_ledger(&bytes);
+    if let Some(head) = &args.head {
+        let head = head.to_ascii_lowercase();
+        let known = check.head_sha256 == head
+            || check
+                .entries
+                .iter()
+                .any(|(_, entry)| entry.prev_sha256 == head);
+        if !known {
+            check.problems.push(licet_issuer::ledger::LedgerProblem {
+                line: check.lines,
+                message: format!(
+                    "no line of the ledger hashes to the recorded head {}: a line up to the head was changed or removed",
+                    printable(&head)
+                ),
+            });
+        }
+    }
+    if args.json {
+        let out = json!({"intact": check.is_intact(), "lines": check.lines,
+                         "headSha256": check.head_sha256, "problems": check.problems});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else if check.is_intact() {
+        print_stdout(&format!(
+            "intact: {} entries, head {}\n",
+            check.lines, check.head_sha256
+        ))?;
+    } else {
+        let mut text = format!(
+            "BROKEN: {} problem(s) in {} lines\n",
+            check.problems.len(),
+            check.lines
+        );
+        for p in &check.problems {
+            text.push_str(&format!("  line {}: {}\n", p.line, printable(&p.message)));
+        }
+        print_stdout(&text)?;
+    }
+    Ok(if check.is_intact() {
+        EXIT_OK
+    } else {
+        EXIT_REJECTED
+    })
+}
+
+/// The verifier state of `--state DIR`, or the error that names the corrupt file.
+pub fn load_state(dir: &Path) -> Result<VerifierState> {
+    VerifierState::load(dir).map_err(|e| anyhow!(e))
+}

@@ -1,0 +1,328 @@
+//! The issuance ledger: an append-only JSON Lines file, one entry per license issued, seat
+//! activated offline, or license revoked. Each line carries `prev_sha256`, the SHA-256 of the
+//! previous line's bytes (64 zeros for the first), so changing, removing or reordering any line
+//! breaks the chain at the line after it. The last line has no successor: keep the head hash
+//! that `licet ledger verify` prints somewhere else and pass it back with `--head`.
+//!
+//! ```json
+//! {"seq":1,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"L-1","customer_id":"ACME","kid":"...","file_sha256":"...","prev_sha256":"000...000"}
+//! ```
+
+use aws_lc_rs::digest::{digest, SHA256};
+use licet_verifier::UnixTime;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// `prev_sha256` of the first line.
+pub const GENESIS_SHA256: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What a ledger entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerAction {
+    /// `licet issue`.
+    Issue,
+    /// `licet activation respond` (a seat taken offline).
+    Activate,
+    /// `licet revoke`.
+    Revoke,
+}
+
+/// One line of the ledger, in the order its fields are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntry {
+    /// 1 for the first line, then +1.
+    pub seq: u64,
+    /// When, RFC 3339 UTC.
+    pub time: String,
+    /// What.
+    pub action: LedgerAction,
+    /// The license id (`jti`).
+    pub license_id: String,
+    /// The customer (`sub`), if known (a revocation names only the license).
+    pub customer_id: Option<String>,
+    /// The signing key's id.
+    pub kid: String,
+    /// SHA-256 of the file written (for a license: its compact token, without surrounding
+    /// whitespace), hex.
+    pub file_sha256: String,
+    /// SHA-256 of the previous line's bytes (without its newline), hex.
+    pub prev_sha256: String,
+}
+
+/// What to record; the ledger fills in `seq`, `time` and `prev_sha256`.
+#[derive(Debug, Clone)]
+pub struct LedgerRecord<'a> {
+    /// What.
+    pub action: LedgerAction,
+    /// The license id.
+    pub license_id: &'a str,
+    /// The customer, if known.
+    pub customer_id: Option<&'a str>,
+    /// The signing key's id.
+    pub kid: &'a str,
+    /// The file's bytes (hashed after trimming surrounding whitespace).
+    pub file: &'a [u8],
+}
+
+/// Why the ledger could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// I/O.
+    #[error("the ledger {path}: {problem}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        problem: String,
+    },
+    /// The ledger's last line cannot be appended to.
+    #[error("the ledger {path} cannot be appended to: {problem}; run `licet ledger verify` on it")]
+    Broken {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(digest(&SHA256, bytes))
+}
+
+/// SHA-256 of a license or list file as the ledger records it: of its text without surrounding
+/// whitespace, so a trailing newline or CRLF does not change it.
+pub fn file_sha256(file: &[u8]) -> String {
+    sha256_hex(file.trim_ascii())
+}
+
+/// Appends an entry under an exclusive lock on the file (so two `licet issue` at once cannot take
+/// the same `seq`), synced to disk before returning.
+pub fn append_to_ledger(
+    path: &Path,
+    record: &LedgerRecord<'_>,
+    now: UnixTime,
+) -> Result<LedgerEntry, LedgerError> {
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| LedgerError::Io {
+        path: shown.clone(),
+        problem: e.to_string(),
+    };
+    let mut file = File::options()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(io)?;
+    file.lock().map_err(io)?;
+    let (seq, prev_sha256) = last_line(&mut file).map_err(|problem| LedgerError::Broken {
+        path: shown.clone(),
+        problem,
+    })?;
+    let entry = LedgerEntry {
+        seq: seq + 1,
+        time: now.to_rfc3339(),
+        action: record.action,
+        license_id: record.license_id.to_owned(),
+        customer_id: record.customer_id.map(str::to_owned),
+        kid: record.kid.to_owned(),
+        file_sha256: file_sha256(record.file),
+        prev_sha256,
+    };
+    let mut line = serde_json::to_vec(&entry).map_err(|e| LedgerError::Io {
+        path: shown.clone(),
+        problem: e.to_string(),
+    })?;
+    line.push(b'\n');
+    file.write_all(&line).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok(entry)
+}
+
+/// The seq and hash of the last line (0 and the genesis hash for an empty file).
+fn last_line(file: &mut File) -> Result<(u64, String), String> {
+    let length = file.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    if length == 0 {
+        return Ok((0, GENESIS_SHA256.to_owned()));
+    }
+    // A ledger line is well under 4 KiB; read the tail only.
+    let tail_length = length.min(64 * 1024);
+    file.seek(SeekFrom::Start(length - tail_length))
+        .map_err(|e| e.to_string())?;
+    let mut tail = Vec::new();
+    file.take(tail_length)
+        .read_to_end(&mut tail)
+        .map_err(|e| e.to_string())?;
+    let Some(body) = tail.strip_suffix(b"\n") else {
+        return Err("its last line is incomplete (no newline at the end)".into());
+    };
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if start == 0 && tail_length < length {
+        return Err("its last line is longer than 64 KiB".into());
+    }
+    let line = &body[start..];
+    let entry: LedgerEntry =
+        serde_json::from_slice(line).map_err(|e| format!("its last line is not an entry: {e}"))?;
+    Ok((entry.seq, sha256_hex(line)))
+}
+
+/// One problem found by [`verify_ledger`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerProblem {
+    /// The line number, from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The result of checking a whole ledger.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LedgerCheck {
+    /// The entries that parsed, with their line numbers.
+    #[serde(skip)]
+    pub entries: Vec<(usize, LedgerEntry)>,
+    /// Number of lines.
+    pub lines: usize,
+    /// SHA-256 of the last line: record it elsewhere to detect a change of the last line.
+    pub head_sha256: String,
+    /// Every problem, in line order; empty for an intact chain.
+    pub problems: Vec<LedgerProblem>,
+}
+
+impl LedgerCheck {
+    /// Whether the chain is intact.
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks every line of a ledger: each parses as an entry, `seq` counts up from 1, `time` is RFC
+/// 3339, the hashes are 64 hex digits, and `prev_sha256` is the hash of the line before.
+pub fn verify_ledger(bytes: &[u8]) -> LedgerCheck {
+    let mut check = LedgerCheck {
+        head_sha256: GENESIS_SHA256.to_owned(),
+        ..Default::default()
+    };
+    let problem = |check: &mut LedgerCheck, line: usize, message: String| {
+        check.problems.push(LedgerProblem { line, message });
+    };
+    let body = match bytes.strip_suffix(b"\n") {
+        Some(body) => body,
+        None if bytes.is_empty() => return check,
+        None => {
+            let lines = bytes.split(|&b| b == b'\n').count();
+            problem(
+                &mut check,
+                lines,
+                "the last line is incomplete (no newline at the end)".into(),
+            );
+            bytes
+        }
+    };
+    let mut prev_hash = GENESIS_SHA256.to_owned();
+    let mut expected_seq = 1;
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        let number = i + 1;
+        check.lines = number;
+        let hash = sha256_hex(line);
+        match serde_json::from_slice::<LedgerEntry>(line) {
+            Err(e) => problem(&mut check, number, format!("not a ledger entry: {e}")),
+            Ok(entry) => {
+                if entry.prev_sha256 != prev_hash {
+                    problem(
+                        &mut check,
+                        number,
+                        format!(
+                            "prev_sha256 is {}, but line {} hashes to {prev_hash}: the chain is broken (line {} was changed, removed or reordered)",
+                            licet_verifier::jws::quote(&entry.prev_sha256),
+                            number - 1,
+                            number - 1
+                        ),
+                    );
+                }
+                if entry.seq != expected_seq {
+                    problem(
+                        &mut check,
+                        number,
+                        format!("seq is {}, expected {expected_seq}", entry.seq),
+                    );
+                }
+                if UnixTime::parse_rfc3339(&entry.time).is_err() {
+                    problem(
+                        &mut check,
+                        number,
+                        format!(
+                            "time {} is not RFC 3339",
+                            licet_verifier::jws::quote(&entry.time)
+                        ),
+                    );
+                }
+                let is_hex = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+                if !is_hex(&entry.file_sha256) {
+                    problem(
+                        &mut check,
+                        number,
+                        "file_sha256 is not 64 hex digits".into(),
+                    );
+                }
+                expected_seq = entry.seq.saturating_add(1);
+                check.entries.push((number, entry));
+            }
+        }
+        prev_hash = hash;
+    }
+    check.head_sha256 = prev_hash;
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> LedgerRecord<'_> {
+        LedgerRecord {
+            action: LedgerAction::Issue,
+            license_id: id,
+            customer_id: Some("ACME"),
+            kid: "kid-1",
+            file: b"header.payload.signature\n",
+        }
+    }
+
+    #[test]
+    fn appends_chain_and_tampering_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let now = UnixTime::from_secs(1_790_000_000).unwrap();
+        for id in ["L-1", "L-2", "L-3"] {
+            append_to_ledger(&path, &record(id), now).unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let check = verify_ledger(&bytes);
+        assert!(check.is_intact(), "{:?}", check.problems);
+        assert_eq!((check.lines, check.entries.len()), (3, 3));
+        assert_eq!(check.entries[0].1.prev_sha256, GENESIS_SHA256);
+        assert_eq!(
+            check.entries[0].1.file_sha256,
+            sha256_hex(b"header.payload.signature")
+        );
+        // Change the customer of line 2: line 3's prev_sha256 no longer matches.
+        let text = String::from_utf8(bytes).unwrap();
+        let tampered = text.replacen("\"customer_id\":\"ACME\"", "\"customer_id\":\"EVIL\"", 2);
+        let tampered = tampered.replacen("\"customer_id\":\"EVIL\"", "\"customer_id\":\"ACME\"", 1);
+        let check = verify_ledger(tampered.as_bytes());
+        assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
+        assert_eq!(check.problems[0].line, 3);
+        assert!(check.problems[0].message.contains("chain is broken"));
+        // A torn last line is refused for appending.
+        std::fs::write(&path, &text.as_bytes()[..text.len() - 5]).unwrap();
+        assert!(matches!(
+            append_to_ledger(&path, &record("L-4"), now),
+            Err(LedgerError::Broken { .. })
+        ));
+    }
+}
