@@ -1,8 +1,10 @@
 //! Shared helpers for the end-to-end tests.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -65,4 +67,73 @@ pub fn python() -> Command {
 /// Whether a command exists on PATH.
 pub fn have(tool: &str) -> bool {
     Command::new(tool).arg("version").output().is_ok()
+}
+
+/// A `licet serve` process on a free port, stopped when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts with `--trust v.pub.pem` in `dir`.
+    pub fn start(dir: &Path) -> Server {
+        Self::start_with(dir, &["--trust", "v.pub.pem"])
+    }
+
+    /// Starts in `dir` with extra arguments.
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(licet_bin())
+            .current_dir(dir)
+            .args([
+                "serve",
+                "--db",
+                "sqlite://licet.db",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .env("LICET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server { child, base }
+    }
+
+    /// SIGTERM, then waits for the exit (10 s at most).
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
 }

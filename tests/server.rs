@@ -4,75 +4,12 @@
 
 mod common;
 
-use common::{licet, licet_bin};
+use common::{licet, Server};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        Self::start_with(dir, &["--trust", "v.pub.pem"])
-    }
-
-    fn start_with(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(licet_bin())
-            .current_dir(dir)
-            .args([
-                "serve",
-                "--db",
-                "sqlite://licet.db",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .env("LICET_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server { child, base }
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the server did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 fn post(url: &str, token: &str, body: Value) -> (u16, Value) {
     let result = ureq::post(url).set("X-Auth-Token", token).send_json(body);

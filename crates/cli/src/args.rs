@@ -33,6 +33,9 @@ pub enum Command {
         after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt L-2024-0042 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
     )]
     Revoke(RevokeArgs),
+    /// Offline activation by file: request, respond, install, release (no network).
+    #[command(subcommand)]
+    Activation(ActivationCommand),
     /// The issuance ledger (JSON Lines, hash-chained).
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -338,6 +341,118 @@ pub struct RevokeArgs {
     /// The license ids (`jti`) to revoke.
     #[arg(value_name = "LICENSE_ID", required = true)]
     pub license_ids: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ActivationCommand {
+    /// On the isolated machine: write an activation request and record it as pending.
+    #[command(
+        after_help = "Examples:\n  licet activation request --license-key ABCDE-FGHIJ-KLMNO-PQRST-UVWXY --out request.json\n  licet activation request --license-key ABCDE-... --qr        # also show it as a QR code\n\nCarry request.json to the vendor, who answers with `licet activation respond`.\nThe state directory defaults to $XDG_DATA_HOME/licet (~/.local/share/licet)."
+    )]
+    Request(ActivationRequestArgs),
+    /// At the vendor: answer a request (take a seat, write a machine-bound license) or a release.
+    #[command(
+        after_help = "Examples:\n  licet activation respond request.json --key vendor.key.pem --db sqlite://licet.db --out license.lic\n  licet activation respond release.json --key vendor.key.pem --db sqlite://licet.db\n\nThe same seat rules as `licet serve`'s /license/activate, over the same database: the key must\nexist, be active and unexpired, and have a seat left; a machine that has a seat keeps it.\nExit 0 granted, 1 refused (the reason is printed), 2 usage or I/O error."
+    )]
+    Respond(ActivationRespondArgs),
+    /// On the isolated machine: install the vendor's license for a pending request.
+    #[command(
+        after_help = "Examples:\n  licet activation install license.lic --pubkey vendor.pub.pem\n\nThe license must carry the nonce of a pending request of this state directory, be bound to that\nrequest's machine and key, and verify now. Exit 0 installed, 1 refused, 2 usage or I/O error."
+    )]
+    Install(ActivationInstallArgs),
+    /// On the isolated machine: remove the installed license and write a release for the vendor.
+    #[command(
+        after_help = "Examples:\n  licet activation release --out release.json\n  licet activation release --license-id 6f0c... --out release.json\n\nCarry release.json to the vendor: `licet activation respond release.json ...` frees the seat.\nA release rests on trust in the customer: see docs/OFFLINE.md."
+    )]
+    Release(ActivationReleaseArgs),
+}
+
+#[derive(Args)]
+pub struct ActivationRequestArgs {
+    /// The license key to activate.
+    #[arg(long, value_name = "KEY")]
+    pub license_key: String,
+    /// The machine id to bind (64 hex); this machine's by default.
+    #[arg(long, value_name = "HEX")]
+    pub machine: Option<String>,
+    /// State directory (default: the platform data directory, e.g. $XDG_DATA_HOME/licet).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Where to write the request; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also print the request as a QR code (on stderr).
+    #[arg(long)]
+    pub qr: bool,
+}
+
+#[derive(Args)]
+pub struct ActivationRespondArgs {
+    /// The request or release file, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// The private key that signs the license (PEM or PKCS#12).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// The license database (the same as `licet serve`'s).
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Where to write the license; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Append an `activate` entry to this issuance ledger.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Also print the license as a QR code (on stderr).
+    #[arg(long)]
+    pub qr: bool,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ActivationInstallArgs {
+    /// The license file from the vendor, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// Trusted public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    /// State directory (default: the platform data directory).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// How far behind the latest time seen the clock may be, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
+    /// Evaluation time instead of now, RFC 3339 (simulates the clock).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ActivationReleaseArgs {
+    /// State directory (default: the platform data directory).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// The installed license to release, when several are installed.
+    #[arg(long, value_name = "ID")]
+    pub license_id: Option<String>,
+    /// Where to write the release; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also print the release as a QR code (on stderr).
+    #[arg(long)]
+    pub qr: bool,
 }
 
 #[derive(Subcommand)]

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 mod demo;
 mod keys;
 mod lifecycle;
+mod offline;
 mod serve;
 
 pub use keys::load_trusted_keys;
@@ -46,6 +47,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Demo(args) => demo::run(args.keep),
         Command::Revoke(args) => lifecycle::revoke(args),
+        Command::Activation(ActivationCommand::Request(args)) => offline::request(args),
+        Command::Activation(ActivationCommand::Respond(args)) => offline::respond(args),
+        Command::Activation(ActivationCommand::Install(args)) => offline::install(args),
+        Command::Activation(ActivationCommand::Release(args)) => offline::release(args),
         Command::Ledger(LedgerCommand::Verify(args)) => lifecycle::ledger_verify(args),
     }
 }

@@ -5,7 +5,7 @@
 use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord, Store, StoreError};
 use aws_lc_rs::digest::{digest, SHA256};
 use licet_issuer::{mint_license, MintError, SigningKey};
-use licet_verifier::{Algorithm, LicenseClaims, LicenseKey, LicenseType, MachineId, UnixTime};
+use licet_verifier::{LicenseClaims, LicenseKey, LicenseType, MachineId, UnixTime};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -28,8 +28,10 @@ pub async fn activate(
         .await
 }
 
-/// A license file for a seat: signed by `signing_key`, bound to the machine, carrying the key's
-/// customer, product, type, features and expiry, with the seat's license id as `jti`.
+/// A license file for a seat: signed by `signing_key` (with its default algorithm: EdDSA, or
+/// RS256 for RSA), bound to the machine, carrying the key's customer, product, type, features and
+/// expiry, with the seat's license id as `jti` and, for an offline activation, the request's
+/// `nonce`.
 pub fn license_file_for_seat(
     signing_key: &SigningKey,
     key: &LicenseKey,
@@ -37,6 +39,7 @@ pub fn license_file_for_seat(
     activation: &Activation,
     machine: &MachineId,
     now: i64,
+    nonce: Option<&str>,
 ) -> Result<String, MintError> {
     let time =
         |secs: i64| UnixTime::from_secs(secs).map_err(|e| MintError::Encoding(e.to_string()));
@@ -55,9 +58,145 @@ pub fn license_file_for_seat(
         owner_name: record.owner_name.clone(),
         owner_email: record.owner_email.clone(),
         grace_days: None,
-        other: Default::default(),
+        other: nonce
+            .map(|n| {
+                let mut other = serde_json::Map::new();
+                other.insert("nonce".into(), serde_json::Value::from(n));
+                other
+            })
+            .unwrap_or_default(),
     };
-    Ok(mint_license(signing_key, Some(Algorithm::RS256), &claims)?.token)
+    Ok(mint_license(signing_key, None, &claims)?.token)
+}
+
+/// What `licet activation respond` did.
+#[derive(Debug, Clone)]
+pub enum OfflineOutcome {
+    /// A seat is held by the machine; `file` is its license, carrying the request's nonce.
+    Activated {
+        /// The license file.
+        file: String,
+        /// The seat's license id.
+        license_id: String,
+        /// The key's customer.
+        customer: String,
+        /// Whether a new seat was taken (false: the machine had one).
+        new_seat: bool,
+        /// Seats in use.
+        activations: i64,
+    },
+    /// The seat was freed.
+    Released {
+        /// The released license id.
+        license_id: String,
+        /// Seats still in use.
+        remaining: i64,
+    },
+}
+
+/// Why an offline request was not granted.
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The license could not be minted.
+    #[error(transparent)]
+    Mint(#[from] MintError),
+    /// The rules refuse it (the same answers as `/license/activate`).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Answers an offline activation request or release with the same rules as the server's
+/// `/license/activate` and `/license/deactivate` (the same function takes the seat).
+pub async fn respond_offline(
+    store: &dyn Store,
+    signing_key: &SigningKey,
+    message: &licet_verifier::offline::OfflineMessage,
+    now: i64,
+) -> Result<OfflineOutcome, RespondError> {
+    use licet_verifier::offline::OfflineMessage;
+    let parse = |key: &str, machine: &str| {
+        let key = LicenseKey::parse_canonical(key)
+            .map_err(|e| RespondError::Refused(format!("license_key: {e}")))?;
+        let machine = MachineId::parse(machine)
+            .map_err(|e| RespondError::Refused(format!("machine_id: {e}")))?;
+        Ok::<_, RespondError>((key, machine))
+    };
+    match message {
+        OfflineMessage::Request(request) => {
+            let (key, machine) = parse(&request.license_key, &request.machine_id)?;
+            match activate(store, &key, &machine, now).await? {
+                ActivationOutcome::NotFound => {
+                    Err(RespondError::Refused("License key not found".into()))
+                }
+                ActivationOutcome::Suspended => {
+                    Err(RespondError::Refused("License key is suspended".into()))
+                }
+                ActivationOutcome::Expired => {
+                    Err(RespondError::Refused("License key has expired".into()))
+                }
+                ActivationOutcome::LimitReached { max_activations } => Err(RespondError::Refused(
+                    format!("Activation limit reached: all {max_activations} seat(s) are in use"),
+                )),
+                ActivationOutcome::Active {
+                    key: record,
+                    activation,
+                    activations,
+                    new_seat,
+                } => {
+                    let file = license_file_for_seat(
+                        signing_key,
+                        &key,
+                        &record,
+                        &activation,
+                        &machine,
+                        now,
+                        Some(&request.nonce),
+                    )?;
+                    Ok(OfflineOutcome::Activated {
+                        file,
+                        license_id: activation.license_id,
+                        customer: record.customer,
+                        new_seat,
+                        activations,
+                    })
+                }
+            }
+        }
+        OfflineMessage::Release(release) => {
+            let (key, machine) = parse(&release.license_key, &release.machine_id)?;
+            let hash = key_hash(&key);
+            let seat = store
+                .find_activation(&hash, machine.as_str())
+                .await?
+                .ok_or_else(|| {
+                    RespondError::Refused(
+                        "This machine is not activated for the license key".into(),
+                    )
+                })?;
+            if seat.license_id != release.license_id {
+                return Err(RespondError::Refused(format!(
+                    "the release is for license {}, but the machine's seat holds license {}: it releases an earlier activation",
+                    licet_verifier::jws::quote(&release.license_id),
+                    seat.license_id
+                )));
+            }
+            let (freed, remaining) = store
+                .deactivate(&hash, machine.as_str())
+                .await?
+                .ok_or_else(|| {
+                    RespondError::Refused(
+                        "This machine is not activated for the license key".into(),
+                    )
+                })?;
+            Ok(OfflineOutcome::Released {
+                license_id: freed.license_id,
+                remaining,
+            })
+        }
+    }
 }
 
 /// The license files already minted for seats, so that `/license/validate` signs once per
@@ -129,7 +268,7 @@ impl SeatFileCache {
             return Ok(file.clone());
         }
         // Minted outside the lock: two requests for one new seat may both sign; both files are valid.
-        let file = license_file_for_seat(signing_key, key, record, activation, machine, now)?;
+        let file = license_file_for_seat(signing_key, key, record, activation, machine, now, None)?;
         let weight = file.len() + id.weight();
         let mut files = self.lock();
         if files.by_seat.len() >= SEAT_FILE_CACHE_ENTRIES

@@ -39,6 +39,7 @@ pub mod jws;
 mod keys;
 mod license_key;
 mod machine;
+pub mod offline;
 mod report;
 mod response;
 mod revocation;

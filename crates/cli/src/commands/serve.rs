@@ -17,7 +17,7 @@ use serde_json::json;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,6 +23,12 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Closes every connection (committed data is already durable; this also ends the WAL's
+    /// readers, so a short-lived command leaves the database tidy).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite:path`), in WAL
     /// mode with full synchronous writes, and applies pending migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {

@@ -1,0 +1,227 @@
+//! `licet activation request|respond|install|release`: offline activation by file.
+
+use super::keys::{load_signing_key, load_trusted_keys, LoadedKey};
+use super::lifecycle::record_in_ledger;
+use super::serve::runtime;
+use crate::args::{
+    ActivationInstallArgs, ActivationReleaseArgs, ActivationRequestArgs, ActivationRespondArgs,
+};
+use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite};
+use crate::output::printable;
+use crate::{EXIT_OK, EXIT_REJECTED};
+use anyhow::{anyhow, Context, Result};
+use licet_issuer::ledger::{LedgerAction, LedgerRecord};
+use licet_server::activation::{respond_offline, OfflineOutcome, RespondError};
+use licet_server::SqliteStore;
+use licet_verifier::offline::{
+    install_response, record_pending, release_activation, ActivationRequest, OfflineError,
+    OfflineMessage, MAX_OFFLINE_FILE_BYTES,
+};
+use licet_verifier::state::default_state_dir;
+use licet_verifier::{LicenseKey, MachineId, UnixTime, MAX_LICENSE_FILE_BYTES};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn state_dir(given: Option<&Path>) -> Result<PathBuf> {
+    given
+        .map(Path::to_path_buf)
+        .or_else(default_state_dir)
+        .ok_or_else(|| anyhow!("no data directory is known for this user: give --state DIR"))
+}
+
+/// Writes `text` plus a newline to `out` (stdout when absent or `-`), and the QR code on stderr.
+fn deliver(out: Option<&Path>, text: &str, qr: bool, what: &str) -> Result<()> {
+    let path = out.unwrap_or(Path::new("-"));
+    write_output(
+        path,
+        format!("{text}\n").as_bytes(),
+        0o644,
+        Overwrite::Replace,
+    )?;
+    if path != Path::new("-") {
+        print_stderr(&format!(
+            "wrote {what} to {} ({} bytes)",
+            path.display(),
+            text.len()
+        ));
+    }
+    if qr {
+        let code = qrcode::QrCode::new(text.as_bytes()).with_context(|| {
+            format!(
+                "the {what} ({} bytes) does not fit in a QR code",
+                text.len()
+            )
+        })?;
+        let picture = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build();
+        print_stderr(&picture);
+    }
+    Ok(())
+}
+
+pub fn request(args: ActivationRequestArgs) -> Result<u8> {
+    let key = LicenseKey::parse(&args.license_key).context("--license-key")?;
+    let machine = match &args.machine {
+        Some(hex) => MachineId::parse(hex).context("--machine")?,
+        None => MachineId::this_machine().context("this machine's id")?,
+    };
+    let state = state_dir(args.state.as_deref())?;
+    let request = ActivationRequest::new(&key, &machine, UnixTime::now())?;
+    record_pending(&state, &request)?;
+    deliver(
+        args.out.as_deref(),
+        &request.to_json(),
+        args.qr,
+        "the activation request",
+    )?;
+    Ok(EXIT_OK)
+}
+
+pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
+    let bytes = read_input(&args.file, MAX_OFFLINE_FILE_BYTES as u64)?;
+    let message = OfflineMessage::parse(&bytes).with_context(|| {
+        format!(
+            "{} is not an activation request or release",
+            args.file.display()
+        )
+    })?;
+    let LoadedKey { key, .. } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let now = UnixTime::now();
+    let outcome = runtime()?.block_on(async {
+        let store = SqliteStore::open(&args.db)
+            .await
+            .with_context(|| format!("cannot open the database {}", args.db))?;
+        let outcome = respond_offline(&store, &key, &message, now.as_secs()).await;
+        store.close().await;
+        Ok::<_, anyhow::Error>(outcome)
+    })?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(RespondError::Refused(reason)) => {
+            if args.json {
+                print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&json!({"granted": false, "reason": reason}))?
+                ))?;
+            }
+            print_stderr(&format!("refused: {}", printable(&reason)));
+            return Ok(EXIT_REJECTED);
+        }
+        Err(e) => return Err(anyhow!(e)),
+    };
+    match outcome {
+        OfflineOutcome::Activated {
+            file,
+            license_id,
+            customer,
+            new_seat,
+            activations,
+        } => {
+            if let Some(ledger) = &args.ledger {
+                let record = LedgerRecord {
+                    action: LedgerAction::Activate,
+                    license_id: &license_id,
+                    customer_id: Some(&customer),
+                    kid: key.kid(),
+                    file: file.as_bytes(),
+                };
+                record_in_ledger(ledger, &record, now)?;
+            }
+            if args.json {
+                let summary = json!({"granted": true, "action": "activate", "licenseId": license_id,
+                    "customerId": customer, "newSeat": new_seat, "activations": activations,
+                    "bytes": file.len(), "license": file});
+                if let Some(out) = args.out.as_deref().filter(|p| *p != Path::new("-")) {
+                    write_output(
+                        out,
+                        format!("{file}\n").as_bytes(),
+                        0o644,
+                        Overwrite::Replace,
+                    )?;
+                }
+                print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+            } else {
+                deliver(args.out.as_deref(), &file, args.qr, "the license")?;
+                print_stderr(&format!(
+                    "activated: license {} for {} ({}; {} seat(s) in use)",
+                    printable(&license_id),
+                    printable(&customer),
+                    if new_seat {
+                        "new seat"
+                    } else {
+                        "the machine's seat, again"
+                    },
+                    activations
+                ));
+            }
+        }
+        OfflineOutcome::Released {
+            license_id,
+            remaining,
+        } => {
+            if args.json {
+                let summary = json!({"granted": true, "action": "release", "licenseId": license_id,
+                                     "activations": remaining});
+                print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+            } else {
+                print_stdout(&format!(
+                    "released: license {} ({} seat(s) still in use)\n",
+                    printable(&license_id),
+                    remaining
+                ))?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn install(args: ActivationInstallArgs) -> Result<u8> {
+    let keys = load_trusted_keys(&args.pubkeys)?;
+    let license = read_input(&args.file, MAX_LICENSE_FILE_BYTES as u64)?;
+    let state = state_dir(args.state.as_deref())?;
+    let now = match &args.at {
+        Some(at) => UnixTime::parse_rfc3339(at).context("--at")?,
+        None => UnixTime::now(),
+    };
+    match install_response(&state, &license, &keys, now, args.clock_tolerance) {
+        Ok((installed, report)) => {
+            if args.json {
+                let summary = json!({"installed": true, "licenseId": installed.license_id,
+                    "machineId": installed.machine_id, "status": report.status,
+                    "reason": report.reason});
+                print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+            } else {
+                print_stdout(&format!(
+                    "installed: license {} on machine {} ({})\n",
+                    printable(&installed.license_id),
+                    installed.machine_id,
+                    printable(&report.reason)
+                ))?;
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e @ (OfflineError::UnknownNonce(_) | OfflineError::Refused { .. })) => {
+            if args.json {
+                let summary = json!({"installed": false, "reason": e.to_string()});
+                print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+            }
+            print_stderr(&format!("refused: {}", printable(&e.to_string())));
+            Ok(EXIT_REJECTED)
+        }
+        Err(e) => Err(anyhow!(e)),
+    }
+}
+
+pub fn release(args: ActivationReleaseArgs) -> Result<u8> {
+    let state = state_dir(args.state.as_deref())?;
+    let release = release_activation(&state, args.license_id.as_deref(), UnixTime::now())?;
+    let text = serde_json::to_string(&release)?;
+    deliver(args.out.as_deref(), &text, args.qr, "the release")?;
+    Ok(EXIT_OK)
+}

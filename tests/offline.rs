@@ -1,0 +1,342 @@
+//! Offline activation by file, end to end (issue #5): request on the isolated machine, respond at
+//! the vendor over the same database as `licet serve`, install, release, and the refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use common::{licet, Server};
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn machine(name: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        name.as_bytes(),
+    ))
+}
+
+/// Runs licet in `dir`: (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = licet().current_dir(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A vendor in `dir`: key pair v.*, and a license key with `seats` seats in licet.db, created
+/// through `licet serve`'s API (then the server is stopped: respond works on the file alone).
+fn vendor_with_key(dir: &Path, seats: u32) -> String {
+    licet()
+        .current_dir(dir)
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let out = licet()
+        .current_dir(dir)
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "vendor",
+        ])
+        .args(["--permission", "manage-license-keys", "--json"])
+        .output()
+        .unwrap();
+    let token: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let server = Server::start_with(dir, &[]);
+    let created: Value = ureq::post(&format!("{}/api/v1/license-keys", server.base))
+        .set("X-Auth-Token", token["token"].as_str().unwrap())
+        .send_json(
+            json!({"customer": "ACME-001", "product": "app", "max_activations": seats,
+                          "features": {"tier": "gold"}}),
+        )
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert!(server.terminate().success());
+    created["data"]["license_key"].as_str().unwrap().to_owned()
+}
+
+fn request(dir: &Path, key: &str, machine: &str, state: &str, out: &str) -> Value {
+    let (code, _, stderr) = run(
+        dir,
+        &[
+            "activation",
+            "request",
+            "--license-key",
+            key,
+            "--machine",
+            machine,
+            "--state",
+            state,
+            "--out",
+            out,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&std::fs::read_to_string(dir.join(out)).unwrap()).unwrap()
+}
+
+fn respond(dir: &Path, file: &str, out: &str) -> (i32, String, String) {
+    run(
+        dir,
+        &[
+            "activation",
+            "respond",
+            file,
+            "--key",
+            "v.key.pem",
+            "--db",
+            "sqlite://licet.db",
+            "--out",
+            out,
+            "--ledger",
+            "ledger.jsonl",
+        ],
+    )
+}
+
+fn install(dir: &Path, license: &str, state: &str) -> (i32, String, String) {
+    run(
+        dir,
+        &[
+            "activation",
+            "install",
+            license,
+            "--pubkey",
+            "v.pub.pem",
+            "--state",
+            state,
+        ],
+    )
+}
+
+#[test]
+fn request_respond_install_release_and_the_seat_is_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 1);
+    let (a, b) = (machine("server-a"), machine("server-b"));
+
+    let req = request(d, &key, &a, "state-a", "req-a.json");
+    assert_eq!(req["type"], "licet-activation-request");
+    assert_eq!(
+        (req["license_key"].as_str(), req["machine_id"].as_str()),
+        (Some(key.as_str()), Some(a.as_str()))
+    );
+    let nonce = req["nonce"].as_str().unwrap().to_owned();
+    assert!(d.join(format!("state-a/pending/{nonce}.json")).exists());
+    let request_bytes = std::fs::read(d.join("req-a.json")).unwrap().len();
+    assert!(request_bytes < 400, "the request is {request_bytes} bytes");
+
+    let (code, _, stderr) = respond(d, "req-a.json", "lic-a.lic");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("new seat"), "{stderr}");
+    let license_bytes = std::fs::read(d.join("lic-a.lic")).unwrap().len();
+    assert!(
+        license_bytes < 1000,
+        "the Ed25519 license is {license_bytes} bytes"
+    );
+    eprintln!("sizes: request {request_bytes} bytes, Ed25519 response {license_bytes} bytes");
+
+    // The license is machine-bound, carries the nonce and the key, and verifies like any other.
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "verify",
+            "lic-a.lic",
+            "--pubkey",
+            "v.pub.pem",
+            "--machine",
+            &a,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "ACTIVE", "{report}");
+    assert_eq!(report["license"]["machineIds"], json!([a]));
+    assert_eq!(report["license"]["licenseKey"], key.as_str());
+    let inspected: Value = serde_json::from_slice(
+        &licet()
+            .current_dir(d)
+            .args(["inspect", "lic-a.lic", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(inspected["untrusted"]["claims"]["nonce"], nonce.as_str());
+
+    // The only seat is taken: machine B is refused, with the server's reason.
+    request(d, &key, &b, "state-b", "req-b.json");
+    let (code, _, stderr) = respond(d, "req-b.json", "lic-b.lic");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("Activation limit reached"), "{stderr}");
+    assert!(!d.join("lic-b.lic").exists());
+
+    // Install on A; a second install of the same response is refused (the request is no longer pending).
+    let (code, stdout, stderr) = install(d, "lic-a.lic", "state-a");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("installed"), "{stdout}");
+    assert!(!d.join(format!("state-a/pending/{nonce}.json")).exists());
+    let (code, _, stderr) = install(d, "lic-a.lic", "state-a");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no pending request"), "{stderr}");
+
+    // Answering the same request again is idempotent: the same seat, the same license id.
+    let (code, _, stderr) = respond(d, "req-a.json", "lic-a2.lic");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("again"), "{stderr}");
+
+    // Release on A frees the seat; then B gets it.
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "activation",
+            "release",
+            "--state",
+            "state-a",
+            "--out",
+            "release.json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let release: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("release.json")).unwrap()).unwrap();
+    assert_eq!(
+        (release["type"].as_str(), release["nonce"].as_str()),
+        (Some("licet-activation-release"), Some(nonce.as_str()))
+    );
+    assert_eq!(release["machine_id"], a.as_str());
+    let (code, _, _) = run(d, &["activation", "release", "--state", "state-a"]);
+    assert_eq!(code, 2, "nothing left to release");
+    let (code, stdout, stderr) = respond(d, "release.json", "unused.lic");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("released"), "{stdout}");
+    let (code, _, stderr) = respond(d, "release.json", "unused.lic");
+    assert_eq!(code, 1, "a seat is released once: {stderr}");
+    let (code, _, stderr) = respond(d, "req-b.json", "lic-b.lic");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = install(d, "lic-b.lic", "state-b");
+    assert_eq!(code, 0, "{stderr}");
+
+    // The ledger recorded each grant (A, A again, B), and its chain is intact.
+    let ledger = std::fs::read_to_string(d.join("ledger.jsonl")).unwrap();
+    let actions: Vec<Value> = ledger
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(actions.len(), 3);
+    assert!(actions
+        .iter()
+        .all(|e| e["action"] == "activate" && e["customer_id"] == "ACME-001"));
+    licet()
+        .current_dir(d)
+        .args(["ledger", "verify", "ledger.jsonl"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_response_is_refused_for_another_request_and_for_another_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 5);
+    let a = machine("server-a");
+    request(d, &key, &a, "state-1", "req-1.json");
+    let second = request(d, &key, &a, "state-2", "req-2.json");
+    let (code, _, stderr) = respond(d, "req-1.json", "lic-1.lic");
+    assert_eq!(code, 0, "{stderr}");
+    // The response to request 1 cannot be installed for request 2 (same machine, other nonce).
+    let (code, _, stderr) = install(d, "lic-1.lic", "state-2");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("nonce") && stderr.contains("another request"),
+        "{stderr}"
+    );
+
+    // A license with request 2's nonce, but bound to another machine, is refused too.
+    let signing = licet_issuer::SigningKey::from_pem(
+        &std::fs::read_to_string(d.join("v.key.pem")).unwrap(),
+        None,
+    )
+    .unwrap();
+    let mut other = serde_json::Map::new();
+    other.insert("nonce".into(), second["nonce"].clone());
+    let claims = licet_verifier::LicenseClaims {
+        license_id: "forged-seat".into(),
+        customer_id: "ACME-001".into(),
+        issued_at: licet_verifier::UnixTime::now(),
+        not_before: None,
+        expires_at: None,
+        issuer: None,
+        product: Some("app".into()),
+        license_type: licet_verifier::LicenseType::standard(),
+        features: None,
+        machine_ids: Some(vec![
+            licet_verifier::MachineId::parse(&machine("server-z")).unwrap()
+        ]),
+        license_key: Some(licet_verifier::LicenseKey::parse(&key).unwrap()),
+        owner_name: None,
+        owner_email: None,
+        grace_days: None,
+        other,
+    };
+    let token = licet_issuer::mint_license(&signing, None, &claims)
+        .unwrap()
+        .token;
+    std::fs::write(d.join("other-machine.lic"), token).unwrap();
+    let (code, _, stderr) = install(d, "other-machine.lic", "state-2");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("MACHINE_MISMATCH"), "{stderr}");
+    // Request 2 is still pending: the genuine response can still be installed.
+    let (code, _, stderr) = respond(d, "req-2.json", "lic-2.lic");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = install(d, "lic-2.lic", "state-2");
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn bad_files_and_qr_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 1);
+    // A license is not a request; a request with a bad nonce is refused before the database.
+    std::fs::write(d.join("not-a-request.json"), b"{\"type\":\"something\"}").unwrap();
+    let (code, _, stderr) = respond(d, "not-a-request.json", "x.lic");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("not-a-request.json") && stderr.contains("type"),
+        "{stderr}"
+    );
+    let req = request(d, &key, &machine("m"), "st", "req.json");
+    let mut bad = req.clone();
+    bad["nonce"] = json!("short");
+    std::fs::write(d.join("bad-nonce.json"), bad.to_string()).unwrap();
+    let (code, _, stderr) = respond(d, "bad-nonce.json", "x.lic");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nonce"), "{stderr}");
+    // --qr draws the request in block characters on stderr.
+    let (code, stdout, stderr) = run(
+        d,
+        &[
+            "activation",
+            "request",
+            "--license-key",
+            &key,
+            "--machine",
+            &machine("m"),
+            "--state",
+            "st",
+            "--qr",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("licet-activation-request"));
+    assert!(stderr.contains('█') || stderr.contains('▀'), "{stderr}");
+}
