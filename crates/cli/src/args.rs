@@ -36,6 +36,11 @@ pub enum Command {
     /// Offline activation by file: request, respond, install, release (no network).
     #[command(subcommand)]
     Activation(ActivationCommand),
+    /// Verify every license file under files and directories, in parallel; reconcile with a ledger.
+    #[command(
+        after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations revocations.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01T00:00:00Z --csv > audit.csv\n\nDirectories are searched recursively for *.lic, *.jwt, *.jws and *.license files; files named on\nthe command line are always audited. Machine bindings are reported, not checked (this is not the\ncustomer's machine). Exit 0: every file valid and, with --ledger, reconciled; 1 otherwise;\n2: usage or I/O error."
+    )]
+    Audit(AuditArgs),
     /// The issuance ledger (JSON Lines, hash-chained).
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -453,6 +458,34 @@ pub struct ActivationReleaseArgs {
     /// Also print the release as a QR code (on stderr).
     #[arg(long)]
     pub qr: bool,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// License files and directories.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Trusted public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    /// The issuance ledger to reconcile the files with.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// A signed revocation list: listed licenses are REVOKED.
+    #[arg(long, value_name = "FILE")]
+    pub revocations: Option<PathBuf>,
+    /// Evaluation time instead of now, RFC 3339.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Require this product (`aud`).
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// Print the whole report as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print one CSV row per file: path,status,valid,licenseId,customerId,kid,expiry,reason.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Subcommand)]

@@ -16,6 +16,7 @@ use licet_verifier::{
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
+mod audit;
 mod demo;
 mod keys;
 mod lifecycle;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Demo(args) => demo::run(args.keep),
         Command::Revoke(args) => lifecycle::revoke(args),
+        Command::Audit(args) => audit::audit(args),
         Command::Activation(ActivationCommand::Request(args)) => offline::request(args),
         Command::Activation(ActivationCommand::Respond(args)) => offline::respond(args),
         Command::Activation(ActivationCommand::Install(args)) => offline::install(args),

@@ -193,6 +193,39 @@ impl<'a> DecodedJws<'a> {
         })
     }
 
+    /// For batch verification: the one trusted Ed25519 key this EdDSA token names by `kid`, with
+    /// the signing input and signature. `None` when the token is not such a case (it is then
+    /// verified alone, by [`DecodedJws::verify`]).
+    pub(crate) fn batch_item<'k>(
+        &self,
+        keys: &'k TrustedKeys,
+    ) -> Option<(&'k TrustedKey, &[u8], &[u8])> {
+        if self.alg != Algorithm::EdDSA {
+            return None;
+        }
+        let kid = self.kid.as_deref()?;
+        let mut named = keys.iter().filter(|k| k.has_kid(kid));
+        let key = named.next()?;
+        if named.next().is_some()
+            || key.ed25519_key().is_none()
+            || !key.algorithms().contains(&Algorithm::EdDSA)
+        {
+            return None;
+        }
+        Some((key, self.signing_input.as_bytes(), &self.signature))
+    }
+
+    /// Accepts the signature as verified by `key`: only for the batch verifier, after a batch
+    /// equation over this very signature held.
+    pub(crate) fn verified_by_batch(self, key: &TrustedKey) -> VerifiedJws<'_> {
+        VerifiedJws {
+            key,
+            alg: self.alg,
+            header: self.header,
+            payload: self.payload,
+        }
+    }
+
     fn find_key<'k>(&self, keys: &'k TrustedKeys) -> Result<&'k TrustedKey, JwsError> {
         let message = self.signing_input.as_bytes();
         match &self.kid {

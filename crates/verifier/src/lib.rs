@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod algorithm;
+mod batch;
 mod claims;
 mod inspect;
 mod json;
@@ -48,6 +49,7 @@ mod timestamp;
 mod verify;
 
 pub use algorithm::Algorithm;
+pub use batch::{verify_licenses, BATCH_SIZE};
 pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
 pub use inspect::{inspect_untrusted, UntrustedContents};
 pub use keys::{

@@ -135,6 +135,16 @@ pub fn verify_license(
     keys: &TrustedKeys,
     options: &VerifyOptions,
 ) -> VerificationReport {
+    verify_with(file, options, |decoded| decoded.verify(keys))
+}
+
+/// [`verify_license`] with the signature step given: the one-by-one check, or the acceptance of a
+/// signature that a batch equation verified (`crate::batch`). Every other check is this one code.
+pub(crate) fn verify_with<'k>(
+    file: &[u8],
+    options: &VerifyOptions,
+    check_signature: impl for<'a> FnOnce(jws::DecodedJws<'a>) -> Result<jws::VerifiedJws<'k>, JwsError>,
+) -> VerificationReport {
     let mut report = VerificationReport {
         valid: false,
         status: Status::Malformed,
@@ -172,7 +182,7 @@ pub fn verify_license(
     if let Err(reason) = check_typ(decoded.header()) {
         return reject(report, Status::Malformed, reason);
     }
-    let verified = match decoded.verify(keys) {
+    let verified = match check_signature(decoded) {
         Ok(v) => v,
         Err(e @ JwsError::BadSignature) => return reject(report, e.status(), e.to_string()),
         Err(e) => return reject(report, e.status(), e.to_string()),

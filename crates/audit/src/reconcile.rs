@@ -1,0 +1,89 @@
+//! Reconciling license files with the issuance ledger.
+
+use crate::report::FileVerdict;
+use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerEntry, LedgerProblem};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A file whose license is in the ledger, but not with this file's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HashMismatch {
+    /// The file.
+    pub path: String,
+    /// Its license id.
+    pub license_id: String,
+    /// The file's hash.
+    pub file_sha256: String,
+    /// The hashes the ledger has for that license id (issue and activate entries).
+    pub ledger_sha256: Vec<String>,
+}
+
+/// The ledger against the files (`licet audit --json` `ledger`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerReconciliation {
+    /// Lines in the ledger.
+    pub entries: usize,
+    /// Whether the hash chain is intact.
+    pub intact: bool,
+    /// SHA-256 of the last line.
+    pub head_sha256: String,
+    /// Problems of the chain (`licet ledger verify`).
+    pub chain_breaks: Vec<LedgerProblem>,
+    /// Verified license files whose license id the ledger never issued.
+    pub not_in_ledger: Vec<String>,
+    /// Files whose license is in the ledger with another file hash.
+    pub hash_mismatches: Vec<HashMismatch>,
+    /// Files whose signature did not verify: their license id is unknown, so they are not
+    /// reconciled (they fail the audit on their own).
+    pub unverified: usize,
+    /// Intact chain, and every verified file in the ledger with its hash.
+    pub reconciled: bool,
+}
+
+/// Checks the ledger's chain and looks up every verified file in it.
+pub fn reconcile(ledger: &[u8], verdicts: &[FileVerdict]) -> LedgerReconciliation {
+    let check = verify_ledger(ledger);
+    let mut issued: HashMap<&str, Vec<&LedgerEntry>> = HashMap::new();
+    for (_, entry) in &check.entries {
+        if matches!(entry.action, LedgerAction::Issue | LedgerAction::Activate) {
+            issued
+                .entry(entry.license_id.as_str())
+                .or_default()
+                .push(entry);
+        }
+    }
+    let mut not_in_ledger = Vec::new();
+    let mut hash_mismatches = Vec::new();
+    let mut unverified = 0;
+    for verdict in verdicts {
+        let Some(id) = &verdict.license_id else {
+            unverified += 1;
+            continue;
+        };
+        match issued.get(id.as_str()) {
+            None => not_in_ledger.push(verdict.path.clone()),
+            Some(entries) if !entries.iter().any(|e| e.file_sha256 == verdict.file_sha256) => {
+                hash_mismatches.push(HashMismatch {
+                    path: verdict.path.clone(),
+                    license_id: id.clone(),
+                    file_sha256: verdict.file_sha256.clone(),
+                    ledger_sha256: entries.iter().map(|e| e.file_sha256.clone()).collect(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let intact = check.is_intact();
+    LedgerReconciliation {
+        entries: check.lines,
+        intact,
+        head_sha256: check.head_sha256.clone(),
+        chain_breaks: check.problems.clone(),
+        reconciled: intact && not_in_ledger.is_empty() && hash_mismatches.is_empty(),
+        not_in_ledger,
+        hash_mismatches,
+        unverified,
+    }
+}
