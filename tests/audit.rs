@@ -75,7 +75,15 @@ fn estate(d: &Path) {
     );
     issue(d, "L-3", "GLOBEX", "licenses/sub/three.jwt", &ledger);
     issue(d, "L-4", "GLOBEX", "licenses/four.lic", &ledger);
-    issue(d, "L-5", "INITECH", "licenses/five.license", &ledger);
+    // Node-locked to a machine that is not this one: an audit reports it, does not enforce it.
+    let elsewhere = "ab".repeat(32);
+    issue(
+        d,
+        "L-5",
+        "INITECH",
+        "licenses/five.license",
+        &[&ledger[..], &["--machine", &elsewhere]].concat(),
+    );
     std::fs::write(d.join("licenses/notes.txt"), "not a license: not audited").unwrap();
 }
 
@@ -144,9 +152,10 @@ fn problems_are_found_and_fail_the_audit() {
     // A license issued without the ledger, a tampered one, a revoked one.
     issue(d, "L-6", "ACME", "licenses/unrecorded.lic", &[]);
     let four = std::fs::read_to_string(d.join("licenses/four.lic")).unwrap();
-    let mut tampered = four.trim().to_owned();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // One character in the middle of the signature (the last one may hold only spare bits).
+    let mut tampered = four.trim().as_bytes().to_vec();
+    let at = tampered.len() - 20;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     std::fs::write(d.join("licenses/four.lic"), tampered).unwrap();
     licet()
         .current_dir(d)

@@ -50,7 +50,10 @@ impl AuditOptions {
     /// machine is not the customer's), so their machine binding is reported, not enforced.
     pub fn at(now: UnixTime) -> Self {
         AuditOptions {
-            verify: VerifyOptions::at(now),
+            verify: VerifyOptions {
+                machine: licet_verifier::MachineCheck::NotChecked,
+                ..VerifyOptions::at(now)
+            },
             skip: Vec::new(),
         }
     }
@@ -127,12 +130,23 @@ pub fn audit(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<AuditReport, AuditError> {
     let files = collect_license_files(paths, &options.skip)?;
-    let verdicts = verify_files(&files, keys, &options.verify, progress);
+    Ok(audit_files(&files, keys, options, ledger, progress))
+}
+
+/// [`audit`] of files already collected (by [`collect_license_files`]).
+pub fn audit_files(
+    files: &[PathBuf],
+    keys: &TrustedKeys,
+    options: &AuditOptions,
+    ledger: Option<&[u8]>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AuditReport {
+    let verdicts = verify_files(files, keys, &options.verify, progress);
     let summary = Summary::of(&verdicts, options.verify.now);
     let ledger = ledger.map(|bytes| reconcile(bytes, &verdicts));
-    Ok(AuditReport {
+    AuditReport {
         summary,
         files: verdicts,
         ledger,
-    })
+    }
 }

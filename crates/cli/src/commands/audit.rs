@@ -7,7 +7,7 @@ use crate::io::{print_stdout, read_input};
 use crate::output::{paint, printable};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, Context, Result};
-use licet_audit::{audit as run_audit, AuditOptions, AuditReport};
+use licet_audit::{audit_files, AuditOptions, AuditReport};
 use licet_verifier::UnixTime;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -46,19 +46,17 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
         );
         bar
     });
-    let files_total = licet_audit::collect_license_files(&args.paths, &options.skip)
-        .map_err(|e| anyhow!(e))?
-        .len();
+    let files =
+        licet_audit::collect_license_files(&args.paths, &options.skip).map_err(|e| anyhow!(e))?;
     if let Some(bar) = &bar {
-        bar.set_length(files_total as u64);
+        bar.set_length(files.len() as u64);
     }
     let tick = |n: u64| {
         if let Some(bar) = &bar {
             bar.inc(n);
         }
     };
-    let report = run_audit(&args.paths, &keys, &options, ledger.as_deref(), &tick)
-        .map_err(|e| anyhow!(e))?;
+    let report = audit_files(&files, &keys, &options, ledger.as_deref(), &tick);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
