@@ -214,12 +214,14 @@ fn a_rolled_back_clock_is_detected() {
         (code, report["status"].as_str()),
         (1, Some("CLOCK_ROLLBACK"))
     );
-    // The state file is JSON that licet wrote atomically (no temporary file left behind).
-    let names: Vec<String> = std::fs::read_dir(d.join("state"))
+    // The state file is JSON that licet wrote atomically (no temporary file left behind), beside
+    // the lock file that serialises checks.
+    let mut names: Vec<String> = std::fs::read_dir(d.join("state"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, vec!["state.json".to_string()]);
+    names.sort();
+    assert_eq!(names, ["state.json", "state.lock"]);
 }
 
 #[test]

@@ -84,7 +84,7 @@ pub struct Summary {
     pub by_status: BTreeMap<String, usize>,
     /// Verified files per customer (`sub`).
     pub by_customer: BTreeMap<String, usize>,
-    /// Files per key id.
+    /// Verified files per key id.
     pub by_kid: BTreeMap<String, usize>,
     /// Valid files whose expiry is within 30 days of the evaluation time.
     pub expiring_within_30_days: usize,
@@ -103,7 +103,8 @@ impl Summary {
             if let Some(customer) = &v.customer_id {
                 *summary.by_customer.entry(customer.clone()).or_default() += 1;
             }
-            if let Some(kid) = &v.kid {
+            // Only verified files: an unverified token's kid is whatever it claims.
+            if let (Some(kid), Some(_)) = (&v.kid, &v.license_id) {
                 *summary.by_kid.entry(kid.clone()).or_default() += 1;
             }
             if v.valid {

@@ -263,6 +263,13 @@ fn verify(args: VerifyArgs) -> Result<u8> {
         .map(|path| lifecycle::load_revocation_list(path, &keys))
         .transpose()?
         .map(std::sync::Arc::new);
+    // Held until the state is saved: two checks at once do not lose each other's updates.
+    let _state_lock = args
+        .state
+        .as_deref()
+        .map(licet_verifier::state::VerifierState::lock)
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
     let mut state = args
         .state
         .as_deref()

@@ -123,8 +123,12 @@ pub fn append_to_ledger(
         path: shown.clone(),
         problem,
     })?;
+    let next = seq.checked_add(1).ok_or_else(|| LedgerError::Broken {
+        path: shown.clone(),
+        problem: "its last seq is the largest number a ledger can hold".into(),
+    })?;
     let entry = LedgerEntry {
-        seq: seq + 1,
+        seq: next,
         time: now.to_rfc3339(),
         action: record.action,
         license_id: record.license_id.to_owned(),

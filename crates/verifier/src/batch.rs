@@ -5,10 +5,11 @@
 //! [`verify_license`], and every other file (RSA, no `kid`, undecodable) goes through
 //! [`verify_license`] itself.
 //!
-//! What the batch equation accepts: exactly what `verify_strict` accepts, except signatures that
-//! only the private key's holder can make (the batch equation is the cofactored one, so it also
-//! admits a signature whose error term is a small-order point). Weak keys are refused when keys
-//! are loaded, non-canonical `S` by the signature parser, and small-order `R` here, as
+//! What the batch equation accepts: the batch equation of ed25519-dalek 2.2 is the cofactorless
+//! one (`is_identity` without multiplying by the cofactor), like `verify_strict`; a random linear
+//! combination of the signatures' equations holds only if each holds (but with negligible
+//! probability). Weak keys are refused when keys are loaded, non-canonical `S` by the signature
+//! parser (the whole batch then fails and is checked one by one), and small-order `R` here, as
 //! `verify_strict` does.
 
 use crate::jws;

@@ -262,6 +262,7 @@ pub fn install_response(
     now: UnixTime,
     clock_tolerance_secs: u32,
 ) -> Result<(InstalledActivation, VerificationReport), OfflineError> {
+    let _lock = VerifierState::lock(state)?;
     let mut verifier_state = VerifierState::load(state)?;
     // Untrusted until verified below: used only to find the pending request.
     let claimed_nonce = crate::inspect_untrusted(license)
@@ -329,6 +330,15 @@ pub fn install_response(
 
 /// The licenses installed in the state directory.
 pub fn installed_activations(state: &Path) -> Result<Vec<InstalledActivation>, OfflineError> {
+    Ok(installed_files(state)?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect())
+}
+
+/// The installed licenses with the files they were read from. A file whose nonce is not a
+/// nonce is corrupt (the nonce names files).
+fn installed_files(state: &Path) -> Result<Vec<(PathBuf, InstalledActivation)>, OfflineError> {
     let dir = installed_dir(state);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -351,11 +361,18 @@ pub fn installed_activations(state: &Path) -> Result<Vec<InstalledActivation>, O
             .path();
         if path.extension().is_some_and(|e| e == "json") {
             if let Some(installed) = read_json::<InstalledActivation>(&path)? {
-                found.push(installed);
+                if !is_nonce(&installed.nonce) {
+                    return Err(StateError::Corrupt {
+                        path,
+                        problem: "its nonce is not 22 base64url characters".into(),
+                    }
+                    .into());
+                }
+                found.push((path, installed));
             }
         }
     }
-    found.sort_by(|a, b| a.license_id.cmp(&b.license_id));
+    found.sort_by(|a, b| a.1.license_id.cmp(&b.1.license_id));
     Ok(found)
 }
 
@@ -366,11 +383,13 @@ pub fn release_activation(
     license_id: Option<&str>,
     now: UnixTime,
 ) -> Result<ActivationRelease, OfflineError> {
-    let installed = installed_activations(state)?;
-    let chosen = match license_id {
+    let _lock = VerifierState::lock(state)?;
+    let installed = installed_files(state)?;
+    let (path, chosen) = match license_id {
         Some(id) => installed
             .iter()
-            .find(|i| i.license_id == id)
+            .find(|(_, i)| i.license_id == id)
+            .map(|(p, i)| (p, i))
             .ok_or_else(|| {
                 OfflineError::NothingToRelease(format!(
                     "no license {} is installed in {}",
@@ -379,7 +398,7 @@ pub fn release_activation(
                 ))
             })?,
         None => match installed.as_slice() {
-            [one] => one,
+            [(path, one)] => (path, one),
             [] => {
                 return Err(OfflineError::NothingToRelease(format!(
                     "no license is installed in {}",
@@ -393,7 +412,7 @@ pub fn release_activation(
                     state.display(),
                     several
                         .iter()
-                        .map(|i| i.license_id.as_str())
+                        .map(|(_, i)| i.license_id.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 )))
@@ -409,9 +428,8 @@ pub fn release_activation(
         nonce: chosen.nonce.clone(),
         time: now.to_rfc3339(),
     };
-    let path = installed_dir(state).join(format!("{}.json", chosen.nonce));
-    std::fs::remove_file(&path).map_err(|e| StateError::Io {
-        path,
+    std::fs::remove_file(path).map_err(|e| StateError::Io {
+        path: path.clone(),
         problem: e.to_string(),
     })?;
     Ok(release)

@@ -30,6 +30,11 @@ pub struct VerifierState {
     pub latest_seen: Option<i64>,
     /// The highest revocation-list `seq` seen, per signing key id.
     pub revocation_seq: BTreeMap<String, u64>,
+    /// The `iat` of the newest revocation list seen from any key, Unix seconds: a list older than
+    /// it is refused even from another trusted key (after a key rotation, the old key's last list
+    /// must not stand in for the new key's).
+    #[serde(default)]
+    pub latest_list_iat: Option<i64>,
 }
 
 /// Why the state could not be used.
@@ -50,6 +55,14 @@ pub enum StateError {
         path: PathBuf,
         /// What is wrong.
         problem: String,
+    },
+    /// A revocation list issued before the newest one seen from any key.
+    #[error("the revocation list was issued at {offered}, before {seen}, when the newest revocation list already seen was issued: an older list cannot replace a newer one")]
+    RevocationListOlder {
+        /// When the newest list seen was issued.
+        seen: String,
+        /// When this list was issued.
+        offered: String,
     },
     /// A revocation list older than one already seen.
     #[error("the revocation list has sequence number {offered}, older than sequence number {seen} already seen for key {kid}: an older list cannot replace a newer one")]
@@ -190,9 +203,33 @@ impl VerifierState {
                 offered: list.seq,
             });
         }
+        let iat = list.issued_at.as_secs();
+        if let Some(newest) = self.latest_list_iat.filter(|&newest| iat < newest) {
+            let time = |t: i64| UnixTime::from_secs(t).map_or(t.to_string(), |t| t.to_rfc3339());
+            return Err(StateError::RevocationListOlder {
+                seen: time(newest),
+                offered: time(iat),
+            });
+        }
         self.revocation_seq.insert(list.kid.clone(), list.seq);
+        self.latest_list_iat = Some(self.latest_list_iat.map_or(iat, |t| t.max(iat)));
         self.observe(list.issued_at);
         Ok(())
+    }
+
+    /// Takes the state directory's lock (`state.lock`, created if missing) for a load, change and
+    /// save, so two checks at once cannot lose each other's updates. Released when dropped.
+    pub fn lock(dir: &Path) -> Result<std::fs::File, StateError> {
+        ensure_dir(dir)?;
+        let path = dir.join("state.lock");
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        file.lock().map_err(|e| io_error(&path, e))?;
+        Ok(file)
     }
 }
 
@@ -217,15 +254,29 @@ mod tests {
         let mut state = VerifierState::load(dir.path()).unwrap();
         assert_eq!(state.latest_seen, None);
         state.accept_revocation_list(&list(5, "k1")).unwrap();
-        state.accept_revocation_list(&list(1, "k2")).unwrap();
         state.accept_revocation_list(&list(5, "k1")).unwrap(); // the same list again is fine
+        state.accept_revocation_list(&list(6, "k2")).unwrap();
         state.save(dir.path()).unwrap();
         let mut back = VerifierState::load(dir.path()).unwrap();
         assert_eq!(back, state);
-        assert_eq!(back.latest_seen, Some(1_790_000_005));
+        assert_eq!(back.latest_seen, Some(1_790_000_006));
         let err = back.accept_revocation_list(&list(4, "k1")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("sequence number 4") && text.contains("sequence number 5"));
+    }
+
+    #[test]
+    fn an_older_list_of_another_key_is_refused_after_a_rotation() {
+        let mut state = VerifierState::default();
+        state.accept_revocation_list(&list(9, "old-key")).unwrap(); // iat ...009
+        state.accept_revocation_list(&list(10, "new-key")).unwrap(); // iat ...010
+        let err = state
+            .accept_revocation_list(&list(9, "old-key"))
+            .unwrap_err();
+        assert!(
+            matches!(err, StateError::RevocationListOlder { .. }),
+            "{err}"
+        );
     }
 
     #[test]

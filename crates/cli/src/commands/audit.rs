@@ -75,7 +75,7 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
             "reason",
         ])?;
         for f in &report.files {
-            writer.write_record([
+            let fields = [
                 f.path.as_str(),
                 f.status.as_str(),
                 if f.valid { "true" } else { "false" },
@@ -84,7 +84,8 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
                 f.kid.as_deref().unwrap_or(""),
                 f.expiry.as_deref().unwrap_or(""),
                 f.reason.as_str(),
-            ])?;
+            ];
+            writer.write_record(fields.map(csv_cell))?;
         }
         let bytes = writer.into_inner().map_err(|e| anyhow!(e.to_string()))?;
         print_stdout(&String::from_utf8_lossy(&bytes))?;
@@ -96,6 +97,18 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
     } else {
         EXIT_REJECTED
     })
+}
+
+/// A CSV cell safe to open: control characters escaped (file names and claims are not trusted),
+/// and a leading `=`, `+` or `@` quoted with `'` so a spreadsheet does not run it as a formula
+/// (`-` is left alone: key ids start with it, and a minus alone runs nothing).
+fn csv_cell(text: &str) -> String {
+    let text = printable(text);
+    if text.starts_with(['=', '+', '@']) {
+        format!("'{text}")
+    } else {
+        text
+    }
 }
 
 fn describe(report: &AuditReport) -> String {

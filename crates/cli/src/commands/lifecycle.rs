@@ -43,6 +43,21 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         args.alias.as_deref(),
     )?;
     let own: TrustedKeys = [key.public_key().clone()].into_iter().collect();
+    // Held from reading the list until the new one is in place: two `licet revoke` at once
+    // cannot both extend the same list and lose one revocation.
+    let lock_path = {
+        let mut name = args.list.as_os_str().to_owned();
+        name.push(".lock");
+        std::path::PathBuf::from(name)
+    };
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot create the lock file {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let previous = match std::fs::metadata(&args.list) {
         Ok(_) => Some(load_revocation_list(&args.list, &own)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
