@@ -272,21 +272,12 @@ fn batch_verdicts_equal_one_by_one_verdicts() {
     for i in 0..150 {
         let key = if i % 3 == 0 { &other } else { &demo };
         let claims = licet_verifier::LicenseClaims {
-            license_id: format!("B-{i}"),
-            customer_id: "ACME".into(),
-            issued_at: UnixTime::from_secs(1_790_000_000).unwrap(),
-            not_before: None,
             expires_at: Some(UnixTime::from_secs(1_800_000_000 + i).unwrap()),
-            issuer: None,
-            product: None,
-            license_type: licet_verifier::LicenseType::standard(),
-            features: None,
-            machine_ids: None,
-            license_key: None,
-            owner_name: None,
-            owner_email: None,
-            grace_days: None,
-            other: Default::default(),
+            ..licet_verifier::LicenseClaims::new(
+                format!("B-{i}"),
+                "ACME",
+                UnixTime::from_secs(1_790_000_000).unwrap(),
+            )
         };
         let token = licet_issuer::mint_license(key, None, &claims)
             .unwrap()

@@ -269,23 +269,17 @@ fn a_response_is_refused_for_another_request_and_for_another_machine() {
     let mut other = serde_json::Map::new();
     other.insert("nonce".into(), second["nonce"].clone());
     let claims = licet_verifier::LicenseClaims {
-        license_id: "forged-seat".into(),
-        customer_id: "ACME-001".into(),
-        issued_at: licet_verifier::UnixTime::now(),
-        not_before: None,
-        expires_at: None,
-        issuer: None,
         product: Some("app".into()),
-        license_type: licet_verifier::LicenseType::standard(),
-        features: None,
         machine_ids: Some(vec![
             licet_verifier::MachineId::parse(&machine("server-z")).unwrap()
         ]),
         license_key: Some(licet_verifier::LicenseKey::parse(&key).unwrap()),
-        owner_name: None,
-        owner_email: None,
-        grace_days: None,
         other,
+        ..licet_verifier::LicenseClaims::new(
+            "forged-seat",
+            "ACME-001",
+            licet_verifier::UnixTime::now(),
+        )
     };
     let token = licet_issuer::mint_license(&signing, None, &claims)
         .unwrap()

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use licet_issuer::{mint_license, KeySpec, SigningKey};
-use licet_verifier::{LicenseClaims, LicenseType, UnixTime};
+use licet_verifier::{LicenseClaims, UnixTime};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -17,26 +17,16 @@ fn main() {
     let now = UnixTime::now();
     (0..count).into_par_iter().for_each(|i| {
         let claims = LicenseClaims {
-            license_id: format!("L-{i:07}"),
-            customer_id: format!("CUSTOMER-{:04}", i % 997),
-            issued_at: now,
-            not_before: None,
             expires_at: Some(now.saturating_add(86_400 * (10 + (i as i64 % 700)))),
             issuer: Some("Example Corp".into()),
             product: Some("app".into()),
-            license_type: LicenseType::standard(),
             features: Some(
                 serde_json::json!({"seats": 10 + i % 50, "tier": "gold"})
                     .as_object()
                     .unwrap()
                     .clone(),
             ),
-            machine_ids: None,
-            license_key: None,
-            owner_name: None,
-            owner_email: None,
-            grace_days: None,
-            other: Default::default(),
+            ..LicenseClaims::new(format!("L-{i:07}"), format!("CUSTOMER-{:04}", i % 997), now)
         };
         let token = mint_license(&key, None, &claims).unwrap().token;
         let folder = dir.join("licenses").join(format!("{:03}", i / 1000));

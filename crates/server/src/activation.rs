@@ -168,14 +168,13 @@ pub async fn respond_offline(
         OfflineMessage::Release(release) => {
             let (key, machine) = parse(&release.license_key, &release.machine_id)?;
             let hash = key_hash(&key);
+            let not_activated = || {
+                RespondError::Refused("This machine is not activated for the license key".into())
+            };
             let seat = store
                 .find_activation(&hash, machine.as_str())
                 .await?
-                .ok_or_else(|| {
-                    RespondError::Refused(
-                        "This machine is not activated for the license key".into(),
-                    )
-                })?;
+                .ok_or_else(not_activated)?;
             if seat.license_id != release.license_id {
                 return Err(RespondError::Refused(format!(
                     "the release is for license {}, but the machine's seat holds license {}: it releases an earlier activation",
@@ -186,11 +185,7 @@ pub async fn respond_offline(
             let (freed, remaining) = store
                 .deactivate(&hash, machine.as_str())
                 .await?
-                .ok_or_else(|| {
-                    RespondError::Refused(
-                        "This machine is not activated for the license key".into(),
-                    )
-                })?;
+                .ok_or_else(not_activated)?;
             Ok(OfflineOutcome::Released {
                 license_id: freed.license_id,
                 remaining,

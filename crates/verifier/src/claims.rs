@@ -115,6 +115,44 @@ pub const KNOWN_CLAIMS: [&str; 14] = [
 ];
 
 impl LicenseClaims {
+    /// Claims with the three required ones and nothing else: type STANDARD, perpetual, not bound
+    /// to machines. Set the others with struct update syntax:
+    ///
+    /// ```
+    /// use licet_verifier::{LicenseClaims, UnixTime};
+    /// let iat = UnixTime::from_secs(1_790_000_000)?;
+    /// let claims = LicenseClaims {
+    ///     expires_at: Some(iat.saturating_add(365 * 86_400)),
+    ///     product: Some("app".into()),
+    ///     ..LicenseClaims::new("L-1", "ACME-001", iat)
+    /// };
+    /// assert_eq!(claims.license_type.as_str(), "STANDARD");
+    /// # Ok::<(), licet_verifier::TimeError>(())
+    /// ```
+    pub fn new(
+        license_id: impl Into<String>,
+        customer_id: impl Into<String>,
+        issued_at: UnixTime,
+    ) -> Self {
+        LicenseClaims {
+            license_id: license_id.into(),
+            customer_id: customer_id.into(),
+            issued_at,
+            not_before: None,
+            expires_at: None,
+            issuer: None,
+            product: None,
+            license_type: LicenseType::standard(),
+            features: None,
+            machine_ids: None,
+            license_key: None,
+            owner_name: None,
+            owner_email: None,
+            grace_days: None,
+            other: Map::new(),
+        }
+    }
+
     /// Reads and validates claims from a JSON object.
     pub fn from_json(mut map: Map<String, Value>) -> Result<Self, ClaimError> {
         let mut claims = LicenseClaims {
