@@ -334,3 +334,69 @@ fn bad_files_and_qr_codes() {
     assert!(stdout.contains("licet-activation-request"));
     assert!(stderr.contains('█') || stderr.contains('▀'), "{stderr}");
 }
+
+#[test]
+fn a_vendor_without_a_server_creates_keys_and_answers_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    licet()
+        .current_dir(d)
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let (code, stdout, stderr) = run(
+        d,
+        &[
+            "license-key",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--customer",
+            "ACME-001",
+            "--max-activations",
+            "1",
+            "--product",
+            "app",
+            "--feature",
+            "seats=3",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let created: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (
+            created["customer"].as_str(),
+            created["max_activations"].as_i64(),
+            created["status"].as_str()
+        ),
+        (Some("ACME-001"), Some(1), Some("active"))
+    );
+    let key = created["license_key"].as_str().unwrap().to_owned();
+    // The key is stored hashed only.
+    let db = std::fs::read(d.join("licet.db")).unwrap();
+    let wal = std::fs::read(d.join("licet.db-wal")).unwrap_or_default();
+    assert!(![&db, &wal]
+        .iter()
+        .any(|b| b.windows(key.len()).any(|w| w == key.as_bytes())));
+    // Bad input names the field, exit 2.
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "license-key",
+            "create",
+            "--customer",
+            "X",
+            "--max-activations",
+            "0",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("max_activations"), "{stderr}");
+
+    request(d, &key, &machine("a"), "st", "req.json");
+    let (code, _, stderr) = respond(d, "req.json", "lic.lic");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = install(d, "lic.lic", "st");
+    assert_eq!(code, 0, "{stderr}");
+}

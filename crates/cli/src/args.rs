@@ -461,6 +461,34 @@ pub struct ActivationReleaseArgs {
 }
 
 #[derive(Args)]
+pub struct LicenseKeyCreateArgs {
+    /// The license database (the same as `licet serve`'s).
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// The customer.
+    #[arg(long, value_name = "ID")]
+    pub customer: String,
+    /// Seats (machines that may activate), 1 to 1,000,000.
+    #[arg(long, value_name = "N")]
+    pub max_activations: i64,
+    /// Product (`aud` of the license files).
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// License type (STANDARD by default).
+    #[arg(long = "type", value_name = "T")]
+    pub license_type: Option<String>,
+    /// Expiry: RFC 3339, or YYYY-MM-DD (valid through that day, UTC). Perpetual when absent.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<String>,
+    /// An entitlement NAME=VALUE (repeatable).
+    #[arg(long = "feature", value_name = "NAME=VALUE")]
+    pub features: Vec<String>,
+    /// Print JSON (the key and its fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
 pub struct AuditArgs {
     /// License files and directories.
     #[arg(value_name = "PATH", required = true)]
@@ -594,6 +622,12 @@ pub enum LicenseKeyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a license key in the license database (as POST /api/v1/license-keys does),
+    /// for `licet serve` and `licet activation respond`. The key is printed once.
+    #[command(
+        after_help = "Examples:\n  licet license-key create --db sqlite://licet.db --customer ACME-001 --max-activations 5\n  licet license-key create --customer ACME-001 --product app --type TRIAL --expires 2027-06-30 \\\n      --feature seats=10 --max-activations 2 --json\n\nOnly the key's SHA-256 is stored: keep the printed key, it cannot be shown again."
+    )]
+    Create(Box<LicenseKeyCreateArgs>),
     /// Check a license key's format and print its canonical form. Exit 0 valid, 1 invalid.
     #[command(
         after_help = "Example:\n  licet license-key check ' abcde-12345-fghij-67890-klmno '"

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Inspect(args) => inspect(args),
         Command::MachineId(args) => machine_id(args),
         Command::LicenseKey(LicenseKeyCommand::New { count, json }) => license_key_new(count, json),
+        Command::LicenseKey(LicenseKeyCommand::Create(args)) => serve::license_key_create(*args),
         Command::LicenseKey(LicenseKeyCommand::Check { key, json }) => {
             license_key_check(&key, json)
         }

@@ -21,6 +21,7 @@ mod app;
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod license_keys;
 pub mod master_key;
 pub mod openapi;
 pub mod ratelimit;

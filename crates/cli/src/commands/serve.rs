@@ -1,11 +1,13 @@
-//! `licet serve` and `licet token create`.
+//! `licet serve`, `licet token create` and `licet license-key create`: the commands on the
+//! license database.
 
 use super::keys::{load_signing_key, load_trusted_keys};
-use crate::args::{ServeArgs, TokenCreateArgs};
+use crate::args::{LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
 use licet_server::auth::Permission;
+use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
@@ -105,6 +107,53 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
     } else {
         print_stdout(&format!("{}\n", token.as_str()))?;
         print_stderr("this token is shown once; only its SHA-256 is stored");
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
+    let mut features = serde_json::Map::new();
+    for assignment in &args.features {
+        let (name, value) = licet_issuer::parse_feature(assignment)?;
+        if features.insert(name.clone(), value).is_some() {
+            return Err(anyhow!("--feature {name} is given more than once"));
+        }
+    }
+    let expires_at = args
+        .expires
+        .as_deref()
+        .map(|d| licet_issuer::parse_date(d, licet_issuer::DateMeaning::ThroughEndOfDay))
+        .transpose()
+        .context("--expires")?
+        .map(|t| t.to_rfc3339());
+    let new = NewLicenseKey {
+        customer: args.customer.clone(),
+        product: args.product.clone(),
+        license_type: args.license_type.clone(),
+        features: (!features.is_empty()).then_some(features),
+        max_activations: args.max_activations,
+        expires_at,
+    };
+    let now = UnixTime::now().as_secs();
+    let (key, record) = runtime()?.block_on(async {
+        let store = SqliteStore::open(&args.db)
+            .await
+            .with_context(|| format!("cannot open the database {}", args.db))?;
+        let created = create_license_key(&store, new, now).await;
+        store.close().await;
+        created.map_err(|e| match e {
+            CreateKeyError::Invalid(message) => {
+                anyhow!("the license key was not created: {message}")
+            }
+            CreateKeyError::Store(e) => anyhow!(e),
+        })
+    })?;
+    if args.json {
+        let out = licet_server::routes::license_keys::key_view(&key, &record, 0);
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        print_stdout(&format!("{}\n", key.as_str()))?;
+        print_stderr("this key is shown once; only its SHA-256 is stored");
     }
     Ok(EXIT_OK)
 }

@@ -5,19 +5,17 @@ use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
 use crate::extract::PathParam;
+use crate::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use crate::store::LicenseKeyRecord;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use licet_verifier::{LicenseKey, LicenseType, UnixTime};
+use licet_verifier::{LicenseKey, UnixTime};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const COLLECTION: &str = "/api/v1/license-keys";
-
-/// The largest `max_activations`.
-pub const MAX_ACTIVATIONS_LIMIT: i64 = 1_000_000;
 
 async fn caller(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(), ApiError> {
     let header = headers
@@ -46,21 +44,6 @@ pub fn key_view(key: &LicenseKey, record: &LicenseKeyRecord, activations: i64) -
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateKey {
-    customer: String,
-    #[serde(default)]
-    product: Option<String>,
-    #[serde(default)]
-    license_type: Option<String>,
-    #[serde(default)]
-    features: Option<Map<String, Value>>,
-    max_activations: i64,
-    #[serde(default)]
-    expires_at: Option<String>,
-}
-
 #[utoipa::path(post, path = "/api/v1/license-keys", tag = "license-keys", security(("token" = [])),
     request_body = crate::openapi::NewLicenseKey,
     responses(
@@ -79,59 +62,17 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller(&state, &headers, COLLECTION).await?;
     let invalid = |message: String| ApiError::validation(message, COLLECTION);
-    let body: CreateKey = serde_json::from_slice(&body).map_err(|e| {
+    let body: NewLicenseKey = serde_json::from_slice(&body).map_err(|e| {
         invalid(format!(
             "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at}}: {e}"
         ))
     })?;
-    if body.customer.trim().is_empty() {
-        return Err(invalid("`customer` must not be empty".into()));
-    }
-    if !(1..=MAX_ACTIVATIONS_LIMIT).contains(&body.max_activations) {
-        return Err(invalid(format!(
-            "`max_activations` must be between 1 and {MAX_ACTIVATIONS_LIMIT}"
-        )));
-    }
-    if let Some(features) = &body.features {
-        check_feature_numbers(&Value::Object(features.clone()))
-            .map_err(|m| invalid(format!("`features`: {m}")))?;
-    }
-    let license_type = match &body.license_type {
-        Some(t) => LicenseType::parse(t).map_err(|e| invalid(format!("`license_type`: {e}")))?,
-        None => LicenseType::standard(),
-    };
-    let now = state.now();
-    let expires_at = match &body.expires_at {
-        Some(text) => {
-            let t =
-                UnixTime::parse_rfc3339(text).map_err(|e| invalid(format!("`expires_at`: {e}")))?;
-            if t.as_secs() <= now {
-                return Err(invalid("`expires_at` must be in the future".into()));
-            }
-            Some(t.as_secs())
-        }
-        None => None,
-    };
-    let key = licet_issuer::generate_license_key();
-    let record = LicenseKeyRecord {
-        key_sha256: key_hash(&key),
-        customer: body.customer,
-        product: body.product.filter(|p| !p.trim().is_empty()),
-        license_type: license_type.as_str().to_owned(),
-        features: body.features,
-        max_activations: body.max_activations,
-        expires_at,
-        status: "active".into(),
-        owner_name: None,
-        owner_email: None,
-        created_at: now,
-        updated_at: now,
-    };
-    state
-        .store
-        .insert_license_key(&record)
+    let (key, record) = create_license_key(state.store.as_ref(), body, state.now())
         .await
-        .map_err(|e| ApiError::internal(e, COLLECTION))?;
+        .map_err(|e| match e {
+            CreateKeyError::Invalid(message) => invalid(message),
+            CreateKeyError::Store(e) => ApiError::internal(e, COLLECTION),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "data": key_view(&key, &record, 0) })),
@@ -220,27 +161,5 @@ pub async fn set_status(
     match updated {
         Some((record, count)) => Ok(Json(json!({ "data": key_view(&key, &record, count) }))),
         None => Err(ApiError::not_found("License key not found", &path)),
-    }
-}
-
-/// The largest integer a signed response carries exactly: RFC 8785 writes numbers as IEEE 754
-/// doubles, so a larger integer would be signed in a rounded form.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-fn check_feature_numbers(value: &Value) -> Result<(), String> {
-    match value {
-        Value::Number(n) => {
-            let too_big = n.as_u64().is_some_and(|v| v > MAX_SAFE_INTEGER)
-                || n.as_i64()
-                    .is_some_and(|v| v.unsigned_abs() > MAX_SAFE_INTEGER);
-            if too_big {
-                Err(format!("the integer {n} is beyond +/-2^53 and cannot be signed exactly (RFC 8785); send it as a string"))
-            } else {
-                Ok(())
-            }
-        }
-        Value::Array(items) => items.iter().try_for_each(check_feature_numbers),
-        Value::Object(map) => map.values().try_for_each(check_feature_numbers),
-        _ => Ok(()),
     }
 }
