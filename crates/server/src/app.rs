@@ -42,6 +42,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// License files already minted for seats.
     pub seat_files: Arc<SeatFileCache>,
+    /// The longest a request may take before it is answered 408 ([`REQUEST_TIMEOUT`]).
+    pub request_timeout: Duration,
     /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
     /// per file p12-keystore bounds per bag only).
     pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
@@ -62,6 +64,7 @@ impl AppState {
             master_key: Arc::new(MasterKey::ephemeral()),
             seat_files: Arc::new(SeatFileCache::default()),
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 
@@ -139,7 +142,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_LICENSE_REQUEST_BYTES))
         // Innermost first: the timeout's 408 still passes the rate-limit headers and the log.
-        .layer(middleware::from_fn(request_timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             routes::activation::rate_limit_license_paths,
@@ -161,10 +167,14 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 /// connection, nor delay a graceful shutdown, for ever).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Answers 408 to a request that takes longer than [`REQUEST_TIMEOUT`].
-async fn request_timeout(request: Request, next: Next) -> Response {
+/// Answers 408 to a request that takes longer than the state's `request_timeout`.
+async fn request_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::timeout(&path).into_response(),
     }

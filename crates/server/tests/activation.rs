@@ -530,6 +530,30 @@ async fn every_license_path_carries_rate_limit_headers_and_counts() {
     assert!(!jwks.headers.contains_key("x-ratelimit-limit"));
 }
 
+#[tokio::test]
+async fn a_timed_out_license_request_gets_408_with_the_rate_limit_headers() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::new(10, 100));
+    h.state.request_timeout = std::time::Duration::from_millis(200);
+    // Headers sent, the body never comes: the handler waits on it until the timeout answers.
+    let stalled = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let request = Request::post("/license/validate")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let response = router(h.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let headers = response.headers();
+    assert_eq!(headers["x-ratelimit-limit"], "10");
+    assert_eq!(
+        headers["x-ratelimit-remaining"], "9",
+        "the request was counted once, by the handler"
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["code"], "LE_ERR_SS_408");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn exactly_five_of_a_hundred_concurrent_activations_succeed() {
     let mut h = harness().await;
