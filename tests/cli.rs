@@ -805,6 +805,87 @@ fn hostile_text_cannot_drive_the_terminal() {
     );
 }
 
+/// Bidirectional controls in claim values (issue 17 §4): every human-readable output escapes
+/// them visibly; JSON output keeps the exact value.
+#[test]
+fn bidirectional_controls_in_claims_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    // "ACME\u{202e}exe.txt" shows as "ACMEtxt.exe" on a terminal that obeys the override.
+    let customer = "ACME\u{202e}exe.txt\u{2066}";
+    let out = licet()
+        .current_dir(dir.path())
+        .args(["issue", "--key", "v.key.pem", "--customer", customer])
+        .args([
+            "--owner-name",
+            "Eve\u{200f}",
+            "--feature",
+            "tier=\u{202d}gold",
+            "--days",
+            "30",
+        ])
+        .args([
+            "--license-id",
+            "lic\u{202e}1",
+            "--ledger",
+            "ledger.jsonl",
+            "--out",
+            "l.lic",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = |args: &[&str]| {
+        let out = licet().current_dir(dir.path()).args(args).output().unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let bidi = ['\u{202e}', '\u{2066}', '\u{200f}', '\u{202d}'];
+    for args in [
+        &["inspect", "l.lic"][..],
+        &["verify", "l.lic", "--pubkey", "v.pub.pem"],
+        &[
+            "audit",
+            ".",
+            "--pubkey",
+            "v.pub.pem",
+            "--ledger",
+            "ledger.jsonl",
+        ],
+        &["audit", ".", "--pubkey", "v.pub.pem", "--csv"],
+        &[
+            "revoke",
+            "--key",
+            "v.key.pem",
+            "--list",
+            "r.jwt",
+            "lic\u{202e}1",
+        ],
+    ] {
+        let (stdout, stderr) = run(args);
+        for c in bidi {
+            assert!(
+                !stdout.contains(c) && !stderr.contains(c),
+                "{args:?} printed {c:?} as is:\n{stdout}\n{stderr}"
+            );
+        }
+        assert!(
+            stdout.contains("\\u{202e}") || stderr.contains("\\u{202e}"),
+            "{args:?} shows no escape:\n{stdout}\n{stderr}"
+        );
+    }
+    // JSON stays exact.
+    let (json, _) = run(&["inspect", "l.lic", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["untrusted"]["claims"]["sub"], customer, "{json}");
+}
+
 #[test]
 fn refusals_that_protect_the_user() {
     let dir = tempfile::tempdir().unwrap();

@@ -69,7 +69,7 @@ pub enum Command {
     /// Check a saved signed API response offline (activation `{data, signature}` or assignment envelope).
     #[command(
         name = "verify-response",
-        after_help = "Examples:\n  curl -s localhost:8080/license/public-key > api.pub.pem\n  licet verify-response activation.json --pubkey api.pub.pem\n  licet verify-response - --pubkey api.pub.pem --json < assign.json\n\nExit 0: the signature verifies; 1: it does not (or the file is not a signed response); 2: usage or I/O error."
+        after_help = "Examples:\n  curl -s localhost:8080/license/public-key > api.pub.pem\n  licet verify-response activation.json --pubkey api.pub.pem\n  licet verify-response - --pubkey api.pub.pem --json < assign.json\n  # A fresh answer to this request: the nonce sent, signed less than a minute ago\n  licet verify-response answer.json --pubkey api.pub.pem --nonce \"$NONCE\" --max-age 60s\n\nExit 0: the signature verifies (and the answer is fresh, when asked); 1: it does not, the answer is stale or answers another nonce, or the file is not a signed response; 2: usage or I/O error."
     )]
     VerifyResponse(VerifyResponseArgs),
     /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
@@ -95,9 +95,41 @@ pub struct VerifyResponseArgs {
     /// The API's public key (from /license/public-key or /.well-known/jwks.json); repeatable.
     #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
     pub pubkeys: Vec<PathBuf>,
+    /// The nonce the request carried: the signed answer must echo it exactly.
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// The oldest answer accepted: its signed `timestamp` at most this long ago (seconds, or a
+    /// number with s, m, h or d: 90, 90s, 5m, 1h, 7d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
+    pub max_age: Option<u64>,
+    /// How far the signed `timestamp` may lie ahead of this clock, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_RESPONSE_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A duration in seconds: a number, optionally followed by s, m, h or d.
+pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let expected = "expected seconds, or a number with s, m, h or d (90, 90s, 5m, 1h, 7d)";
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: {expected}"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}` has an unknown unit `{unit}`: {expected}")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))
 }
 
 #[derive(Args)]

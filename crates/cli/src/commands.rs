@@ -2,7 +2,7 @@
 
 use crate::args::*;
 use crate::io::{print_stderr, print_stdout, read_capped, write_output, Overwrite};
-use crate::output::{paint, printable};
+use crate::output::{paint, printable, printable_lines};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::{
@@ -382,13 +382,13 @@ fn inspect(args: InspectArgs) -> Result<u8> {
         if let Some(header) = &contents.header {
             text.push_str(&format!(
                 "header: {}\n",
-                serde_json::to_string_pretty(header)?
+                printable_lines(&serde_json::to_string_pretty(header)?)
             ));
         }
         if let Some(claims) = &contents.claims {
             text.push_str(&format!(
                 "claims: {}\n",
-                serde_json::to_string_pretty(claims)?
+                printable_lines(&serde_json::to_string_pretty(claims)?)
             ));
             for name in ["iat", "nbf", "exp"] {
                 if let Some(t) = claims
@@ -425,14 +425,20 @@ fn verify_response(args: VerifyResponseArgs) -> Result<u8> {
     refuse_stdin_twice(&args.file, &args.pubkeys)?;
     let keys = load_trusted_keys(&args.pubkeys)?;
     let bytes = crate::io::read_input(&args.file, 1024 * 1024)?;
-    let result = licet_verifier::verify_signed_response(&bytes, &keys);
+    let freshness = licet_verifier::Freshness {
+        now: licet_verifier::UnixTime::now(),
+        nonce: args.nonce.as_deref(),
+        max_age_secs: args.max_age,
+        clock_tolerance_secs: args.clock_tolerance,
+    };
+    let result = licet_verifier::verify_fresh_response(&bytes, &keys, &freshness);
     if args.json {
         let out = match &result {
             Ok(v) => {
-                json!({"valid": true, "kind": v.kind, "kid": v.kid, "reason": null, "content": v.content})
+                json!({"valid": true, "kind": v.kind, "kid": v.kid, "reason": null, "timestamp": v.timestamp(), "nonce": v.nonce(), "content": v.content})
             }
             Err(e) => {
-                json!({"valid": false, "kind": null, "kid": null, "reason": e.to_string(), "content": null})
+                json!({"valid": false, "kind": null, "kid": null, "reason": e.to_string(), "timestamp": null, "nonce": null, "content": null})
             }
         };
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
@@ -448,7 +454,11 @@ fn verify_response(args: VerifyResponseArgs) -> Result<u8> {
                 },
                 v.kid
             ))?,
-            Err(e) => print_stdout(&format!("{}: {e}\n", paint("REJECTED", false)))?,
+            Err(e) => print_stdout(&format!(
+                "{}: {}\n",
+                paint("REJECTED", false),
+                printable(&e.to_string())
+            ))?,
         }
     }
     Ok(if result.is_ok() {

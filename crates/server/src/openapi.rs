@@ -243,6 +243,13 @@ pub struct AssignResult {
     message: String,
     /// Unix seconds.
     timestamp: i64,
+    /// The license key the answer is for (canonical form), `null` when the request had none
+    /// that parses.
+    license_key: Option<String>,
+    /// The owner's name, when the request named one.
+    owner_name: Option<String>,
+    /// The owner's email, when the request named one.
+    email: Option<String>,
 }
 
 /// The signed envelope of seed 002.
@@ -332,6 +339,10 @@ pub struct ActivationRequest {
     /// 64 hexadecimal characters (`licet machine-id`).
     #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     machine_id: String,
+    /// Optional: 16 to 128 characters of base64url, echoed in the signed `data` so the client
+    /// can tell this answer from a replayed one.
+    #[schema(pattern = "^[A-Za-z0-9_-]{16,128}$")]
+    nonce: Option<String>,
 }
 
 /// The signed seat data.
@@ -348,6 +359,10 @@ pub struct SeatData {
     features: Option<BTreeMap<String, Value>>,
     /// A licet license file bound to the machine (activate and validate only).
     license_file: Option<String>,
+    /// The server's time when it signed the answer, Unix seconds.
+    timestamp: i64,
+    /// The request's nonce, echoed exactly (absent when the request carried none).
+    nonce: Option<String>,
 }
 
 /// `{"data": ..., "signature": base64 RSA-SHA256 over the JCS form of data}`.

@@ -614,8 +614,13 @@ async fn assigning_a_key_answers_in_a_signed_envelope() {
             .unwrap();
         assert_eq!(
             bytes,
-            format!(r#"{{"code":{code},"message":"{message}","timestamp":{T0}}}"#).as_bytes(),
-            "the exact compact bytes"
+            serde_json::to_vec(&body["response"]).unwrap(),
+            "the exact compact bytes of `response`"
+        );
+        assert!(
+            bytes.starts_with(format!(r#"{{"code":{code},"#).as_bytes()),
+            "{}",
+            String::from_utf8_lossy(&bytes)
         );
         let signature = base64::engine::general_purpose::STANDARD
             .decode(body["signature"].as_str().unwrap())
@@ -642,6 +647,9 @@ async fn assigning_a_key_answers_in_a_signed_envelope() {
     let (status, body) = send(form(&h.token, &key), "application/x-www-form-urlencoded").await;
     assert_eq!(status, StatusCode::OK);
     check_envelope(&body, 800, "License key assigned");
+    assert_eq!(body["response"]["license_key"], json!(key), "{body}");
+    assert_eq!(body["response"]["owner_name"], "Test User", "{body}");
+    assert_eq!(body["response"]["email"], "email@domain.ltd", "{body}");
     let (status, body) = send(form(&h.token, &key), "application/x-www-form-urlencoded").await;
     assert_eq!(status, StatusCode::OK);
     check_envelope(&body, 801, "Invalid or already assigned license key");

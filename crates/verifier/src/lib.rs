@@ -59,7 +59,10 @@ pub use keys::{
 pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
 pub use machine::{machine_identifier_sources, MachineId, MachineIdError};
 pub use report::{LicenseView, Status, VerificationReport, VerifiedLicense};
-pub use response::{verify_signed_response, ResponseError, ResponseKind, VerifiedResponse};
+pub use response::{
+    verify_fresh_response, verify_signed_response, Freshness, ResponseError, ResponseKind,
+    VerifiedResponse, DEFAULT_RESPONSE_CLOCK_TOLERANCE_SECS,
+};
 pub use revocation::{
     verify_revocation_list, Revocation, RevocationError, RevocationList, MAX_REVOCATION_LIST_BYTES,
     REVOCATION_LIST_TYPE,

@@ -163,7 +163,7 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
             return with_rate_headers(unreadable, ip_decision, now);
         }
     };
-    let (key, machine) = match parse_request(&body) {
+    let (key, machine, nonce) = match parse_request(&body) {
         Ok(parsed) => parsed,
         Err(errors) => {
             let body = json!({"message": "The given data was invalid.", "errors": errors});
@@ -181,23 +181,52 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     if !decision.allowed {
         return with_rate_headers(too_many(), decision, now);
     }
+    let answer = Answer { now, nonce };
     let response = match action {
-        Action::Activate => do_activate(&state, &key, &machine, now).await,
-        Action::Validate => do_validate(&state, &key, &machine, now).await,
-        Action::Deactivate => do_deactivate(&state, &key, &machine, now).await,
+        Action::Activate => do_activate(&state, &key, &machine, &answer).await,
+        Action::Validate => do_validate(&state, &key, &machine, &answer).await,
+        Action::Deactivate => do_deactivate(&state, &key, &machine, &answer).await,
     };
     with_rate_headers(response.unwrap_or_else(|r| r), decision, now)
 }
 
+/// What every signed answer carries besides the seat: the server's time and the request's nonce.
+struct Answer {
+    now: i64,
+    nonce: Option<String>,
+}
+
+/// The shortest and longest `nonce` accepted, in characters of base64url.
+pub const NONCE_LENGTHS: std::ops::RangeInclusive<usize> = 16..=128;
+
+fn parse_nonce(value: Option<&Value>) -> Result<Option<String>, &'static str> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s))
+            if NONCE_LENGTHS.contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(s.clone()))
+        }
+        Some(Value::String(_)) => {
+            Err("The nonce must be 16 to 128 characters of base64url (A-Z, a-z, 0-9, - and _).")
+        }
+        Some(_) => Err("The nonce must be a string."),
+    }
+}
+
 /// Field-level validation in the seed's 422 shape.
-fn parse_request(body: &[u8]) -> Result<(LicenseKey, MachineId), Map<String, Value>> {
+fn parse_request(
+    body: &[u8],
+) -> Result<(LicenseKey, MachineId, Option<String>), Map<String, Value>> {
     let mut errors = Map::new();
     let object = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => map,
         _ => {
             errors.insert(
                 "body".into(),
-                json!(["The body must be a JSON object {\"license_key\", \"machine_id\"}."]),
+                json!(["The body must be a JSON object {\"license_key\", \"machine_id\"} (and optionally \"nonce\")."]),
             );
             return Err(errors);
         }
@@ -214,14 +243,18 @@ fn parse_request(body: &[u8]) -> Result<(LicenseKey, MachineId), Map<String, Val
             .map_err(|_| "The machine id must be 64 hexadecimal characters (a SHA-256 digest)."),
         Some(_) => Err("The machine id must be a string."),
     };
-    match (key, machine) {
-        (Ok(k), Ok(m)) => Ok((k, m)),
-        (k, m) => {
+    let nonce = parse_nonce(object.get("nonce"));
+    match (key, machine, nonce) {
+        (Ok(k), Ok(m), Ok(n)) => Ok((k, m, n)),
+        (k, m, n) => {
             if let Err(e) = k {
                 errors.insert("license_key".into(), json!([e]));
             }
             if let Err(e) = m {
                 errors.insert("machine_id".into(), json!([e]));
+            }
+            if let Err(e) = n {
+                errors.insert("nonce".into(), json!([e]));
             }
             Err(errors)
         }
@@ -233,7 +266,18 @@ fn rfc3339(secs: i64) -> Value {
 }
 
 /// The signed success body: `{"data": {...}, "signature": base64 RSA-SHA256 over JCS(data)}`.
-fn signed(state: &AppState, data: Value) -> Result<Response, Response> {
+/// `data` carries the server's time and the request's nonce, so an answer cannot be replayed as
+/// a later one or as the answer to another request.
+fn signed(
+    state: &AppState,
+    mut data: Map<String, Value>,
+    answer: &Answer,
+) -> Result<Response, Response> {
+    data.insert("timestamp".into(), json!(answer.now));
+    if let Some(nonce) = &answer.nonce {
+        data.insert("nonce".into(), json!(nonce));
+    }
+    let data = Value::Object(data);
     match sign_canonical(&state.signing_key, &data) {
         Ok(signature) => Ok((
             StatusCode::OK,
@@ -282,23 +326,30 @@ fn with_license_file(
     record: &LicenseKeyRecord,
     activation: &Activation,
     machine: &MachineId,
-    now: i64,
+    answer: &Answer,
 ) -> Result<Response, Response> {
     let file = state
         .seat_files
-        .get_or_mint(&state.signing_key, key, record, activation, machine, now)
+        .get_or_mint(
+            &state.signing_key,
+            key,
+            record,
+            activation,
+            machine,
+            answer.now,
+        )
         .map_err(internal)?;
     data.insert("license_file".into(), json!(file));
-    signed(state, Value::Object(data))
+    signed(state, data, answer)
 }
 
 async fn do_activate(
     state: &AppState,
     key: &LicenseKey,
     machine: &MachineId,
-    now: i64,
+    answer: &Answer,
 ) -> Result<Response, Response> {
-    match activation::activate(state.store.as_ref(), key, machine, now)
+    match activation::activate(state.store.as_ref(), key, machine, answer.now)
         .await
         .map_err(internal)?
     {
@@ -330,7 +381,7 @@ async fn do_activate(
                 activations,
                 &record.status,
             );
-            with_license_file(state, data, key, &record, &activation, machine, now)
+            with_license_file(state, data, key, &record, &activation, machine, answer)
         }
     }
 }
@@ -362,7 +413,7 @@ async fn do_validate(
     state: &AppState,
     key: &LicenseKey,
     machine: &MachineId,
-    now: i64,
+    answer: &Answer,
 ) -> Result<Response, Response> {
     let found = state
         .store
@@ -373,24 +424,24 @@ async fn do_validate(
         Some((record, count, seat)) => (Some((record, count)), seat),
         None => (None, None),
     };
-    let (record, count) = usable(found, now)?;
+    let (record, count) = usable(found, answer.now)?;
     let activation = seat.ok_or_else(not_activated)?;
     let data = seat_data(key, machine, &record, &activation, count, &record.status);
-    with_license_file(state, data, key, &record, &activation, machine, now)
+    with_license_file(state, data, key, &record, &activation, machine, answer)
 }
 
 async fn do_deactivate(
     state: &AppState,
     key: &LicenseKey,
     machine: &MachineId,
-    now: i64,
+    answer: &Answer,
 ) -> Result<Response, Response> {
     let found = state
         .store
         .get_license_key(&key_hash(key))
         .await
         .map_err(internal)?;
-    let (record, _) = usable(found, now)?;
+    let (record, _) = usable(found, answer.now)?;
     let (freed, remaining) = state
         .store
         .deactivate(&key_hash(key), machine.as_str())
@@ -399,5 +450,5 @@ async fn do_deactivate(
         .ok_or_else(not_activated)?;
     state.seat_files.forget(&record.key_sha256, machine);
     let data = seat_data(key, machine, &record, &freed, remaining, "deactivated");
-    signed(state, Value::Object(data))
+    signed(state, data, answer)
 }

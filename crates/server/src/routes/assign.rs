@@ -34,10 +34,59 @@ struct AssignForm {
     email: Option<String>,
 }
 
+/// What the request asked about, repeated inside the signed envelope so that an answer for one
+/// key (or owner) cannot pass for another's.
+struct Subject {
+    /// The license key in its canonical form; `null` when the request had none that parses.
+    license_key: Option<String>,
+    owner_name: Option<String>,
+    email: Option<String>,
+}
+
+impl Subject {
+    fn of(form: &AssignForm) -> Self {
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= MAX_FIELD_BYTES)
+                .map(str::to_owned)
+        };
+        Subject {
+            license_key: form
+                .license_key
+                .as_deref()
+                .and_then(|k| LicenseKey::parse(k).ok())
+                .map(|k| k.as_str().to_owned()),
+            owner_name: clean(&form.owner_name),
+            email: clean(&form.email),
+        }
+    }
+}
+
 /// The signed envelope: `response_base64` is standard base64 of the exact compact JSON bytes of
-/// `response`, and `signature` is RSA-SHA256 (PKCS#1 v1.5) over those bytes.
-fn envelope(state: &AppState, status: StatusCode, code: u32, message: &str) -> Response {
-    let response = json!({"code": code, "message": message, "timestamp": state.now()});
+/// `response`, and `signature` is RSA-SHA256 (PKCS#1 v1.5) over those bytes. `response` names
+/// the license key it answers for, and the owner where the request named one.
+fn envelope(
+    state: &AppState,
+    status: StatusCode,
+    code: u32,
+    message: &str,
+    subject: &Subject,
+) -> Response {
+    let mut response = json!({
+        "code": code,
+        "message": message,
+        "timestamp": state.now(),
+        "license_key": subject.license_key,
+    });
+    for (name, value) in [
+        ("owner_name", &subject.owner_name),
+        ("email", &subject.email),
+    ] {
+        if let Some(value) = value {
+            response[name] = json!(value);
+        }
+    }
     let bytes = match serde_json::to_vec(&response) {
         Ok(bytes) => bytes,
         Err(e) => return crate::error::ApiError::internal(e, PATH).into_response(),
@@ -110,12 +159,14 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
         Err(e) if e.status() == StatusCode::INTERNAL_SERVER_ERROR => return e.into_response(),
         Err(_) => false,
     };
+    let subject = Subject::of(&form);
     if !authorised {
         return envelope(
             &state,
             StatusCode::UNAUTHORIZED,
             INVALID_API_KEY,
             "Invalid API key",
+            &subject,
         );
     }
     let Some(key) = form
@@ -128,6 +179,7 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
             StatusCode::OK,
             INVALID_OR_ASSIGNED,
             "Invalid or already assigned license key",
+            &subject,
         );
     };
     let too_long = [&form.owner_name, &form.email]
@@ -147,12 +199,19 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
         )
         .await;
     match assigned {
-        Ok(true) => envelope(&state, StatusCode::OK, ASSIGNED, "License key assigned"),
+        Ok(true) => envelope(
+            &state,
+            StatusCode::OK,
+            ASSIGNED,
+            "License key assigned",
+            &subject,
+        ),
         Ok(false) => envelope(
             &state,
             StatusCode::OK,
             INVALID_OR_ASSIGNED,
             "Invalid or already assigned license key",
+            &subject,
         ),
         Err(e) => crate::error::ApiError::internal(e, PATH).into_response(),
     }
