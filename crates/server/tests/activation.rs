@@ -8,7 +8,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use licet_issuer::{KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::ratelimit::RateLimiter;
+use licet_server::ratelimit::{Bounds, RateLimiter};
 use licet_server::{create_token, router, AppState, SqliteStore};
 use licet_verifier::{
     verify_license, Algorithm, MachineId, Status, TrustedKeys, UnixTime, VerifyOptions,
@@ -745,5 +745,178 @@ async fn review_edge_cases() {
     assert_eq!(
         send(json!({"api_key": h.token, "license_key": expiring})).await,
         801
+    );
+}
+
+/// One request from the client address `from`, as the server's `into_make_service_with_connect_info`
+/// sets it.
+async fn call_from(
+    app: axum::Router,
+    from: std::net::IpAddr,
+    method: &str,
+    uri: &str,
+    body: Value,
+) -> StatusCode {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            from, 40_000,
+        )));
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    // Read the body, as a client would, so the whole response is made.
+    response.into_body().collect().await.unwrap();
+    status
+}
+
+#[tokio::test]
+async fn unknown_keys_get_no_bucket_and_a_limited_request_changes_nothing() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::with_bounds(
+        100,
+        2,
+        Bounds {
+            addresses: 10,
+            keys: 10,
+        },
+    ));
+    let made_up = "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ";
+    for route in ["activate", "validate", "deactivate"] {
+        let reply = h.machine_call(route, made_up, &machine(1)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{route}");
+        assert_eq!(
+            reply.headers["x-ratelimit-limit"], "100",
+            "{route}: only the address was counted"
+        );
+    }
+    assert_eq!(
+        h.state.rate_limiter.bucket_counts(),
+        (1, 0),
+        "an unknown key has no bucket of its own"
+    );
+
+    let key = h.new_key(5, None).await;
+    let seats = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM activations")
+            .fetch_one(h.store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        h.machine_call("activate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.machine_call("activate", &key, &machine(2)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(h.state.rate_limiter.bucket_counts(), (1, 1));
+    // The key's limit (2) is spent: neither a new seat nor a freed one.
+    let limited = h.machine_call("activate", &key, &machine(3)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers["x-ratelimit-limit"], "2");
+    assert_eq!(seats().await, 2, "a rate-limited activation takes no seat");
+    let limited = h.machine_call("deactivate", &key, &machine(1)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(seats().await, 2, "a rate-limited deactivation frees none");
+    let limited = h.machine_call("validate", &key, &machine(1)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    // Made-up keys from the same address are still answered (the address has room).
+    let reply = h.machine_call("validate", made_up, &machine(1)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue 17 §2: 2,000 addresses in 127.0.0.0/8 each send 120 validate requests with made-up
+/// keys (240,000 requests: more than the old single table's 200,000 buckets). Nobody else is
+/// locked out, and the flooders are limited as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_made_up_keys_from_many_addresses_locks_nobody_out() {
+    const ADDRESSES: u32 = 2_000;
+    const PER_ADDRESS: u32 = 120;
+    const TASKS: u32 = 32;
+    let h = harness().await;
+    assert_eq!(
+        licet_server::DEFAULT_RATE_LIMIT_PER_IP,
+        PER_ADDRESS,
+        "the default limiter, bounds and all"
+    );
+    let key = h.new_key(5, None).await;
+    let app = router(h.state.clone());
+    let address = |n: u32| {
+        let [_, _, hi, lo] = (n + 1).to_be_bytes();
+        std::net::IpAddr::from([127, 0, hi, lo])
+    };
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut statuses: HashMap<u16, u32> = HashMap::new();
+            let mut over_limit = Vec::new();
+            for n in (task..ADDRESSES).step_by(TASKS as usize) {
+                // Past the per-address limit by one: the flooder itself is refused.
+                for r in 0..=PER_ADDRESS {
+                    let made_up = format!("ZZZZZ-ZZZZZ-ZZZZZ-{n:05}-{r:05}");
+                    let body = json!({"license_key": made_up, "machine_id": machine(0)});
+                    let status =
+                        call_from(app.clone(), address(n), "POST", "/license/validate", body).await;
+                    if r == PER_ADDRESS {
+                        over_limit.push(status);
+                    } else {
+                        *statuses.entry(status.as_u16()).or_default() += 1;
+                    }
+                }
+            }
+            (statuses, over_limit)
+        }));
+    }
+    let mut statuses: HashMap<u16, u32> = HashMap::new();
+    let mut over_limit = Vec::new();
+    for task in tasks {
+        let (s, o) = task.await.unwrap();
+        for (status, count) in s {
+            *statuses.entry(status).or_default() += count;
+        }
+        over_limit.extend(o);
+    }
+    let flood = started.elapsed();
+    eprintln!(
+        "flood: {} requests in {flood:.1?}",
+        ADDRESSES * (PER_ADDRESS + 1)
+    );
+    // A client that sent nothing is served.
+    let newcomer = std::net::IpAddr::from([127, 255, 255, 254]);
+    let body = json!({"license_key": key, "machine_id": machine(1)});
+    assert_eq!(
+        call_from(app.clone(), newcomer, "POST", "/license/activate", body).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_from(app, newcomer, "GET", "/license/public-key", json!(null)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        statuses,
+        HashMap::from([(404, ADDRESSES * PER_ADDRESS)]),
+        "every made-up key within the address limit is looked up and not found"
+    );
+    assert_eq!(over_limit.len(), ADDRESSES as usize);
+    assert!(
+        over_limit
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "each flooding address is refused past its limit"
+    );
+    let (addresses, keys) = h.state.rate_limiter.bucket_counts();
+    assert_eq!(
+        (addresses, keys),
+        (ADDRESSES as usize + 1, 1),
+        "a bucket per address (and the newcomer's); none for the made-up keys, one for the real"
     );
 }

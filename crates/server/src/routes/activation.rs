@@ -137,6 +137,32 @@ pub async fn rate_limit_license_paths(
     with_rate_headers(next.run(request).await, decision, now)
 }
 
+/// Counts a request against its license key, and holds the decision its headers report.
+///
+/// A key that does not exist never gets a bucket: made-up keys count against the caller's
+/// address only, so a flood of them cannot push real keys' counts out of the table. The do_*
+/// functions call [`KeyMeter::count`] after the lookup that found the key and before any change,
+/// so a request refused here takes no seat and frees none.
+struct KeyMeter<'a> {
+    state: &'a AppState,
+    key: &'a LicenseKey,
+    now: i64,
+    decision: RateDecision,
+}
+
+impl KeyMeter<'_> {
+    /// Counts the (found) key; `Err` is the 429 when its limit or the address's is spent.
+    fn count(&mut self) -> Result<(), Response> {
+        let key_decision = self.state.rate_limiter.check_key(self.key, self.now);
+        self.decision = stricter(self.decision, key_decision);
+        if self.decision.allowed {
+            Ok(())
+        } else {
+            Err(too_many())
+        }
+    }
+}
+
 async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let now = state.now();
     let ip_decision = state.rate_limiter.check_ip_addr(client_ip(&request), now);
@@ -174,20 +200,20 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
             );
         }
     };
-    let key_decision = state
-        .rate_limiter
-        .check_key(&hex::encode(key_hash(&key)), now);
-    let decision = stricter(ip_decision, key_decision);
-    if !decision.allowed {
-        return with_rate_headers(too_many(), decision, now);
-    }
+    // The key is counted by the do_* functions, once the store has found it.
+    let mut meter = KeyMeter {
+        state: &state,
+        key: &key,
+        now,
+        decision: ip_decision,
+    };
     let answer = Answer { now, nonce };
     let response = match action {
-        Action::Activate => do_activate(&state, &key, &machine, &answer).await,
-        Action::Validate => do_validate(&state, &key, &machine, &answer).await,
-        Action::Deactivate => do_deactivate(&state, &key, &machine, &answer).await,
+        Action::Activate => do_activate(&state, &key, &machine, &answer, &mut meter).await,
+        Action::Validate => do_validate(&state, &key, &machine, &answer, &mut meter).await,
+        Action::Deactivate => do_deactivate(&state, &key, &machine, &answer, &mut meter).await,
     };
-    with_rate_headers(response.unwrap_or_else(|r| r), decision, now)
+    with_rate_headers(response.unwrap_or_else(|r| r), meter.decision, now)
 }
 
 /// What every signed answer carries besides the seat: the server's time and the request's nonce.
@@ -348,7 +374,19 @@ async fn do_activate(
     key: &LicenseKey,
     machine: &MachineId,
     answer: &Answer,
+    meter: &mut KeyMeter<'_>,
 ) -> Result<Response, Response> {
+    // Looked up before the seat is taken, so that an unknown key makes no bucket and a
+    // rate-limited request takes no seat.
+    let found = state
+        .store
+        .get_license_key(&key_hash(key))
+        .await
+        .map_err(internal)?;
+    if found.is_none() {
+        return Err(message(StatusCode::NOT_FOUND, "License key not found"));
+    }
+    meter.count()?;
     match activation::activate(state.store.as_ref(), key, machine, answer.now)
         .await
         .map_err(internal)?
@@ -414,12 +452,16 @@ async fn do_validate(
     key: &LicenseKey,
     machine: &MachineId,
     answer: &Answer,
+    meter: &mut KeyMeter<'_>,
 ) -> Result<Response, Response> {
     let found = state
         .store
         .find_seat(&key_hash(key), machine.as_str())
         .await
         .map_err(internal)?;
+    if found.is_some() {
+        meter.count()?;
+    }
     let (found, seat) = match found {
         Some((record, count, seat)) => (Some((record, count)), seat),
         None => (None, None),
@@ -435,12 +477,16 @@ async fn do_deactivate(
     key: &LicenseKey,
     machine: &MachineId,
     answer: &Answer,
+    meter: &mut KeyMeter<'_>,
 ) -> Result<Response, Response> {
     let found = state
         .store
         .get_license_key(&key_hash(key))
         .await
         .map_err(internal)?;
+    if found.is_some() {
+        meter.count()?;
+    }
     let (record, _) = usable(found, answer.now)?;
     let (freed, remaining) = state
         .store
