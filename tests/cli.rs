@@ -19,6 +19,12 @@ struct Report {
     kid: Option<String>,
     alg: Option<String>,
     license: Option<LicenseView>,
+    /// Each revocation list given, with its own status.
+    #[serde(rename = "revocationLists")]
+    revocation_lists: Vec<serde_json::Value>,
+    /// How many lists the license was checked against.
+    #[serde(rename = "listsEnforced")]
+    lists_enforced: usize,
 }
 
 fn keygen(dir: &Path, alg: &str, name: &str) -> String {

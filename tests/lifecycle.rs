@@ -103,13 +103,32 @@ fn a_revoked_license_is_rejected_and_others_are_not() {
         ])
         .assert()
         .success();
-    let (code, _, stderr) = verify(d, "two.lic", &["--revocations", "other.jwt"]);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("other.jwt"), "{stderr}");
+    // Every verdict is a report (exit 1): the list gets its own status, the license its own.
+    let (code, report, stderr) = verify(d, "two.lic", &["--revocations", "other.jwt"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["status"], "ACTIVE", "{report}");
+    assert_eq!(
+        report["revocationLists"][0]["status"], "UNKNOWN_KEY",
+        "{report}"
+    );
+    assert_eq!(
+        report["revocationLists"][0]["source"], "other.jwt",
+        "{report}"
+    );
     // A license file is not a revocation list.
-    let (code, _, stderr) = verify(d, "two.lic", &["--revocations", "one.lic"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("license-revocations+jwt"), "{stderr}");
+    let (code, report, _) = verify(d, "two.lic", &["--revocations", "one.lic"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        report["revocationLists"][0]["status"], "MALFORMED",
+        "{report}"
+    );
+    assert!(
+        report["revocationLists"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("license-revocations+jwt"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -135,11 +154,15 @@ fn an_older_revocation_list_is_refused_after_a_newer_one_was_seen() {
         &[&["--revocations", "list-seq1.jwt"][..], &state].concat(),
     );
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(report, Value::Null, "no report: the check did not run");
+    let list = &report["revocationLists"][0];
+    assert_eq!(list["status"], "OLDER_THAN_SEEN", "{report}");
+    let reason = list["reason"].as_str().unwrap();
     assert!(
-        stderr.contains("sequence number 1") && stderr.contains("sequence number 2"),
-        "{stderr}"
+        reason.contains("sequence number 1") && reason.contains("sequence number 2"),
+        "{reason}"
     );
+    // The revocation sticks: the newer list kept in the state still revokes L-1.
+    assert_eq!(report["status"], "REVOKED", "{report}");
     // Without the state, the old list is all the verifier knows.
     let (code, _, _) = verify(d, "one.lic", &["--revocations", "list-seq1.jwt"]);
     assert_eq!(code, 0);

@@ -36,6 +36,9 @@ pub enum Command {
     /// Offline activation by file: request, respond, install, release (no network).
     #[command(subcommand)]
     Activation(ActivationCommand),
+    /// The clock guard's way back: a vendor-signed time attestation, requested and applied by file.
+    #[command(subcommand)]
+    Clock(ClockCommand),
     /// Verify every license file under files and directories, in parallel; reconcile with a ledger.
     #[command(
         after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations revocations.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01T00:00:00Z --csv > audit.csv\n\nDirectories are searched recursively for *.lic, *.jwt, *.jws and *.license files; files named on\nthe command line are always audited. Machine bindings are reported, not checked (this is not the\ncustomer's machine). Exit 0: every file valid and, with --ledger, reconciled; 1 otherwise;\n2: usage or I/O error."
@@ -46,7 +49,7 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Verify a license file offline. Exit 0 valid, 1 rejected, 2 usage or I/O error.
     #[command(
-        after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n  licet verify acme.lic --pubkey vendor.pub.pem --revocations revocations.jwt --state /var/lib/licet\n\nA node-locked license is checked against this machine's id unless --machine is given.\nWith --state, the latest trustworthy time and the highest revocation-list seq are kept in DIR:\na clock found more than --clock-tolerance behind that time gives CLOCK_ROLLBACK, and a list\nolder than one seen before is refused (exit 1)."
+        after_help = "Examples:\n  licet verify acme.lic --pubkey vendor.pub.pem\n  licet verify - --pubkey jwks.json --at 2027-06-01T00:00:00Z --json < acme.lic\n  licet verify acme.lic --pubkey vendor.pub.pem --machine 3f1c...e9 --product myapp\n  licet verify acme.lic --pubkey vendor.pub.pem --revocations revocations.jwt --state /var/lib/licet\n\nA node-locked license is checked against this machine's id unless --machine is given.\nA clock more than --clock-tolerance before the license's own issue time gives CLOCK_ROLLBACK.\nWith --state, the latest trustworthy time and every revocation list seen are kept in DIR: a\nrevocation sticks when its list is later left out, a clock found behind the latest time seen\ngives CLOCK_ROLLBACK, and a list older than one seen from its key is refused.\nEvery list given gets its own status in the report; exit 1 when the license is not valid or a\nlist was refused (older, dated ahead, bad signature)."
     )]
     Verify(VerifyArgs),
     /// Decode a license file WITHOUT verifying it; with --pubkey also print the verdict.
@@ -404,6 +407,79 @@ pub enum ActivationCommand {
     Release(ActivationReleaseArgs),
 }
 
+#[derive(Subcommand)]
+pub enum ClockCommand {
+    /// On the isolated machine: write a time-attestation request and record it as pending.
+    #[command(
+        after_help = "Examples:\n  licet clock request --state /var/lib/licet --out clock-request.json\n\nUse it when checks say CLOCK_ROLLBACK although the clock is right now (an earlier clock ran\nfast and raised the state's mark). Carry the file to the vendor (`licet clock attest`), then\napply the answer with `licet clock apply`. The state directory defaults to $XDG_DATA_HOME/licet."
+    )]
+    Request(ClockRequestArgs),
+    /// At the vendor: sign the current time for a request.
+    #[command(
+        after_help = "Examples:\n  licet clock attest clock-request.json --key vendor.key.pem --out clock-attestation.jwt\n\nThe attestation (typ licet-time+jwt) carries this machine's time, the request's nonce and the\nrequesting state's id; it applies once, to that state only. The machine's clock reading in the\nrequest is printed, so you can see how far off it is."
+    )]
+    Attest(ClockAttestArgs),
+    /// On the isolated machine: apply an attestation; the clock guard's mark becomes the attested time.
+    #[command(
+        after_help = "Examples:\n  licet clock apply clock-attestation.jwt --pubkey vendor.pub.pem --state /var/lib/licet\n\nThe attestation must verify with a trusted key and answer a pending request of this state.\nExit 0 applied, 2 refused or unusable (the reason is printed)."
+    )]
+    Apply(ClockApplyArgs),
+}
+
+#[derive(Args)]
+pub struct ClockRequestArgs {
+    /// State directory (default: the platform data directory, e.g. $XDG_DATA_HOME/licet).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Where to write the request; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The clock reading to put in the request instead of now (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ClockAttestArgs {
+    /// The request file, or `-` for stdin.
+    #[arg(value_name = "REQUEST|-")]
+    pub request: PathBuf,
+    /// The private key that signs (PEM or PKCS#12).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signature algorithm (default: the key's).
+    #[arg(long, value_name = "ALG")]
+    pub alg: Option<String>,
+    /// Where to write the attestation; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print a JSON summary on stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ClockApplyArgs {
+    /// The attestation file, or `-` for stdin.
+    #[arg(value_name = "ATTESTATION|-")]
+    pub file: PathBuf,
+    /// Trusted public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    /// State directory (default: the platform data directory).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Args)]
 pub struct ActivationRequestArgs {
     /// The license key to activate.
@@ -581,15 +657,21 @@ pub struct VerifyArgs {
     pub pubkeys: Vec<PathBuf>,
     #[command(flatten)]
     pub checks: CheckArgs,
-    /// A signed revocation list: a license listed in it is REVOKED.
+    /// A signed revocation list: a license listed in it is REVOKED (repeatable: lists of several
+    /// keys merge).
     #[arg(long, value_name = "FILE")]
-    pub revocations: Option<PathBuf>,
-    /// State directory: remembers the latest trustworthy time and the highest list seq.
+    pub revocations: Vec<PathBuf>,
+    /// State directory: remembers the latest trustworthy time, every revocation list seen and
+    /// the highest list seq per key.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
-    /// With --state: how far behind the latest time seen the clock may be, in seconds.
+    /// How far behind the latest trustworthy time (the license's `iat`; with --state also the
+    /// latest time recorded) the clock may be, and how far ahead a list may be dated, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
     pub clock_tolerance: u32,
+    /// With --state: how long to wait for another check holding the state's lock, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "state")]
+    pub lock_timeout: u64,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -606,8 +688,8 @@ pub struct CheckArgs {
     /// Check node-locked licenses against this machine's id (the default).
     #[arg(long)]
     pub this_machine: bool,
-    /// Evaluation time, RFC 3339 (default: now).
-    #[arg(long, value_name = "RFC3339")]
+    /// Evaluation time, RFC 3339 or YYYY-MM-DD (00:00:00Z of that day); default: now.
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Require the license's product (`aud`) to be P.
     #[arg(long, value_name = "P")]

@@ -10,13 +10,15 @@ use licet_issuer::{
     CertificateInfo, DateMeaning,
 };
 use licet_verifier::{
-    inspect_untrusted, verify_license, Algorithm, LicenseClaims, LicenseKey, LicenseType,
-    MachineCheck, MachineId, UnixTime, VerificationReport, VerifyOptions, MAX_LICENSE_FILE_BYTES,
+    check_license, inspect_untrusted, verify_license, Algorithm, LicenseClaims, LicenseKey,
+    LicenseType, ListInput, ListStatus, MachineCheck, MachineId, StateSettings, StatefulVerifier,
+    UnixTime, VerificationReport, VerifyOptions, MAX_LICENSE_FILE_BYTES,
 };
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
 mod audit;
+mod clock;
 mod demo;
 mod keys;
 mod lifecycle;
@@ -55,6 +57,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Activation(ActivationCommand::Install(args)) => offline::install(args),
         Command::Activation(ActivationCommand::Release(args)) => offline::release(args),
         Command::Ledger(LedgerCommand::Verify(args)) => lifecycle::ledger_verify(args),
+        Command::Clock(ClockCommand::Request(args)) => clock::request(args),
+        Command::Clock(ClockCommand::Attest(args)) => clock::attest(args),
+        Command::Clock(ClockCommand::Apply(args)) => clock::apply(args),
     }
 }
 
@@ -236,7 +241,9 @@ fn write_license(path: &Path, token: &str) -> Result<()> {
 
 fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
     let now = match &checks.at {
-        Some(at) => UnixTime::parse_rfc3339(at).context("--at")?,
+        Some(at) => {
+            licet_issuer::parse_date(at, licet_issuer::DateMeaning::StartOfDay).context("--at")?
+        }
         None => UnixTime::now(),
     };
     let mut options = VerifyOptions::at(now).with_leeway(checks.leeway);
@@ -256,57 +263,57 @@ fn read_license(path: &Path) -> Result<Vec<u8>> {
 fn verify(args: VerifyArgs) -> Result<u8> {
     refuse_stdin_twice(&args.file, &args.pubkeys)?;
     let keys = load_trusted_keys(&args.pubkeys)?;
-    let mut options = verify_options(&args.checks)?;
+    let options = verify_options(&args.checks)?.with_clock_tolerance(args.clock_tolerance);
     let file = read_license(&args.file)?;
-    let list = args
+    let lists = args
         .revocations
-        .as_deref()
-        .map(|path| lifecycle::load_revocation_list(path, &keys))
-        .transpose()?
-        .map(std::sync::Arc::new);
-    // Held until the state is saved: two checks at once do not lose each other's updates.
-    let _state_lock = args
-        .state
-        .as_deref()
-        .map(licet_verifier::state::VerifierState::lock)
-        .transpose()
-        .map_err(|e| anyhow!(e))?;
-    let mut state = args
-        .state
-        .as_deref()
-        .map(lifecycle::load_state)
-        .transpose()?;
-    if let (Some(state), Some(list)) = (state.as_mut(), &list) {
-        if let Err(e) = state.accept_revocation_list(list) {
-            print_stderr(&format!("error: {e}"));
-            return Ok(EXIT_REJECTED);
+        .iter()
+        .map(|path| {
+            let bytes = read_capped(path, licet_verifier::MAX_REVOCATION_LIST_BYTES as u64 + 1)?.0;
+            Ok((path.to_string_lossy().into_owned(), bytes))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let inputs: Vec<ListInput<'_>> = lists
+        .iter()
+        .map(|(source, bytes)| ListInput { source, bytes })
+        .collect();
+    let report = match &args.state {
+        Some(dir) => {
+            let settings = StateSettings {
+                clock_tolerance_secs: args.clock_tolerance,
+                lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
+            };
+            StatefulVerifier::open(dir, keys, settings)
+                .and_then(|verifier| verifier.check(&file, &inputs, &options))
+                .map_err(|e| anyhow!(e))?
         }
-    }
-    if let Some(list) = &list {
-        options = options.with_revocations(list.clone());
-    }
-    if let Some(state) = &state {
-        options = options.with_clock_guard(state.clock_guard(args.clock_tolerance));
-    }
-    let report = verify_license(&file, &keys, &options);
-    if let (Some(state), Some(dir)) = (state.as_mut(), args.state.as_deref()) {
-        // Trustworthy times: the clock at a successful check, and the iat of a verified file.
-        if report.valid {
-            state.observe(options.now);
-        }
-        if let Some(verified) = report.verified_license() {
-            if report.status != licet_verifier::Status::ClockRollback {
-                state.observe(verified.claims().issued_at);
-            }
-        }
-        state.save(dir).map_err(|e| anyhow!(e))?;
-    }
+        None => check_license(&file, &inputs, &keys, &options),
+    };
     if args.json {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else if !args.quiet {
-        print_stdout(&describe_report(&report))?;
+        let mut text = describe_report(&report.license);
+        for list in &report.revocation_lists {
+            text.push_str(&format!(
+                "  list {} {}: {}\n",
+                printable(&list.source),
+                paint(list.status.as_str(), list.status == ListStatus::Accepted),
+                printable(&list.reason)
+            ));
+        }
+        if report.lists_enforced > report.revocation_lists.len() {
+            text.push_str(&format!(
+                "  revocations enforced from {} list(s), kept in the state\n",
+                report.lists_enforced
+            ));
+        }
+        print_stdout(&text)?;
     }
-    Ok(if report.valid { EXIT_OK } else { EXIT_REJECTED })
+    Ok(if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_REJECTED
+    })
 }
 
 fn refuse_stdin_twice(file: &Path, keys: &[PathBuf]) -> Result<()> {

@@ -14,11 +14,13 @@ fn display_name(path: &Path) -> String {
     }
 }
 
+/// Opens an input: stdin for `-`, else a regular file only (a FIFO or device is refused at once,
+/// never read into a hang; use `-` to read a pipe).
 fn open(path: &Path) -> Result<Box<dyn Read>> {
     if path == Path::new("-") {
         Ok(Box::new(std::io::stdin().lock()))
     } else {
-        let file = std::fs::File::open(path)
+        let file = licet_verifier::state::open_regular(path)
             .with_context(|| format!("cannot read {}", display_name(path)))?;
         Ok(Box::new(file))
     }

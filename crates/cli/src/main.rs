@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod io;
+mod kinds;
 mod output;
 
 use clap::Parser;

@@ -41,6 +41,7 @@ mod passphrase;
 mod pkcs12;
 mod revoke;
 mod signing_key;
+mod time_attestation;
 
 pub use generate::{generate_license_id, generate_license_key};
 pub use input::{parse_date, parse_feature, DateMeaning, InputError};
@@ -52,6 +53,7 @@ pub use pkcs12::{
 };
 pub use revoke::{extend_revocation_list, RevocationRequest, RevokeError, SignedRevocationList};
 pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};
+pub use time_attestation::{attest_time, AttestError, SignedAttestation};
 
 use licet_verifier::{Algorithm, TrustedKey};
 use serde_json::{json, Value};

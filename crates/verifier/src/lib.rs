@@ -33,7 +33,9 @@
 
 mod algorithm;
 mod batch;
+mod check;
 mod claims;
+pub mod clock;
 mod inspect;
 mod json;
 pub mod jws;
@@ -50,6 +52,9 @@ mod verify;
 
 pub use algorithm::Algorithm;
 pub use batch::{verify_licenses, BATCH_SIZE};
+pub use check::{
+    check_license, CheckReport, ListInput, ListReport, ListStatus, StateSettings, StatefulVerifier,
+};
 pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
 pub use inspect::{inspect_untrusted, UntrustedContents};
 pub use keys::{

@@ -34,6 +34,9 @@ pub enum TimeError {
 }
 
 impl UnixTime {
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: UnixTime = UnixTime(0);
+
     /// The instant `seconds` after the epoch, if it is in range.
     pub fn from_secs(seconds: i64) -> Result<Self, TimeError> {
         if (0..=MAX_UNIX_TIME).contains(&seconds) {

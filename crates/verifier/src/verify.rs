@@ -42,15 +42,19 @@ pub struct VerifyOptions {
     pub machine: MachineCheck,
     /// If set, the license's `aud` must equal it.
     pub product: Option<String>,
-    /// If set, a license listed in it is REVOKED.
-    pub revocations: Option<Arc<RevocationList>>,
-    /// If set, an evaluation time found behind the latest trustworthy time is CLOCK_ROLLBACK.
-    pub clock_guard: Option<ClockGuard>,
+    /// Verified revocation lists, of one key or several (merged: a license listed in any of them
+    /// is REVOKED).
+    pub revocations: Vec<Arc<RevocationList>>,
+    /// The clock guard: an evaluation time more than the tolerance behind the latest trustworthy
+    /// time (the license's own `iat`, and with a state the latest time it recorded) is
+    /// CLOCK_ROLLBACK. Without a state its mark is the Unix epoch, so only `iat` counts.
+    pub clock_guard: ClockGuard,
 }
 
 /// The clock-rollback guard: the latest trustworthy time seen before this check (from a state
-/// kept by the caller), and how far behind it the clock may be. The license's own `iat` is a
-/// trustworthy time too: a clock before the file's issue (beyond the tolerance) has been rolled back.
+/// kept by the caller; the Unix epoch without one), and how far behind it the clock may be. The
+/// license's own `iat` is a trustworthy time too: a clock before the file's issue (beyond the
+/// tolerance) has been set back, state or no state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClockGuard {
     /// The latest trustworthy time seen.
@@ -59,22 +63,40 @@ pub struct ClockGuard {
     pub tolerance_secs: u32,
 }
 
+impl Default for ClockGuard {
+    /// No time recorded (only the license's `iat` counts), the default tolerance.
+    fn default() -> Self {
+        ClockGuard {
+            latest_seen: UnixTime::EPOCH,
+            tolerance_secs: DEFAULT_CLOCK_TOLERANCE_SECS,
+        }
+    }
+}
+
 /// The default tolerance of the clock guard: one hour.
 pub const DEFAULT_CLOCK_TOLERANCE_SECS: u32 = 3600;
 
 impl ClockGuard {
-    /// Whether `now` is more than the tolerance behind `latest` (the larger of the recorded
-    /// time and `also_seen`); `Err` names both times.
-    pub fn check(&self, now: UnixTime, also_seen: Option<UnixTime>) -> Result<(), String> {
-        let latest = also_seen.map_or(self.latest_seen, |t| t.max(self.latest_seen));
-        if now.saturating_add(i64::from(self.tolerance_secs)) < latest {
-            return Err(format!(
-                "the clock reads {now}, {} behind {latest}, the latest trustworthy time seen (tolerance {}): the system clock was set back",
-                human_duration(latest.as_secs() - now.as_secs()),
-                human_duration(i64::from(self.tolerance_secs))
-            ));
+    /// Whether `now` is more than the tolerance behind the latest trustworthy time: the recorded
+    /// mark, or `issued_at` (the file's own `iat`) when that is later. `Err` says which, how far
+    /// behind the clock is, and the way back.
+    pub fn check(&self, now: UnixTime, issued_at: Option<UnixTime>) -> Result<(), String> {
+        let tolerance = i64::from(self.tolerance_secs);
+        let behind = |t: UnixTime| human_duration(t.as_secs() - now.as_secs());
+        match issued_at {
+            Some(iat) if iat >= self.latest_seen && now.saturating_add(tolerance) < iat => Err(format!(
+                "the clock reads {now}, {} before the file was issued ({iat}; tolerance {}): the clock was set back, or is wrong. Set the system clock right; if the clock is right, the file is dated ahead and the vendor must issue it again",
+                behind(iat),
+                human_duration(tolerance)
+            )),
+            _ if now.saturating_add(tolerance) < self.latest_seen => Err(format!(
+                "the clock reads {now}, {} behind {}, the latest trustworthy time this state has seen (tolerance {}): the clock was set back. If the clock is right now (an earlier clock ran fast and raised the mark), ask the vendor for a time attestation: `licet clock request --state DIR --out req.json`, the vendor runs `licet clock attest`, then `licet clock apply ATTESTATION --state DIR --pubkey KEY`",
+                behind(self.latest_seen),
+                self.latest_seen,
+                human_duration(tolerance)
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -86,20 +108,27 @@ impl VerifyOptions {
             leeway_secs: 0,
             machine: MachineCheck::ThisMachine,
             product: None,
-            revocations: None,
-            clock_guard: None,
+            revocations: Vec::new(),
+            clock_guard: ClockGuard::default(),
         }
     }
 
-    /// Checks licenses against a revocation list.
+    /// Checks licenses against a revocation list too (lists add up; none replaces another).
     pub fn with_revocations(mut self, list: Arc<RevocationList>) -> Self {
-        self.revocations = Some(list);
+        self.revocations.push(list);
         self
     }
 
-    /// Turns the clock-rollback guard on.
+    /// Sets the clock guard: the latest trustworthy time a state recorded, and the tolerance.
     pub fn with_clock_guard(mut self, guard: ClockGuard) -> Self {
-        self.clock_guard = Some(guard);
+        self.clock_guard = guard;
+        self
+    }
+
+    /// Sets how far behind the latest trustworthy time (the license's `iat` without a state)
+    /// the clock may be, in seconds.
+    pub fn with_clock_tolerance(mut self, seconds: u32) -> Self {
+        self.clock_guard.tolerance_secs = seconds;
         self
     }
 
@@ -231,15 +260,13 @@ fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String)
     let now = options.now;
     let leeway = i64::from(options.leeway_secs);
 
-    if let Some(guard) = &options.clock_guard {
-        if let Err(reason) = guard.check(now, Some(claims.issued_at)) {
-            return (Status::ClockRollback, reason);
-        }
+    if let Err(reason) = options.clock_guard.check(now, Some(claims.issued_at)) {
+        return (Status::ClockRollback, reason);
     }
     if let Some(revoked) = options
         .revocations
-        .as_ref()
-        .and_then(|list| list.find(&claims.license_id).map(|r| (list, r)))
+        .iter()
+        .find_map(|list| list.find(&claims.license_id).map(|r| (list, r)))
     {
         let (list, entry) = revoked;
         let reason = if entry.reason.is_empty() {

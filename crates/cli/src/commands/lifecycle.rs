@@ -9,7 +9,7 @@ use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::ledger::{append_to_ledger, verify_ledger, LedgerAction, LedgerRecord};
 use licet_issuer::{extend_revocation_list, RevocationRequest};
-use licet_verifier::state::{write_atomically, VerifierState};
+use licet_verifier::state::write_atomically;
 use licet_verifier::{
     verify_revocation_list, RevocationList, TrustedKeys, UnixTime, MAX_REVOCATION_LIST_BYTES,
 };
@@ -169,9 +169,4 @@ pub fn ledger_verify(args: LedgerVerifyArgs) -> Result<u8> {
     } else {
         EXIT_REJECTED
     })
-}
-
-/// The verifier state of `--state DIR`, or the error that names the corrupt file.
-pub fn load_state(dir: &Path) -> Result<VerifierState> {
-    VerifierState::load(dir).map_err(|e| anyhow!(e))
 }

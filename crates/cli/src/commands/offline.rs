@@ -22,7 +22,7 @@ use licet_verifier::{LicenseKey, MachineId, UnixTime, MAX_LICENSE_FILE_BYTES};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-fn state_dir(given: Option<&Path>) -> Result<PathBuf> {
+pub fn state_dir(given: Option<&Path>) -> Result<PathBuf> {
     given
         .map(Path::to_path_buf)
         .or_else(default_state_dir)

@@ -1,0 +1,133 @@
+//! `licet clock request|attest|apply`: the way back for a clock guard whose mark was raised by a
+//! clock that ran fast, by file (docs/OFFLINE.md).
+
+use super::keys::{load_signing_key, LoadedKey};
+use super::parse_alg;
+use crate::args::{ClockApplyArgs, ClockAttestArgs, ClockRequestArgs};
+use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite};
+use crate::kinds::{kind_of_path, FileKind};
+use crate::output::printable;
+use crate::EXIT_OK;
+use anyhow::{anyhow, bail, Result};
+use licet_verifier::clock::{
+    apply_time_attestation, request_time_attestation, MAX_CLOCK_FILE_BYTES,
+};
+use licet_verifier::UnixTime;
+use serde_json::json;
+use std::path::Path;
+
+/// Writes `text` to `out` (stdout for `-`), replacing an existing file only if it is of `kind`
+/// (or empty): never a key, a keystore, a list or a ledger given by mistake.
+pub fn write_kind(out: &Path, text: &str, kind: FileKind, what: &str) -> Result<()> {
+    if out != Path::new("-") {
+        let existing = kind_of_path(out);
+        if existing != FileKind::Nothing && existing != kind {
+            bail!(
+                "{} exists and is {}, not {what}; refusing to replace it (choose another --out)",
+                out.display(),
+                existing.describe()
+            );
+        }
+    }
+    write_output(
+        out,
+        format!("{text}\n").as_bytes(),
+        0o644,
+        Overwrite::Replace,
+    )
+}
+
+fn now(at: Option<&str>) -> Result<UnixTime> {
+    match at {
+        Some(at) => licet_issuer::parse_date(at, licet_issuer::DateMeaning::StartOfDay)
+            .map_err(|e| anyhow!("--at: {e}")),
+        None => Ok(UnixTime::now()),
+    }
+}
+
+pub fn request(args: ClockRequestArgs) -> Result<u8> {
+    let state = super::offline::state_dir(args.state.as_deref())?;
+    let out = args.out.as_deref().unwrap_or(Path::new("-"));
+    // Refused before the request is recorded: a failure records nothing.
+    if out != Path::new("-") {
+        let existing = kind_of_path(out);
+        if existing != FileKind::Nothing && existing != FileKind::LicetJson("licet-clock-request") {
+            bail!(
+                "{} exists and is {}, not a time-attestation request; refusing to replace it",
+                out.display(),
+                existing.describe()
+            );
+        }
+    }
+    let request =
+        request_time_attestation(&state, now(args.at.as_deref())?).map_err(|e| anyhow!(e))?;
+    write_kind(
+        out,
+        &request.to_json(),
+        FileKind::LicetJson("licet-clock-request"),
+        "a time-attestation request",
+    )?;
+    if out != Path::new("-") {
+        print_stderr(&format!(
+            "wrote the time-attestation request to {}: the vendor answers it with `licet clock attest`",
+            out.display()
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn attest(args: ClockAttestArgs) -> Result<u8> {
+    let alg = parse_alg(args.alg.as_deref())?;
+    let request = read_input(&args.request, MAX_CLOCK_FILE_BYTES as u64)?;
+    let LoadedKey { key, .. } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let signed = licet_issuer::attest_time(&key, alg, &request, UnixTime::now())
+        .map_err(|e| anyhow!("{}: {e}", args.request.display()))?;
+    let out = args.out.as_deref().unwrap_or(Path::new("-"));
+    write_kind(
+        out,
+        &signed.token,
+        FileKind::TimeAttestation,
+        "a time attestation",
+    )?;
+    let claimed = UnixTime::parse_rfc3339(&signed.request.clock).ok();
+    let offset = claimed.map(|c| c.as_secs() - signed.time.as_secs());
+    if args.json {
+        let summary = json!({"attested": signed.time.to_rfc3339(), "stateId": signed.request.state_id,
+            "nonce": signed.request.nonce, "machineClock": signed.request.clock,
+            "machineClockOffsetSecs": offset, "kid": key.kid()});
+        print_stderr(&serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_stderr(&format!(
+            "attested {} for state {} (the machine's clock read {} when it asked{})",
+            signed.time,
+            printable(&signed.request.state_id),
+            printable(&signed.request.clock),
+            offset.map_or(String::new(), |o| format!(", {o} s from now"))
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn apply(args: ClockApplyArgs) -> Result<u8> {
+    let keys = super::load_trusted_keys(&args.pubkeys)?;
+    let state = super::offline::state_dir(args.state.as_deref())?;
+    let bytes = read_input(&args.file, MAX_CLOCK_FILE_BYTES as u64 + 1)?;
+    let applied = apply_time_attestation(&state, &bytes, &keys, UnixTime::now())
+        .map_err(|e| anyhow!("{}: {e}", args.file.display()))?;
+    if args.json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&applied)?))?;
+    } else {
+        print_stdout(&format!(
+            "applied: the clock guard's mark is now {} (was {}); this clock is {} s {} the attested time\n",
+            applied.attested,
+            applied.previous_mark.as_deref().unwrap_or("unset"),
+            applied.clock_offset_secs.abs(),
+            if applied.clock_offset_secs >= 0 { "ahead of" } else { "behind" }
+        ))?;
+    }
+    Ok(EXIT_OK)
+}
