@@ -471,7 +471,10 @@ fn passphrases_from_file_and_environment() {
         .success()
         .stdout(predicate::str::contains("encrypted"));
     let pem = std::fs::read_to_string(dir.path().join("e.key.pem")).unwrap();
-    assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    assert!(
+        pem.contains("\n-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
     licet()
         .current_dir(dir.path())
         .args(["issue", "--key", "e.key.pem", "--customer", "C"])
@@ -809,6 +812,125 @@ fn hostile_text_cannot_drive_the_terminal() {
         !text.contains('\u{1b}'),
         "an escape character reached the terminal: {text:?}"
     );
+}
+
+/// Issue 9 §6: the algorithm chosen at keygen is what `issue` uses and `key jwks` publishes, for
+/// all three; `key public` prints the public key of a PEM or PKCS#12 private key.
+#[test]
+fn the_algorithm_a_key_was_made_for_is_remembered() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (alg, name) in [("ed25519", "EdDSA"), ("rs256", "RS256"), ("ps256", "PS256")] {
+        keygen(d, alg, alg);
+        let token = issue(d, &format!("{alg}.key.pem"), &["--days", "30"]);
+        let header = token.split('.').next().unwrap();
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            header["alg"], name,
+            "{alg}: issue signs with the key's algorithm"
+        );
+        std::fs::write(d.join(format!("{alg}.lic")), &token).unwrap();
+        let out = licet()
+            .current_dir(d)
+            .args(["key", "jwks", &format!("{alg}.pub.pem")])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let jwks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(jwks["keys"][0]["alg"], name, "{alg}: the JWKS publishes it");
+        std::fs::write(d.join(format!("{alg}.jwks")), &out.stdout).unwrap();
+        // The license verifies against the vendor's own JWKS (before: a PS256 key published RS256).
+        let (code, report) = verify_json(
+            d,
+            &format!("{alg}.lic"),
+            &["--pubkey", &format!("{alg}.jwks"), "--at", "2026-01-15"],
+        );
+        assert_eq!(
+            (code, report.status),
+            (0, licet_verifier::Status::Active),
+            "{alg}"
+        );
+        // `key public` gives the same public key file keygen wrote.
+        let out = licet()
+            .current_dir(d)
+            .args(["key", "public", &format!("{alg}.key.pem")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.stdout,
+            std::fs::read(d.join(format!("{alg}.pub.pem"))).unwrap()
+        );
+        // OpenSSL still reads both files (the algorithm line is RFC 7468 explanatory text).
+        if common::have("openssl") {
+            for (file, extra) in [
+                (format!("{alg}.key.pem"), None),
+                (format!("{alg}.pub.pem"), Some("-pubin")),
+            ] {
+                let mut cmd = std::process::Command::new("openssl");
+                cmd.current_dir(d).args(["pkey", "-noout", "-in", &file]);
+                if let Some(extra) = extra {
+                    cmd.arg(extra);
+                }
+                assert!(cmd.status().unwrap().success(), "openssl reads {file}");
+            }
+        }
+    }
+    // A PKCS#12 file: `key public` replaces the openssl step; same kid as the PEM form.
+    std::fs::write(d.join("p.txt"), "correct horse\n").unwrap();
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "keygen",
+            "--alg",
+            "rs256",
+            "--p12",
+            "v.p12",
+            "--passphrase-file",
+            "p.txt",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kid = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["kid"].clone();
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "key",
+            "public",
+            "v.p12",
+            "--passphrase-file",
+            "p.txt",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(public["kid"], kid);
+    assert!(public["publicKey"]
+        .as_str()
+        .unwrap()
+        .contains("-----BEGIN PUBLIC KEY-----"));
 }
 
 /// Bidirectional controls in claim values (issue 17 §4): every human-readable output escapes

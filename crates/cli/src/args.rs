@@ -261,9 +261,30 @@ pub struct KeygenArgs {
 pub enum KeyCommand {
     /// Print a JWKS ({"keys":[...]}) of public keys, with kid, alg and use.
     #[command(
-        after_help = "Examples:\n  licet key jwks vendor.pub.pem > jwks.json\n  licet key jwks rsa.pub.pem --rsa-alg PS256\n\nA JWKS `alg` pins a key to that algorithm; RSA keys get RS256 unless --rsa-alg says otherwise."
+        after_help = "Examples:\n  licet key jwks vendor.pub.pem > jwks.json\n  licet key jwks rsa.pub.pem --rsa-alg PS256\n\nA JWKS `alg` pins a key to that algorithm. A key file made by `licet keygen` records its\nalgorithm, and that is what is published; other RSA keys get RS256 unless --rsa-alg says otherwise."
     )]
     Jwks(JwksArgs),
+    /// Print the public key of a private key (PEM or PKCS#12), as PEM.
+    #[command(
+        after_help = "Examples:\n  licet key public vendor.key.pem > vendor.pub.pem\n  licet key public vendor.p12 --passphrase-file p.txt > vendor.pub.pem\n\nThe same public key (and kid) as `licet keygen` wrote; no openssl step is needed after\n`keygen --p12`."
+    )]
+    Public(KeyPublicArgs),
+}
+
+#[derive(Args)]
+pub struct KeyPublicArgs {
+    /// The private key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx), or `-`.
+    #[arg(value_name = "KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Print a JSON object with the PEM, kid and algorithm instead.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

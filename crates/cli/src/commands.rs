@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Keygen(args) => keys::keygen(args),
         Command::Key(KeyCommand::Jwks(args)) => keys::key_jwks(args),
+        Command::Key(KeyCommand::Public(args)) => keys::key_public(args),
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),

@@ -59,7 +59,8 @@ use licet_verifier::{Algorithm, TrustedKey};
 use serde_json::{json, Value};
 
 /// A JWKS (`{"keys":[...]}`) of public keys, each with `kid`, `use: sig` and `alg`. RSA keys get
-/// `rsa_alg` (RS256 when `None`); note that a JWKS `alg` pins the key to that one algorithm.
+/// `rsa_alg`, else the algorithm their file records, else RS256; note that a JWKS `alg` pins the
+/// key to that one algorithm.
 pub fn jwks<'a>(
     keys: impl IntoIterator<Item = &'a TrustedKey>,
     rsa_alg: Option<Algorithm>,
@@ -70,7 +71,9 @@ pub fn jwks<'a>(
             let alg = if k.algorithms().contains(&Algorithm::EdDSA) {
                 Algorithm::EdDSA
             } else {
-                rsa_alg.unwrap_or(Algorithm::RS256)
+                rsa_alg
+                    .or(k.preferred_algorithm())
+                    .unwrap_or(Algorithm::RS256)
             };
             k.jwk(Some(alg))
         })

@@ -82,6 +82,8 @@ enum Inner {
 pub struct SigningKey {
     inner: Inner,
     public: TrustedKey,
+    /// The algorithm the key was made for (`licet keygen --alg`), when its file records one.
+    made_for: Option<Algorithm>,
 }
 
 impl fmt::Debug for SigningKey {
@@ -118,6 +120,7 @@ impl SigningKey {
         Ok(SigningKey {
             inner: Inner::Ed25519(key),
             public,
+            made_for: None,
         })
     }
 
@@ -131,6 +134,7 @@ impl SigningKey {
         Ok(SigningKey {
             inner: Inner::Rsa(key),
             public,
+            made_for: None,
         })
     }
 
@@ -159,12 +163,47 @@ impl SigningKey {
         Self::from_rsa(key)
     }
 
+    /// Records the algorithm the key is made for: it becomes the default of every signature,
+    /// its PEM files carry it ([`licet_verifier::ALGORITHM_ANNOTATION`]), and a JWKS of its public
+    /// key publishes it. Another algorithm the key type signs can still be asked for explicitly.
+    pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, KeyError> {
+        self.public = self
+            .public
+            .clone()
+            .made_for(alg)
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        self.made_for = Some(alg);
+        Ok(self)
+    }
+
+    /// The algorithm the key was made for, when its file records one.
+    pub fn made_for(&self) -> Option<Algorithm> {
+        self.made_for
+    }
+
+    fn annotation(&self) -> String {
+        self.made_for.map_or_else(String::new, |alg| {
+            format!("{} {}\n", licet_verifier::ALGORITHM_ANNOTATION, alg.name())
+        })
+    }
+
     /// Loads a key from PEM: `PRIVATE KEY` (PKCS#8), `ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2;
-    /// needs `passphrase`) or `RSA PRIVATE KEY` (PKCS#1).
+    /// needs `passphrase`) or `RSA PRIVATE KEY` (PKCS#1), optionally preceded by the line
+    /// `licet-algorithm: ALG` that `licet keygen` writes.
     pub fn from_pem(pem: &str, passphrase: Option<&Passphrase>) -> Result<Self, KeyError> {
         if pem.contains("Proc-Type: 4,ENCRYPTED") {
             return Err(KeyError::LegacyPemEncryption);
         }
+        let (made_for, block) = licet_verifier::split_algorithm_annotation(pem)
+            .map_err(|e| KeyError::NotPem(e.to_string()))?;
+        let key = Self::from_pem_block(block, passphrase)?;
+        match made_for {
+            Some(alg) => key.with_algorithm(alg),
+            None => Ok(key),
+        }
+    }
+
+    fn from_pem_block(pem: &str, passphrase: Option<&Passphrase>) -> Result<Self, KeyError> {
         let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
             .map_err(|e| KeyError::NotPem(e.to_string()))?;
         let der = Zeroizing::new(der);
@@ -230,7 +269,7 @@ impl SigningKey {
     ) -> Result<Zeroizing<String>, KeyError> {
         let der = self.to_pkcs8_der()?;
         let encode_err = |e: pkcs8::Error| KeyError::Invalid(format!("PEM encoding failed: {e}"));
-        match passphrase {
+        let pem = match passphrase {
             None => pem_rfc7468::encode_string("PRIVATE KEY", LineEnding::LF, &der)
                 .map(Zeroizing::new)
                 .map_err(|e| KeyError::Invalid(e.to_string())),
@@ -250,7 +289,10 @@ impl SigningKey {
                 doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
                     .map_err(|e| KeyError::Invalid(e.to_string()))
             }
-        }
+        }?;
+        let mut annotated = Zeroizing::new(self.annotation());
+        annotated.push_str(&pem);
+        Ok(annotated)
     }
 
     /// The public key as SPKI PEM (`PUBLIC KEY`).
@@ -271,8 +313,9 @@ impl SigningKey {
                 der.as_ref().to_vec()
             }
         };
-        pem_rfc7468::encode_string("PUBLIC KEY", LineEnding::LF, &der)
-            .map_err(|e| KeyError::Invalid(e.to_string()))
+        let pem = pem_rfc7468::encode_string("PUBLIC KEY", LineEnding::LF, &der)
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        Ok(format!("{}{pem}", self.annotation()))
     }
 
     /// The public half, as the verifier sees it.
@@ -290,12 +333,13 @@ impl SigningKey {
         self.public.key_type()
     }
 
-    /// The algorithm used when none is asked for: EdDSA for Ed25519, RS256 for RSA.
+    /// The algorithm used when none is asked for: the one the key was made for, else EdDSA for
+    /// Ed25519 and RS256 for RSA.
     pub fn default_algorithm(&self) -> Algorithm {
-        match self.inner {
+        self.made_for.unwrap_or(match self.inner {
             Inner::Ed25519(_) => Algorithm::EdDSA,
             Inner::Rsa(_) => Algorithm::RS256,
-        }
+        })
     }
 
     /// Signs `message` with `alg`. The algorithm must suit the key (EdDSA for Ed25519; RS256 or

@@ -117,6 +117,9 @@ pub struct TrustedKey {
     kid: String,
     declared_kid: Option<String>,
     allowed: Vec<Algorithm>,
+    /// The algorithm the key was made for, from its PEM file's annotation: what a JWKS
+    /// publishes for it. It does not narrow `allowed` (a JWK `alg` does).
+    preferred: Option<Algorithm>,
     material: Material,
 }
 
@@ -153,6 +156,7 @@ impl TrustedKey {
         Ok(TrustedKey {
             kid: thumbprint_of(&thumbprint),
             declared_kid: None,
+            preferred: None,
             allowed: vec![Algorithm::EdDSA],
             material: Material::Ed25519(key),
         })
@@ -199,6 +203,7 @@ impl TrustedKey {
         Ok(TrustedKey {
             kid: thumbprint_of(&thumbprint),
             declared_kid: None,
+            preferred: None,
             allowed: vec![Algorithm::RS256, Algorithm::PS256],
             material: Material::Rsa(Box::new(RsaMaterial {
                 n: n.to_vec(),
@@ -241,16 +246,42 @@ impl TrustedKey {
         )
     }
 
-    /// A key from a single PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`).
+    /// A key from a single PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`), optionally preceded by
+    /// the line `licet-algorithm: ALG` ([`ALGORITHM_ANNOTATION`]): the algorithm the key was made
+    /// for, which a JWKS of it publishes.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
+        let (alg, block) = split_algorithm_annotation(pem)?;
+        let (label, der) = pem_rfc7468::decode_vec(block.trim().as_bytes())
             .map_err(|e| KeyError::Pem(e.to_string()))?;
-        match label {
+        let key = match label {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => Self::from_rsa_public_key_der(&der),
             l if l.contains("PRIVATE KEY") => Err(KeyError::PrivateKeyGiven(l.to_owned())),
             l => Err(KeyError::UnsupportedPemLabel(crate::jws::quote(l))),
+        }?;
+        match alg {
+            Some(alg) => key.made_for(alg),
+            None => Ok(key),
         }
+    }
+
+    /// Records the algorithm the key was made for (one it can verify): what [`TrustedKey::jwk`]
+    /// publishes when asked for none.
+    pub fn made_for(mut self, alg: Algorithm) -> Result<Self, KeyError> {
+        if !self.allowed.contains(&alg) {
+            return Err(KeyError::Invalid(format!(
+                "the key is marked for {}, which a {} key cannot verify",
+                alg.name(),
+                self.key_type()
+            )));
+        }
+        self.preferred = Some(alg);
+        Ok(self)
+    }
+
+    /// The algorithm the key was made for, when its file recorded one.
+    pub fn preferred_algorithm(&self) -> Option<Algorithm> {
+        self.preferred
     }
 
     /// A key from one JWK object. If the JWK has `alg`, the key verifies only that algorithm; if
@@ -352,6 +383,7 @@ impl TrustedKey {
     /// The public JWK, with `kid`, `use: sig` and `alg` (the given one, else the key's first).
     pub fn jwk(&self, alg: Option<Algorithm>) -> Value {
         let alg = alg
+            .or(self.preferred)
             .filter(|a| self.allowed.contains(a))
             .or_else(|| self.allowed.first().copied());
         let mut jwk = match &self.material {
@@ -509,16 +541,66 @@ pub fn parse_public_keys(contents: &[u8]) -> Result<Vec<TrustedKey>, KeyError> {
             None => TrustedKey::from_jwk(&value).map(|k| vec![k]),
         };
     }
-    if !text.starts_with("-----BEGIN ") {
+    if !text.starts_with("-----BEGIN ") && !text.starts_with(ALGORITHM_ANNOTATION) {
         return Err(KeyError::UnrecognisedFormat(
             "it does not start with `-----BEGIN ` or `{`".into(),
         ));
     }
+    // Each block with the annotation line just before it, if any.
     let mut keys = Vec::new();
-    for block in text.split("-----BEGIN ").filter(|b| !b.trim().is_empty()) {
-        keys.push(TrustedKey::from_pem(&format!("-----BEGIN {block}"))?);
+    let mut pending = String::new();
+    for line in text.lines() {
+        pending.push_str(line);
+        pending.push('\n');
+        if line.trim_start().starts_with("-----END ") {
+            keys.push(TrustedKey::from_pem(&pending)?);
+            pending.clear();
+        }
+    }
+    if !pending.trim().is_empty() {
+        return Err(KeyError::Pem(
+            "the last PEM block has no `-----END` line".into(),
+        ));
     }
     Ok(keys)
+}
+
+/// The line licet writes before a PEM key block to record the algorithm the key was made for
+/// (RFC 7468 allows explanatory text before the block; OpenSSL ignores it): `licet-algorithm: PS256`.
+pub const ALGORITHM_ANNOTATION: &str = "licet-algorithm:";
+
+/// Splits a PEM text into the algorithm its annotation line names (if any) and the rest from
+/// the `-----BEGIN` line. Text other than the annotation before the block is refused.
+pub fn split_algorithm_annotation(pem: &str) -> Result<(Option<Algorithm>, &str), KeyError> {
+    let text = pem.trim_start_matches('\u{feff}');
+    let Some(begin) = text.find("-----BEGIN") else {
+        return Ok((None, text));
+    };
+    let mut alg = None;
+    for line in text[..begin]
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        match line.strip_prefix(ALGORITHM_ANNOTATION) {
+            Some(name) => {
+                let name = name.trim();
+                alg = Some(Algorithm::from_name_ignore_case(name).ok_or_else(|| {
+                    KeyError::Pem(format!(
+                        "`{ALGORITHM_ANNOTATION} {}` names no algorithm licet knows (EdDSA, RS256, PS256)",
+                        crate::jws::quote(name)
+                    ))
+                })?);
+            }
+            None => {
+                return Err(KeyError::Pem(format!(
+                    "unexpected text before the PEM block: {}",
+                    crate::jws::quote(line)
+                )))
+            }
+        }
+    }
+    Ok((alg, &text[begin..]))
 }
 
 /// A JWK meant for encryption, or pinned to an algorithm licet does not verify.

@@ -58,8 +58,8 @@ pub use check::{
 pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
 pub use inspect::{inspect_untrusted, UntrustedContents};
 pub use keys::{
-    parse_public_keys, KeyError, KeyType, SignatureRejected, TrustedKey, TrustedKeys, MAX_RSA_BITS,
-    MIN_RSA_BITS,
+    parse_public_keys, split_algorithm_annotation, KeyError, KeyType, SignatureRejected,
+    TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
 pub use machine::{machine_identifier_sources, MachineId, MachineIdError};

@@ -1,7 +1,7 @@
 //! Key commands (`keygen`, `key jwks`, `cert info`) and reading signing keys: PEM or PKCS#12,
 //! with the passphrase from a file, the environment, or a no-echo prompt on a terminal.
 
-use crate::args::{CertInfoArgs, JwksArgs, KeygenAlg, KeygenArgs};
+use crate::args::{CertInfoArgs, JwksArgs, KeyPublicArgs, KeygenAlg, KeygenArgs};
 use crate::io::{print_stdout, read_input, read_secret, Overwrite, StagedFile};
 use crate::output::printable;
 use crate::EXIT_OK;
@@ -207,7 +207,13 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
     if args.p12.is_some() && passphrase.is_none() {
         bail!("a PKCS#12 file needs a passphrase: give --passphrase-file or LICET_PASSPHRASE");
     }
-    let key = SigningKey::generate(spec)?;
+    let alg = match args.alg {
+        KeygenAlg::Ed25519 => Algorithm::EdDSA,
+        KeygenAlg::Rs256 => Algorithm::RS256,
+        KeygenAlg::Ps256 => Algorithm::PS256,
+    };
+    // The PEM files record the algorithm: `issue` signs with it, `key jwks` publishes it.
+    let key = SigningKey::generate(spec)?.with_algorithm(alg)?;
 
     // Every file is written in full before any is renamed into place.
     let mut staged = Vec::new();
@@ -256,6 +262,7 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
             "pkcs12": args.p12.as_ref().map(|p| p.to_string_lossy()),
             "kid": key.kid(),
             "keyType": key.key_type().to_string(),
+            "algorithm": alg.name(),
             "encrypted": encrypted,
             "certificate": certificate,
         });
@@ -282,7 +289,14 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
                 cert.expiry
             ));
         }
-        text.push_str(&format!("key type {}, kid {}\n", key.key_type(), key.kid()));
+        text.push_str(&format!(
+            "key type {}, algorithm {alg} (recorded in the PEM files), kid {}\n",
+            key.key_type(),
+            key.kid()
+        ));
+        if args.p12.is_some() && alg == Algorithm::PS256 {
+            text.push_str("note: a PKCS#12 file does not record the algorithm: sign with `licet issue --alg PS256` when you use it, or use the PEM files\n");
+        }
         print_stdout(&text)?;
     }
     Ok(EXIT_OK)
@@ -313,6 +327,24 @@ pub fn key_jwks(args: JwksArgs) -> Result<u8> {
         "{}\n",
         serde_json::to_string_pretty(&jwks(keys.iter(), rsa_alg))?
     ))?;
+    Ok(EXIT_OK)
+}
+
+pub fn key_public(args: KeyPublicArgs) -> Result<u8> {
+    let LoadedKey { key, .. } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let pem = key.public_key_pem()?;
+    if args.json {
+        let out = json!({"publicKey": pem, "kid": key.kid(), "keyType": key.key_type().to_string(),
+                         "algorithm": key.default_algorithm().name(),
+                         "algorithmRecorded": key.made_for().is_some()});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        print_stdout(&pem)?;
+    }
     Ok(EXIT_OK)
 }
 
