@@ -596,6 +596,37 @@ mod tests {
     }
 
     #[test]
+    fn the_trial_mint_blames_the_field_that_does_not_fit() {
+        let with_blob = |bytes: usize| {
+            let mut r = record(None, None);
+            let mut features = serde_json::Map::new();
+            features.insert("blob".into(), serde_json::Value::from("x".repeat(bytes)));
+            r.features = Some(features);
+            r
+        };
+        assert_eq!(
+            check_seat_files_can_be_minted(&with_blob(38_000), 1_000_000),
+            Ok(())
+        );
+        let refused = check_seat_files_can_be_minted(&with_blob(41_000), 1_000_000);
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|m| m.starts_with("`features`: ")),
+            "{refused:?}"
+        );
+        let mut bad_type = record(None, None);
+        bad_type.license_type = "lower".into();
+        let refused = check_seat_files_can_be_minted(&bad_type, 1_000_000);
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|m| m.starts_with("`license_type`: ")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn renewal_waits_for_more_than_a_day() {
         assert!(!lease_needs_renewal(
             Some(100),
