@@ -400,3 +400,154 @@ fn a_vendor_without_a_server_creates_keys_and_answers_requests() {
     let (code, _, stderr) = install(d, "lic.lic", "st");
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// The claims of a license file, read without verifying it.
+fn claims_of(file: &str) -> Value {
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(file.trim().split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+/// Offline seats are leases when the vendor sets `lease_days` (periodic re-activation by file);
+/// otherwise the file lasts as long as the key. Both carry the key's end as `entitlement_exp`.
+#[test]
+fn offline_seats_are_leases_when_the_key_sets_lease_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    licet()
+        .current_dir(d)
+        .args(["keygen", "--alg", "ed25519", "--out", "v"])
+        .assert()
+        .success();
+    let day = 86_400;
+    let now = licet_verifier::UnixTime::now().as_secs();
+    let key_end = now + 90 * day;
+    let key_end_text = licet_verifier::UnixTime::from_secs(key_end)
+        .unwrap()
+        .to_rfc3339();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "license-key",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--customer",
+            "ACME-001",
+            "--max-activations",
+            "1",
+            "--expires",
+            &key_end_text,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run(d, &args);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<Value>(&stdout).unwrap()
+    };
+    let weekly = create(&["--lease-days", "7"]);
+    assert_eq!(weekly["lease_days"], 7, "{weekly}");
+    let plain = create(&[]);
+    assert_eq!(plain["lease_days"], Value::Null, "{plain}");
+
+    let m = machine("leased");
+    request(
+        d,
+        weekly["license_key"].as_str().unwrap(),
+        &m,
+        "st",
+        "req1.json",
+    );
+    let (code, _, stderr) = respond(d, "req1.json", "weekly.lic");
+    assert_eq!(code, 0, "{stderr}");
+    let claims = claims_of(&std::fs::read_to_string(d.join("weekly.lic")).unwrap());
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!((now..now + 120).contains(&iat), "{claims}");
+    assert_eq!(claims["exp"], json!(iat + 7 * day), "{claims}");
+    assert_eq!(claims["entitlement_exp"], json!(key_end), "{claims}");
+
+    request(
+        d,
+        plain["license_key"].as_str().unwrap(),
+        &m,
+        "st",
+        "req2.json",
+    );
+    let (code, _, stderr) = respond(d, "req2.json", "plain.lic");
+    assert_eq!(code, 0, "{stderr}");
+    let claims = claims_of(&std::fs::read_to_string(d.join("plain.lic")).unwrap());
+    assert_eq!(claims["exp"], json!(key_end), "{claims}");
+    assert_eq!(claims["entitlement_exp"], json!(key_end), "{claims}");
+
+    // The leased file dies after its week; the report shows when the subscription ends.
+    let verify_at = |secs: i64| {
+        let at = licet_verifier::UnixTime::from_secs(secs)
+            .unwrap()
+            .to_rfc3339();
+        let (code, stdout, _) = run(
+            d,
+            &[
+                "verify",
+                "weekly.lic",
+                "--pubkey",
+                "v.pub.pem",
+                "--machine",
+                &m,
+                "--at",
+                &at,
+                "--json",
+            ],
+        );
+        (code, serde_json::from_str::<Value>(&stdout).unwrap())
+    };
+    let (code, report) = verify_at(iat + 6 * day);
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (0, Some("ACTIVE")),
+        "{report}"
+    );
+    assert_eq!(report["license"]["entitlementExpiry"], json!(key_end_text));
+    let (code, report) = verify_at(iat + 7 * day);
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (1, Some("EXPIRED")),
+        "{report}"
+    );
+
+    // Bad lease lengths name the field.
+    for bad in ["0", "3651", "-3"] {
+        let (code, _, stderr) = run(
+            d,
+            &[
+                "license-key",
+                "create",
+                "--customer",
+                "X",
+                "--max-activations",
+                "1",
+                "--lease-days",
+                bad,
+            ],
+        );
+        assert_eq!(code, 2, "{bad}");
+        assert!(stderr.contains("lease_days"), "{bad}: {stderr}");
+    }
+}
+
+/// `respond` takes the seat only if it can deliver the license: a response whose output file
+/// cannot be written leaves no seat, no ledger entry and no file.
+#[test]
+fn a_response_that_cannot_be_written_takes_no_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 1);
+    request(d, &key, &machine("a"), "st", "req-a.json");
+    let (code, _, stderr) = respond(d, "req-a.json", "no-such-dir/a.lic");
+    assert_eq!(code, 2, "{stderr}");
+    let ledger = std::fs::read_to_string(d.join("ledger.jsonl")).unwrap_or_default();
+    assert_eq!(ledger, "", "a ledger entry for a license never delivered");
+    request(d, &key, &machine("b"), "st", "req-b.json");
+    let (code, _, stderr) = respond(d, "req-b.json", "b.lic");
+    assert_eq!(code, 0, "the failed response took the only seat: {stderr}");
+}

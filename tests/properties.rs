@@ -74,6 +74,7 @@ prop_compose! {
             issued_at,
             not_before,
             expires_at: exp_offset.map(|o| start.saturating_add(o)),
+            entitlement_expires_at: None,
             issuer,
             product,
             license_type: LicenseType::parse(&license_type).unwrap(),

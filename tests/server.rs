@@ -618,3 +618,89 @@ fn an_upload_over_5_mb_is_refused_without_the_memory_growing_by_its_size() {
     assert!(status.contains(" 400 "), "{status}");
     server.terminate();
 }
+
+/// The claims of a license file, read without verifying it.
+fn claims_of(file: &str) -> Value {
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(file.trim().split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+/// The customer's trick (issue 9 §1): keep the seat's license file, deactivate, let another
+/// machine take the seat, and go on using the kept file. It dies at its lease end.
+#[test]
+fn a_kept_seat_file_dies_at_its_lease_end_after_another_machine_takes_the_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "ops",
+        ])
+        .args(["--permission", "manage-license-keys"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start_with(d, &[]);
+    let (status, created) = post(
+        &format!("{}/api/v1/license-keys", server.base),
+        &token,
+        json!({"customer": "ACME", "product": "app", "max_activations": 1}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let key = created["data"]["license_key"].as_str().unwrap().to_owned();
+    let (first, second) = ("a1".repeat(32), "b2".repeat(32));
+    let call =
+        |route: &str, machine: &str| match ureq::post(&format!("{}/license/{route}", server.base))
+            .send_json(json!({"license_key": key, "machine_id": machine}))
+        {
+            Ok(r) => (r.status(), r.into_json::<Value>().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+            Err(e) => panic!("{e}"),
+        };
+    let (status, activated) = call("activate", &first);
+    assert_eq!(status, 200, "{activated}");
+    let kept = activated["data"]["license_file"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(d.join("kept.lic"), &kept).unwrap();
+    assert_eq!(call("deactivate", &first).0, 200);
+    assert_eq!(call("activate", &second).0, 200, "the freed seat is taken");
+    assert_eq!(call("validate", &first).0, 403);
+    let pem = ureq::get(&format!("{}/license/public-key", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    std::fs::write(d.join("api.pub.pem"), pem).unwrap();
+
+    let iat = claims_of(&kept)["iat"].as_i64().unwrap();
+    let verify_at = |secs: i64| {
+        let at = licet_verifier::UnixTime::from_secs(secs)
+            .unwrap()
+            .to_rfc3339();
+        let out = licet()
+            .current_dir(d)
+            .args(["verify", "kept.lic", "--pubkey", "api.pub.pem", "--json"])
+            .args(["--machine", &first, "--at", &at])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.code().unwrap(),
+            report["status"].as_str().unwrap().to_owned(),
+        )
+    };
+    let day = 86_400;
+    assert_eq!(verify_at(iat + 29 * day), (0, "ACTIVE".into()));
+    assert_eq!(verify_at(iat + 30 * day + 1), (1, "EXPIRED".into()));
+    assert!(server.terminate().success());
+}

@@ -609,6 +609,10 @@ pub struct LicenseKeyCreateArgs {
     /// Expiry: RFC 3339, or YYYY-MM-DD (valid through that day, UTC). Perpetual when absent.
     #[arg(long, value_name = "DATE")]
     pub expires: Option<String>,
+    /// Seat lease, 1 to 3650 days: each seat's license file expires N days after it is issued
+    /// (never after the key). Default: 30 days online; offline, the key's expiry.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub lease_days: Option<i64>,
     /// An entitlement NAME=VALUE (repeatable).
     #[arg(long = "feature", value_name = "NAME=VALUE")]
     pub features: Vec<String>,
@@ -760,7 +764,7 @@ pub enum LicenseKeyCommand {
     /// Create a license key in the license database (as POST /api/v1/license-keys does),
     /// for `licet serve` and `licet activation respond`. The key is printed once.
     #[command(
-        after_help = "Examples:\n  licet license-key create --db sqlite://licet.db --customer ACME-001 --max-activations 5\n  licet license-key create --customer ACME-001 --product app --type TRIAL --expires 2027-06-30 \\\n      --feature seats=10 --max-activations 2 --json\n\nOnly the key's SHA-256 is stored: keep the printed key, it cannot be shown again."
+        after_help = "Examples:\n  licet license-key create --db sqlite://licet.db --customer ACME-001 --max-activations 5\n  licet license-key create --customer ACME-001 --product app --type TRIAL --expires 2027-06-30 \\\n      --feature seats=10 --max-activations 2 --json\n  licet license-key create --customer ACME-001 --max-activations 1 --lease-days 7   # weekly re-activation\n\nOnly the key's SHA-256 is stored: keep the printed key, it cannot be shown again."
     )]
     Create(Box<LicenseKeyCreateArgs>),
     /// Check a license key's format and print its canonical form. Exit 0 valid, 1 invalid.

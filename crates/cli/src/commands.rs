@@ -114,6 +114,7 @@ fn issue(args: IssueArgs) -> Result<u8> {
             .transpose()
             .context("--not-before")?,
         expires_at,
+        entitlement_expires_at: None,
         issuer: args.issuer.clone(),
         product: args.product.clone(),
         license_type: match &args.license_type {

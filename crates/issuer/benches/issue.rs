@@ -15,6 +15,7 @@ fn claims() -> LicenseClaims {
         issued_at: now,
         not_before: None,
         expires_at: Some(now.saturating_add(365 * 86_400)),
+        entitlement_expires_at: None,
         issuer: Some("Demo Vendor".into()),
         product: Some("example-product".into()),
         license_type: LicenseType::standard(),

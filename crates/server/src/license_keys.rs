@@ -1,10 +1,11 @@
-//! Creating license keys: one rule set for `POST /api/v1/license-keys` and
-//! `licet license-key create --db` (vendors who never run the server).
+//! Creating and changing license keys: one rule set for `POST /api/v1/license-keys`,
+//! `PATCH /api/v1/license-keys/{key}` and `licet license-key create --db` (vendors who never run
+//! the server).
 
-use crate::activation::key_hash;
-use crate::store::{LicenseKeyRecord, Store, StoreError};
+use crate::activation::{check_seat_files_can_be_minted, key_hash, LEASE_DAYS};
+use crate::store::{KeyChanges, LicenseKeyRecord, Store, StoreError};
 use licet_verifier::{LicenseKey, LicenseType, UnixTime};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// The largest `max_activations`.
@@ -34,6 +35,47 @@ pub struct NewLicenseKey {
     /// RFC 3339, in the future; perpetual when absent.
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// Days a seat's license file lasts ([`LEASE_DAYS`]); absent or null is the default (30
+    /// days online; offline, the key's expiry).
+    #[serde(default, deserialize_with = "lease_days_field")]
+    pub lease_days: Option<i64>,
+}
+
+/// `lease_days` as JSON: a whole number or null; the error names the field.
+fn lease_days_field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    parse_lease_days(&Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+}
+
+fn lease_days_rule() -> String {
+    format!(
+        "`lease_days` must be a whole number of days from {} to {}, or null for the default (30 days online)",
+        LEASE_DAYS.start(),
+        LEASE_DAYS.end()
+    )
+}
+
+/// Reads a `lease_days` value: `null` is the default (`None`), else a whole number in
+/// [`LEASE_DAYS`].
+pub fn parse_lease_days(value: &Value) -> Result<Option<i64>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => match n.as_i64() {
+            Some(days) if LEASE_DAYS.contains(&days) => Ok(Some(days)),
+            _ => Err(format!("{}, not {n}", lease_days_rule())),
+        },
+        other => Err(format!("{}, not {}", lease_days_rule(), describe(other))),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Why a key was not created.
@@ -67,6 +109,12 @@ pub async fn create_license_key(
         check_feature_numbers(&Value::Object(features.clone()))
             .map_err(|m| invalid(format!("`features`: {m}")))?;
     }
+    if new
+        .lease_days
+        .is_some_and(|days| !LEASE_DAYS.contains(&days))
+    {
+        return Err(invalid(lease_days_rule()));
+    }
     let license_type = match &new.license_type {
         Some(t) => LicenseType::parse(t).map_err(|e| invalid(format!("`license_type`: {e}")))?,
         None => LicenseType::standard(),
@@ -91,14 +139,87 @@ pub async fn create_license_key(
         features: new.features,
         max_activations: new.max_activations,
         expires_at,
+        lease_days: new.lease_days,
         status: "active".into(),
         owner_name: None,
         owner_email: None,
         created_at: now,
         updated_at: now,
     };
+    // A key whose seats could never get a license file is refused now, not at every activation.
+    check_seat_files_can_be_minted(&record, now).map_err(invalid)?;
     store.insert_license_key(&record).await?;
     Ok((key, record))
+}
+
+/// The fields `PATCH /api/v1/license-keys/{key}` takes.
+pub const KEY_CHANGE_FIELDS: [&str; 3] = ["status", "lease_days", "features"];
+
+/// Reads the body of `PATCH /api/v1/license-keys/{key}`: an object with at least one of
+/// `status` (`active` or `suspended`), `lease_days` (whole days, or null for the default) and
+/// `features` (an object, or null for none). An absent field is left as it is.
+pub fn parse_key_changes(body: &Value) -> Result<KeyChanges, String> {
+    let Value::Object(fields) = body else {
+        return Err(
+            "the body must be a JSON object with `status`, `lease_days` or `features`".into(),
+        );
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !KEY_CHANGE_FIELDS.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "unknown field {}: the fields are `status`, `lease_days` and `features`",
+            licet_verifier::jws::quote(unknown)
+        ));
+    }
+    let mut changes = KeyChanges::default();
+    if let Some(status) = fields.get("status") {
+        match status.as_str() {
+            Some(s @ ("active" | "suspended")) => changes.status = Some(s.to_owned()),
+            _ => return Err("`status` must be `active` or `suspended`".into()),
+        }
+    }
+    if let Some(days) = fields.get("lease_days") {
+        changes.lease_days = Some(parse_lease_days(days)?);
+    }
+    if let Some(features) = fields.get("features") {
+        changes.features = Some(match features {
+            Value::Null => None,
+            Value::Object(map) => {
+                check_feature_numbers(features).map_err(|m| format!("`features`: {m}"))?;
+                Some(map.clone())
+            }
+            other => {
+                return Err(format!(
+                    "`features` must be a JSON object or null, not {}",
+                    describe(other)
+                ))
+            }
+        });
+    }
+    if changes.is_empty() {
+        return Err("the body names no change: give `status`, `lease_days` or `features`".into());
+    }
+    Ok(changes)
+}
+
+/// Applies `changes` to the key with this hash, after checking that its seats' license files
+/// could still be minted; `None` when there is no such key.
+pub async fn update_license_key(
+    store: &dyn Store,
+    key_sha256: &[u8],
+    changes: &KeyChanges,
+    now: i64,
+) -> Result<Option<(LicenseKeyRecord, i64)>, CreateKeyError> {
+    let Some((current, _)) = store.get_license_key(key_sha256).await? else {
+        return Ok(None);
+    };
+    if changes.features.is_some() || changes.lease_days.is_some() {
+        check_seat_files_can_be_minted(&changes.apply_to(&current), now)
+            .map_err(CreateKeyError::Invalid)?;
+    }
+    Ok(store.update_license_key(key_sha256, changes, now).await?)
 }
 
 fn check_feature_numbers(value: &Value) -> Result<(), String> {

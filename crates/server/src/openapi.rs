@@ -184,6 +184,10 @@ pub struct NewLicenseKey {
     /// RFC 3339, any instant.
     #[schema(format = DateTime)]
     expires_at: Option<String>,
+    /// Days a seat's license file lasts (its `exp` is `min(expires_at, now + lease_days)`);
+    /// null or absent: 30 days online, the key's expiry offline.
+    #[schema(minimum = 1, maximum = 3650)]
+    lease_days: Option<i64>,
 }
 
 /// A license key and its seats.
@@ -198,6 +202,8 @@ pub struct LicenseKeyVo {
     max_activations: i64,
     /// RFC 3339 UTC, or null.
     expires_at: Option<String>,
+    /// The seat lease in days; null is the default (30 days online).
+    lease_days: Option<i64>,
     /// `active` or `suspended`.
     status: String,
     activations: i64,
@@ -209,10 +215,15 @@ pub struct LicenseKeyEnvelope {
     data: LicenseKeyVo,
 }
 
-/// `PATCH /api/v1/license-keys/{key}`.
+/// `PATCH /api/v1/license-keys/{key}`: at least one field; an absent field is left as it is.
 #[derive(ToSchema)]
-pub struct SetKeyStatus {
-    status: KeyStatus,
+pub struct KeyChanges {
+    status: Option<KeyStatus>,
+    /// Whole days, 1 to 3650; null returns to the default (30 days online).
+    #[schema(minimum = 1, maximum = 3650)]
+    lease_days: Option<i64>,
+    /// The entitlements copied into new license files; null removes them.
+    features: Option<BTreeMap<String, Value>>,
 }
 
 /// The states of a license key.

@@ -171,6 +171,9 @@ pub struct LicenseKeyRecord {
     pub max_activations: i64,
     /// Unix seconds; `None` is perpetual.
     pub expires_at: Option<i64>,
+    /// Days a seat's license file lasts before the machine must validate (online) or re-activate
+    /// (offline) again; `None` is the default (see `crate::activation::seat_file_expiry`).
+    pub lease_days: Option<i64>,
     /// `active` or `suspended`.
     pub status: String,
     /// Assigned owner's name.
@@ -194,6 +197,66 @@ pub struct Activation {
     pub activated_at: i64,
 }
 
+/// Why the license file of a seat being taken could not be made (minting, or what the caller
+/// does with the file before the seat is committed: a ledger entry, a staged output file).
+pub type SeatFileError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Makes the license file of a seat, called by [`KeyStore::activate`] inside the activation's
+/// transaction, before it commits: an error rolls the transaction back, so a seat whose file
+/// could not be made is never taken.
+pub type SeatFileMaker<'a> =
+    &'a mut (dyn FnMut(&LicenseKeyRecord, &Activation) -> Result<String, SeatFileError> + Send);
+
+/// Why [`KeyStore::activate`] failed; in both cases no seat was taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ActivateError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The seat's license file could not be made.
+    #[error("the seat's license file could not be made, so no seat was taken: {0}")]
+    File(SeatFileError),
+}
+
+impl From<sqlx::Error> for ActivateError {
+    fn from(e: sqlx::Error) -> Self {
+        ActivateError::Store(e.into())
+    }
+}
+
+/// Changes to a license key (`PATCH /api/v1/license-keys/{key}`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyChanges {
+    /// `active` or `suspended`.
+    pub status: Option<String>,
+    /// The new lease; `Some(None)` returns to the default.
+    pub lease_days: Option<Option<i64>>,
+    /// The new entitlements; `Some(None)` removes them.
+    pub features: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+impl KeyChanges {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.lease_days.is_none() && self.features.is_none()
+    }
+
+    /// `record` with the changes applied (what the store will hold afterwards).
+    pub fn apply_to(&self, record: &LicenseKeyRecord) -> LicenseKeyRecord {
+        let mut updated = record.clone();
+        if let Some(status) = &self.status {
+            updated.status = status.clone();
+        }
+        if let Some(lease_days) = self.lease_days {
+            updated.lease_days = lease_days;
+        }
+        if let Some(features) = &self.features {
+            updated.features = features.clone();
+        }
+        updated
+    }
+}
+
 /// What an activation attempt did, decided atomically with the seat count.
 // One value per request, moved once: boxing the large variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -209,6 +272,8 @@ pub enum ActivationOutcome {
         activations: i64,
         /// False when the machine already had a seat.
         new_seat: bool,
+        /// The seat's license file, made before the seat was committed.
+        file: String,
     },
     /// No such key.
     NotFound,
@@ -233,22 +298,25 @@ pub trait KeyStore: Send + Sync {
         &self,
         key_sha256: &[u8],
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
-    /// Sets the status; returns the updated key and its activations, or `None`.
-    async fn set_license_key_status(
+    /// Applies `changes` (only the fields they name, so concurrent changes of other fields are
+    /// kept); returns the updated key and its activations, or `None` when there is no such key.
+    async fn update_license_key(
         &self,
         key_sha256: &[u8],
-        status: &str,
+        changes: &KeyChanges,
         now: i64,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
     /// Takes a seat for `machine_id` if the key is active, unexpired at `now`, and has one free,
-    /// all in one transaction; a machine that has a seat keeps it (no second seat).
+    /// all in one transaction; a machine that has a seat keeps it (no second seat). `make_file`
+    /// makes the seat's license file inside that transaction; when it fails nothing is committed.
     async fn activate(
         &self,
         key_sha256: &[u8],
         machine_id: &str,
         new_license_id: &str,
         now: i64,
-    ) -> Result<ActivationOutcome, StoreError>;
+        make_file: SeatFileMaker<'_>,
+    ) -> Result<ActivationOutcome, ActivateError>;
     /// This machine's seat, if any.
     async fn find_activation(
         &self,

@@ -174,6 +174,7 @@ async fn admin_creates_reads_and_suspends_keys() {
             "customer",
             "expires_at",
             "features",
+            "lease_days",
             "license_key",
             "license_type",
             "max_activations",
@@ -918,5 +919,316 @@ async fn a_flood_of_made_up_keys_from_many_addresses_locks_nobody_out() {
         (addresses, keys),
         (ADDRESSES as usize + 1, 1),
         "a bucket per address (and the newcomer's); none for the made-up keys, one for the real"
+    );
+}
+
+// --- Leases (issue 9 §1): a seat's license file expires at the lease end, validate renews it. ---
+
+const DAY: i64 = 86_400;
+
+/// The claims of a license file, read without verifying (the tests verify separately).
+fn payload(file: &str) -> Value {
+    let middle = file.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(middle)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn rfc3339_at(secs: i64) -> String {
+    UnixTime::from_secs(secs).unwrap().to_rfc3339()
+}
+
+impl Harness {
+    /// A key from `body` plus the customer and one seat; the created `data`.
+    async fn key_with(&self, extra: Value) -> Value {
+        let mut body = json!({"customer": "ACME-001", "product": "app", "max_activations": 2});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let reply = self.call("POST", "/api/v1/license-keys", true, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["data"].clone()
+    }
+
+    async fn patch_key(&self, key: &str, body: Value) -> Reply {
+        self.call("PATCH", &format!("/api/v1/license-keys/{key}"), true, body)
+            .await
+    }
+
+    async fn seat_file(&self, route: &str, key: &str, machine: &str) -> String {
+        let reply = self.machine_call(route, key, machine).await;
+        assert_eq!(reply.status, StatusCode::OK, "{route}: {}", reply.body);
+        reply.body["data"]["license_file"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn status_at(&self, file: &str, machine: &str, at: i64) -> Status {
+        let keys: TrustedKeys = [self.state.signing_key.public_key().clone()]
+            .into_iter()
+            .collect();
+        let options = VerifyOptions::at(UnixTime::from_secs(at).unwrap())
+            .with_machine(MachineId::parse(machine).unwrap());
+        verify_license(file.as_bytes(), &keys, &options).status
+    }
+}
+
+#[tokio::test]
+async fn a_seat_file_expires_at_the_lease_end_and_carries_the_entitlement_end() {
+    let h = harness().await;
+    // Default lease (30 days) on a key that ends later: exp is the lease end.
+    let key_end = UnixTime::parse_rfc3339("2027-01-01T00:00:00Z")
+        .unwrap()
+        .as_secs();
+    let long = h
+        .key_with(json!({"expires_at": "2027-01-01T00:00:00Z"}))
+        .await;
+    assert_eq!(long["lease_days"], Value::Null, "{long}");
+    let file = h
+        .seat_file(
+            "activate",
+            long["license_key"].as_str().unwrap(),
+            &machine(1),
+        )
+        .await;
+    let claims = payload(&file);
+    assert_eq!(claims["exp"], json!(T0 + 30 * DAY), "{claims}");
+    assert_eq!(claims["entitlement_exp"], json!(key_end), "{claims}");
+
+    // A key that ends within the lease: the file ends with the key.
+    let short = h
+        .key_with(json!({"expires_at": rfc3339_at(T0 + 10 * DAY)}))
+        .await;
+    let claims = payload(
+        &h.seat_file(
+            "activate",
+            short["license_key"].as_str().unwrap(),
+            &machine(1),
+        )
+        .await,
+    );
+    assert_eq!(claims["exp"], json!(T0 + 10 * DAY), "{claims}");
+    assert_eq!(claims["entitlement_exp"], json!(T0 + 10 * DAY), "{claims}");
+
+    // lease_days set by the vendor, perpetual key: exp is now + 7 days, no entitlement_exp.
+    let weekly = h.key_with(json!({"lease_days": 7})).await;
+    assert_eq!(weekly["lease_days"], 7, "{weekly}");
+    let weekly_key = weekly["license_key"].as_str().unwrap();
+    let claims = payload(&h.seat_file("activate", weekly_key, &machine(1)).await);
+    assert_eq!(claims["exp"], json!(T0 + 7 * DAY), "{claims}");
+    assert!(claims.get("entitlement_exp").is_none(), "{claims}");
+
+    // The verifier shows both ends.
+    let keys: TrustedKeys = [h.state.signing_key.public_key().clone()]
+        .into_iter()
+        .collect();
+    let report = verify_license(
+        file.as_bytes(),
+        &keys,
+        &VerifyOptions::at(UnixTime::from_secs(T0).unwrap())
+            .with_machine(MachineId::parse(&machine(1)).unwrap()),
+    );
+    let view = serde_json::to_value(report.license.unwrap()).unwrap();
+    assert_eq!(view["expiry"], rfc3339_at(T0 + 30 * DAY));
+    assert_eq!(view["entitlementExpiry"], "2027-01-01T00:00:00Z");
+
+    // lease_days can be changed, and reset to the default with null.
+    let reply = h.patch_key(weekly_key, json!({"lease_days": 90})).await;
+    assert_eq!(
+        (reply.status, &reply.body["data"]["lease_days"]),
+        (StatusCode::OK, &json!(90)),
+        "{}",
+        reply.body
+    );
+    let claims = payload(&h.seat_file("validate", weekly_key, &machine(1)).await);
+    assert_eq!(claims["exp"], json!(T0 + 90 * DAY), "{claims}");
+    let reply = h.patch_key(weekly_key, json!({"lease_days": null})).await;
+    assert_eq!(
+        (reply.status, &reply.body["data"]["lease_days"]),
+        (StatusCode::OK, &Value::Null)
+    );
+    let claims = payload(&h.seat_file("validate", weekly_key, &machine(1)).await);
+    assert_eq!(claims["exp"], json!(T0 + 30 * DAY), "{claims}");
+}
+
+#[tokio::test]
+async fn a_deactivated_seat_is_refused_and_its_file_dies_at_the_lease_end() {
+    let h = harness().await;
+    let key = h.key_with(json!({})).await; // perpetual key, default lease
+    let key = key["license_key"].as_str().unwrap();
+    let m1 = machine(1);
+    let file = h.seat_file("activate", key, &m1).await;
+    let released = h.machine_call("deactivate", key, &m1).await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.body);
+    assert_eq!(
+        h.machine_call("validate", key, &m1).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(h.status_at(&file, &m1, T0 + 30 * DAY - 1), Status::Active);
+    assert_eq!(h.status_at(&file, &m1, T0 + 30 * DAY), Status::Expired);
+}
+
+#[tokio::test]
+async fn validate_renews_the_lease_with_the_same_license_id() {
+    let h = harness().await;
+    let key = h.key_with(json!({"features": {"seats": 3}})).await;
+    let key = key["license_key"].as_str().unwrap();
+    let m1 = machine(1);
+    let first = h.seat_file("activate", key, &m1).await;
+
+    // Within a day: the same file, no new signature.
+    h.now.store(T0 + DAY / 2, Ordering::SeqCst);
+    assert_eq!(h.seat_file("validate", key, &m1).await, first);
+    h.now.store(T0 + DAY, Ordering::SeqCst);
+    assert_eq!(h.seat_file("validate", key, &m1).await, first);
+
+    // Two days later: a new file for the same seat, with a later lease end.
+    h.now.store(T0 + 2 * DAY, Ordering::SeqCst);
+    let renewed = h.seat_file("validate", key, &m1).await;
+    assert_ne!(renewed, first);
+    let (old, new) = (payload(&first), payload(&renewed));
+    assert_eq!(new["jti"], old["jti"]);
+    assert_eq!(new["exp"], json!(T0 + 32 * DAY), "{new}");
+    assert!(new["exp"].as_i64() > old["exp"].as_i64());
+    assert_eq!(h.seat_file("validate", key, &m1).await, renewed);
+    // Activating again is idempotent and answers the current file too.
+    assert_eq!(h.seat_file("activate", key, &m1).await, renewed);
+
+    // A change of the features makes a new file at once.
+    let reply = h.patch_key(key, json!({"features": {"seats": 99}})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["data"]["features"], json!({"seats": 99}));
+    assert_eq!(reply.body["data"]["status"], "active");
+    let changed = h.seat_file("validate", key, &m1).await;
+    assert_ne!(changed, renewed);
+    assert_eq!(payload(&changed)["features"], json!({"seats": 99}));
+    assert_eq!(payload(&changed)["jti"], old["jti"]);
+
+    // The old body still works, and status and lease_days go together.
+    let reply = h
+        .patch_key(key, json!({"status": "suspended", "lease_days": 3}))
+        .await;
+    assert_eq!(
+        (
+            reply.status,
+            &reply.body["data"]["status"],
+            &reply.body["data"]["lease_days"]
+        ),
+        (StatusCode::OK, &json!("suspended"), &json!(3)),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["data"]["features"], json!({"seats": 99}));
+}
+
+#[tokio::test]
+async fn keys_whose_files_could_not_be_minted_are_refused() {
+    let h = harness().await;
+    let huge = json!({"blob": "x".repeat(60_000)});
+    let reply = h
+        .call(
+            "POST",
+            "/api/v1/license-keys",
+            true,
+            json!({"customer": "C", "max_activations": 1, "features": huge}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.body["errors"][0]["code"], "LE_ERR_SS_008");
+    let text = reply.body["errors"][0]["message"].as_str().unwrap();
+    assert!(text.contains("`features`"), "{text}");
+
+    let key = h.key_with(json!({"features": {"seats": 1}})).await;
+    let key = key["license_key"].as_str().unwrap();
+    let reply = h.patch_key(key, json!({"features": huge})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let text = reply.body["errors"][0]["message"].as_str().unwrap();
+    assert!(text.contains("`features`"), "{text}");
+    let reply = h
+        .call(
+            "GET",
+            &format!("/api/v1/license-keys/{key}"),
+            true,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(reply.body["data"]["features"], json!({"seats": 1}));
+
+    // lease_days: 1 to 3650 whole days, on creation and on update; the message names the field.
+    for bad in [
+        json!(0),
+        json!(3651),
+        json!(-1),
+        json!("7"),
+        json!(1.5),
+        json!(true),
+    ] {
+        let reply = h
+            .call(
+                "POST",
+                "/api/v1/license-keys",
+                true,
+                json!({"customer": "C", "max_activations": 1, "lease_days": bad}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.body
+        );
+        let text = reply.body["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains("lease_days"), "{bad}: {text}");
+        let reply = h.patch_key(key, json!({"lease_days": bad})).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.body
+        );
+        let text = reply.body["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains("lease_days"), "{bad}: {text}");
+    }
+    for ok in [1, 3650] {
+        h.key_with(json!({"lease_days": ok})).await;
+    }
+    // An empty update changes nothing and says what it takes.
+    let reply = h.patch_key(key, json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_mint_failure_takes_no_seat() {
+    let h = harness().await;
+    let key = h.key_with(json!({"max_activations": 1})).await;
+    let key = key["license_key"].as_str().unwrap();
+    // A record whose type cannot be minted (the API refuses such a type; the store does not).
+    sqlx::query("UPDATE license_keys SET license_type = 'not a type'")
+        .execute(h.store.pool())
+        .await
+        .unwrap();
+    let reply = h.machine_call("activate", key, &machine(1)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.body
+    );
+    let seats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activations")
+        .fetch_one(h.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(seats, 0, "a failed mint took a seat");
+    sqlx::query("UPDATE license_keys SET license_type = 'STANDARD'")
+        .execute(h.store.pool())
+        .await
+        .unwrap();
+    let reply = h.machine_call("activate", key, &machine(2)).await;
+    assert_eq!(
+        (reply.status, &reply.body["data"]["activations"]),
+        (StatusCode::OK, &json!(1)),
+        "the one seat is still free"
     );
 }

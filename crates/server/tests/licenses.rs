@@ -8,8 +8,9 @@ use http_body_util::BodyExt;
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
 use licet_server::store::{
-    Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord, Department,
-    InstalledLicense, KeyStore, LicenseKeyRecord, Store, StoreError,
+    ActivateError, Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord,
+    Department, InstalledLicense, KeyChanges, KeyStore, LicenseKeyRecord, SeatFileMaker, Store,
+    StoreError,
 };
 use licet_server::{create_token, router, AppState, SqliteStore};
 use licet_verifier::{LicenseClaims, LicenseType, TrustedKeys, UnixTime};
@@ -60,6 +61,7 @@ fn claims(id: &str, exp_offset: Option<i64>) -> LicenseClaims {
         issued_at: iat,
         not_before: None,
         expires_at: exp_offset.map(|o| UnixTime::from_secs(T0 + o).unwrap()),
+        entitlement_expires_at: None,
         issuer: None,
         product: None,
         license_type: LicenseType::parse("TRIAL").unwrap(),
@@ -605,10 +607,10 @@ impl KeyStore for BrokenStore {
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
-    async fn set_license_key_status(
+    async fn update_license_key(
         &self,
         _: &[u8],
-        _: &str,
+        _: &KeyChanges,
         _: i64,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
         Err(StoreError("disk on fire".into()))
@@ -619,8 +621,9 @@ impl KeyStore for BrokenStore {
         _: &str,
         _: &str,
         _: i64,
-    ) -> Result<ActivationOutcome, StoreError> {
-        Err(StoreError("disk on fire".into()))
+        _: SeatFileMaker<'_>,
+    ) -> Result<ActivationOutcome, ActivateError> {
+        Err(StoreError("disk on fire".into()).into())
     }
     async fn find_activation(&self, _: &[u8], _: &str) -> Result<Option<Activation>, StoreError> {
         Err(StoreError("disk on fire".into()))

@@ -49,6 +49,7 @@ fn license(vendor: &SigningKey, exp: i64) -> String {
         issued_at: UnixTime::from_secs(T0 - 1000).unwrap(),
         not_before: None,
         expires_at: Some(UnixTime::from_secs(exp).unwrap()),
+        entitlement_expires_at: None,
         issuer: None,
         product: None,
         license_type: LicenseType::parse("ENTERPRISE").unwrap(),

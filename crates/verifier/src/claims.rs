@@ -74,6 +74,11 @@ pub struct LicenseClaims {
     pub not_before: Option<UnixTime>,
     /// `exp`: expired on and after this instant; `None` is perpetual.
     pub expires_at: Option<UnixTime>,
+    /// `entitlement_exp`: when the entitlement behind the file ends (the license key's expiry),
+    /// which may be later than `exp` for a seat file that expires at the end of its lease;
+    /// `None` when the entitlement is perpetual or not stated. Informative: the verifier decides
+    /// on `exp`, and does not require `exp <= entitlement_exp`.
+    pub entitlement_expires_at: Option<UnixTime>,
     /// `iss`: the vendor.
     pub issuer: Option<String>,
     /// `aud`: the product.
@@ -97,12 +102,13 @@ pub struct LicenseClaims {
 }
 
 /// The claim names licet defines; every other name goes to [`LicenseClaims::other`].
-pub const KNOWN_CLAIMS: [&str; 14] = [
+pub const KNOWN_CLAIMS: [&str; 15] = [
     "jti",
     "sub",
     "iat",
     "nbf",
     "exp",
+    "entitlement_exp",
     "iss",
     "aud",
     "license_type",
@@ -140,6 +146,7 @@ impl LicenseClaims {
             issued_at,
             not_before: None,
             expires_at: None,
+            entitlement_expires_at: None,
             issuer: None,
             product: None,
             license_type: LicenseType::standard(),
@@ -161,6 +168,7 @@ impl LicenseClaims {
             issued_at: required(&mut map, "iat", numeric_date)?,
             not_before: optional(&mut map, "nbf", numeric_date)?,
             expires_at: optional(&mut map, "exp", numeric_date)?,
+            entitlement_expires_at: optional(&mut map, "entitlement_exp", numeric_date)?,
             issuer: optional(&mut map, "iss", non_empty_string)?,
             product: optional(&mut map, "aud", non_empty_string)?,
             license_type: optional(&mut map, "license_type", |v| {
@@ -206,6 +214,9 @@ impl LicenseClaims {
         }
         if let Some(t) = self.expires_at {
             put("exp", time(t));
+        }
+        if let Some(t) = self.entitlement_expires_at {
+            put("entitlement_exp", time(t));
         }
         if let Some(s) = &self.issuer {
             put("iss", Value::String(s.clone()));
@@ -371,6 +382,11 @@ mod tests {
         assert_eq!(problem(json!({"exp":"2027-01-01"})), "claim `exp` must be a NumericDate (whole seconds since 1970 as a JSON integer), not the string `2027-01-01`");
         assert!(problem(json!({"exp":null})).starts_with("claim `exp` must be a NumericDate"));
         assert!(problem(json!({"exp":1.5})).starts_with("claim `exp`"));
+        assert_eq!(problem(json!({"entitlement_exp":"2027-01-01"})), "claim `entitlement_exp` must be a NumericDate (whole seconds since 1970 as a JSON integer), not the string `2027-01-01`");
+        assert!(problem(json!({"entitlement_exp":null}))
+            .starts_with("claim `entitlement_exp` must be a NumericDate"));
+        assert!(problem(json!({"entitlement_exp":-1}))
+            .starts_with("claim `entitlement_exp` is out of range"));
         assert!(problem(json!({"nbf":-5})).starts_with("claim `nbf` is out of range"));
         assert!(
             problem(json!({"features":[1]})).starts_with("claim `features` must be a JSON object")
@@ -384,6 +400,25 @@ mod tests {
                 .starts_with("claim `license_key`")
         );
         assert!(problem(json!({"sub":""})).starts_with("claim `sub` must not be empty"));
+    }
+
+    #[test]
+    fn entitlement_exp_is_typed_and_may_be_earlier_or_later_than_exp() {
+        for (exp, end) in [
+            (1_800_000_000, 1_900_000_000),
+            (1_900_000_000, 1_800_000_000),
+        ] {
+            let mut map = base();
+            map.insert("exp".into(), json!(exp));
+            map.insert("entitlement_exp".into(), json!(end));
+            let claims = LicenseClaims::from_json(map).unwrap();
+            assert_eq!(
+                claims.entitlement_expires_at.map(UnixTime::as_secs),
+                Some(end)
+            );
+            assert!(claims.other.is_empty());
+            assert_eq!(LicenseClaims::from_json(claims.to_json()).unwrap(), claims);
+        }
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub struct LicenseView {
     pub owner_email: Option<String>,
     /// `grace_days`.
     pub grace_days: Option<u32>,
+    /// `entitlement_exp` as RFC 3339 UTC: when the entitlement ends (a seat file's `exp` is the
+    /// end of its lease, often earlier); null when absent.
+    pub entitlement_expiry: Option<String>,
 }
 
 impl LicenseView {
@@ -156,6 +159,7 @@ impl LicenseView {
             owner_name: claims.owner_name.clone(),
             owner_email: claims.owner_email.clone(),
             grace_days: claims.grace_days,
+            entitlement_expiry: claims.entitlement_expires_at.map(|t| t.to_rfc3339()),
         }
     }
 }

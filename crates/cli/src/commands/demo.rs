@@ -67,6 +67,7 @@ pub fn run(keep: bool) -> Result<u8> {
         issued_at: now,
         not_before: None,
         expires_at: Some(now.saturating_add(30 * 86_400)),
+        entitlement_expires_at: None,
         issuer: Some("Demo Vendor".into()),
         product: Some("demo-app".into()),
         license_type: LicenseType::parse("TRIAL").map_err(anyhow::Error::msg)?,

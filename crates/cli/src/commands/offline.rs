@@ -6,12 +6,13 @@ use super::serve::runtime;
 use crate::args::{
     ActivationInstallArgs, ActivationReleaseArgs, ActivationRequestArgs, ActivationRespondArgs,
 };
-use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite};
+use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite, StagedFile};
 use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, Context, Result};
 use licet_issuer::ledger::{LedgerAction, LedgerRecord};
 use licet_server::activation::{respond_offline, OfflineOutcome, RespondError};
+use licet_server::store::{Activation, LicenseKeyRecord, SeatFileError};
 use licet_server::SqliteStore;
 use licet_verifier::offline::{
     install_response, record_pending, release_activation, ActivationRequest, OfflineError,
@@ -46,19 +47,22 @@ fn deliver(out: Option<&Path>, text: &str, qr: bool, what: &str) -> Result<()> {
         ));
     }
     if qr {
-        let code = qrcode::QrCode::new(text.as_bytes()).with_context(|| {
-            format!(
-                "the {what} ({} bytes) does not fit in a QR code",
-                text.len()
-            )
-        })?;
-        let picture = code
-            .render::<qrcode::render::unicode::Dense1x2>()
-            .quiet_zone(true)
-            .build();
-        print_stderr(&picture);
+        print_stderr(&qr_picture(text, what)?);
     }
     Ok(())
+}
+
+fn qr_picture(text: &str, what: &str) -> Result<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).with_context(|| {
+        format!(
+            "the {what} ({} bytes) does not fit in a QR code",
+            text.len()
+        )
+    })?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .quiet_zone(true)
+        .build())
 }
 
 pub fn request(args: ActivationRequestArgs) -> Result<u8> {
@@ -93,14 +97,46 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
         args.alias.as_deref(),
     )?;
     let now = UnixTime::now();
-    let outcome = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
-        let outcome = respond_offline(&store, &key, &message, now.as_secs()).await;
-        store.close().await;
-        Ok::<_, anyhow::Error>(outcome)
-    })?;
+    let out_file = args.out.as_deref().filter(|p| *p != Path::new("-"));
+    // Everything that can fail is done before the seat is committed, inside the activation's
+    // transaction: the output file is written to a temporary name, the QR code drawn and the
+    // ledger entry appended; a failure there takes no seat and leaves no file. Only the rename
+    // into place (and printing) comes after the commit.
+    let mut staged: Option<StagedFile> = None;
+    let mut picture: Option<String> = None;
+    let outcome = {
+        let mut deliver = |file: &str,
+                           activation: &Activation,
+                           record: &LicenseKeyRecord|
+         -> Result<(), SeatFileError> {
+            if let Some(out) = out_file {
+                staged = Some(StagedFile::new(out, format!("{file}\n").as_bytes(), 0o644)?);
+            }
+            if args.qr && !args.json {
+                picture = Some(qr_picture(file, "the license")?);
+            }
+            if let Some(ledger) = &args.ledger {
+                let entry = LedgerRecord {
+                    action: LedgerAction::Activate,
+                    license_id: &activation.license_id,
+                    customer_id: Some(&record.customer),
+                    kid: key.kid(),
+                    file: file.as_bytes(),
+                };
+                record_in_ledger(ledger, &entry, now)?;
+            }
+            Ok(())
+        };
+        runtime()?.block_on(async {
+            let store = SqliteStore::open(&args.db)
+                .await
+                .with_context(|| format!("cannot open the database {}", args.db))?;
+            let outcome =
+                respond_offline(&store, &key, &message, now.as_secs(), &mut deliver).await;
+            store.close().await;
+            Ok::<_, anyhow::Error>(outcome)
+        })?
+    };
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(RespondError::Refused(reason)) => {
@@ -123,31 +159,26 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
             new_seat,
             activations,
         } => {
-            if let Some(ledger) = &args.ledger {
-                let record = LedgerRecord {
-                    action: LedgerAction::Activate,
-                    license_id: &license_id,
-                    customer_id: Some(&customer),
-                    kid: key.kid(),
-                    file: file.as_bytes(),
-                };
-                record_in_ledger(ledger, &record, now)?;
+            if let Some(staged) = staged {
+                staged.commit(Overwrite::Replace)?;
             }
             if args.json {
                 let summary = json!({"granted": true, "action": "activate", "licenseId": license_id,
                     "customerId": customer, "newSeat": new_seat, "activations": activations,
                     "bytes": file.len(), "license": file});
-                if let Some(out) = args.out.as_deref().filter(|p| *p != Path::new("-")) {
-                    write_output(
-                        out,
-                        format!("{file}\n").as_bytes(),
-                        0o644,
-                        Overwrite::Replace,
-                    )?;
-                }
                 print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
             } else {
-                deliver(args.out.as_deref(), &file, args.qr, "the license")?;
+                match out_file {
+                    Some(out) => print_stderr(&format!(
+                        "wrote the license to {} ({} bytes)",
+                        out.display(),
+                        file.len()
+                    )),
+                    None => print_stdout(&format!("{file}\n"))?,
+                }
+                if let Some(picture) = &picture {
+                    print_stderr(picture);
+                }
                 print_stderr(&format!(
                     "activated: license {} for {} ({}; {} seat(s) in use)",
                     printable(&license_id),

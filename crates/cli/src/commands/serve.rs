@@ -133,6 +133,7 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
         features: (!features.is_empty()).then_some(features),
         max_activations: args.max_activations,
         expires_at,
+        lease_days: args.lease_days,
     };
     let now = UnixTime::now().as_secs();
     let (key, record) = runtime()?.block_on(async {

@@ -9,7 +9,7 @@ use crate::activation::{self, key_hash};
 use crate::app::AppState;
 use crate::ratelimit::RateDecision;
 use crate::signing::sign_canonical;
-use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord};
+use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord, SeatFileError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -387,9 +387,30 @@ async fn do_activate(
         return Err(message(StatusCode::NOT_FOUND, "License key not found"));
     }
     meter.count()?;
-    match activation::activate(state.store.as_ref(), key, machine, answer.now)
-        .await
-        .map_err(internal)?
+    // The file is minted (or taken from the cache) inside the store's transaction: a seat whose
+    // file cannot be made is not taken.
+    let mut make_file = |record: &LicenseKeyRecord, activation: &Activation| {
+        state
+            .seat_files
+            .get_or_mint(
+                &state.signing_key,
+                key,
+                record,
+                activation,
+                machine,
+                answer.now,
+            )
+            .map_err(|e| -> SeatFileError { Box::new(e) })
+    };
+    match activation::activate(
+        state.store.as_ref(),
+        key,
+        machine,
+        answer.now,
+        &mut make_file,
+    )
+    .await
+    .map_err(internal)?
     {
         ActivationOutcome::NotFound => Err(message(StatusCode::NOT_FOUND, "License key not found")),
         ActivationOutcome::Suspended => {
@@ -407,11 +428,12 @@ async fn do_activate(
             activation,
             activations,
             new_seat,
+            file,
         } => {
             if new_seat {
                 tracing::info!(machine = %machine, activations, "seat taken");
             }
-            let data = seat_data(
+            let mut data = seat_data(
                 key,
                 machine,
                 &record,
@@ -419,7 +441,8 @@ async fn do_activate(
                 activations,
                 &record.status,
             );
-            with_license_file(state, data, key, &record, &activation, machine, answer)
+            data.insert("license_file".into(), json!(file));
+            signed(state, data, answer)
         }
     }
 }

@@ -5,14 +5,15 @@ use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
 use crate::extract::PathParam;
-use crate::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
+use crate::license_keys::{
+    create_license_key, parse_key_changes, update_license_key, CreateKeyError, NewLicenseKey,
+};
 use crate::store::LicenseKeyRecord;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use licet_verifier::{LicenseKey, UnixTime};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const COLLECTION: &str = "/api/v1/license-keys";
@@ -39,6 +40,7 @@ pub fn key_view(key: &LicenseKey, record: &LicenseKeyRecord, activations: i64) -
         "features": record.features,
         "max_activations": record.max_activations,
         "expires_at": record.expires_at.map_or(Value::Null, rfc3339),
+        "lease_days": record.lease_days,
         "status": record.status,
         "activations": activations,
     })
@@ -64,7 +66,7 @@ pub async fn create(
     let invalid = |message: String| ApiError::validation(message, COLLECTION);
     let body: NewLicenseKey = serde_json::from_slice(&body).map_err(|e| {
         invalid(format!(
-            "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at}}: {e}"
+            "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at, lease_days}}: {e}"
         ))
     })?;
     let (key, record) = create_license_key(state.store.as_ref(), body, state.now())
@@ -113,25 +115,20 @@ pub async fn get_one(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetStatus {
-    status: String,
-}
-
 #[utoipa::path(patch, path = "/api/v1/license-keys/{key}", tag = "license-keys", security(("token" = [])),
     params(("key" = String, Path, description = "XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")),
-    request_body = crate::openapi::SetKeyStatus,
+    request_body = crate::openapi::KeyChanges,
     responses(
-        (status = 200, description = "The key with its new status", body = crate::openapi::LicenseKeyEnvelope),
-        (status = 400, description = "The status is not `active` or `suspended` (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 200, description = "The key with its changes", body = crate::openapi::LicenseKeyEnvelope),
+        (status = 400, description = "No change, an unknown field, or a bad `status`, `lease_days` or `features` (the message names it; LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
         (status = 404, description = "No such key (LE_ERR_SS_001)", body = crate::error::ErrorBody),
         (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
     ))]
-/// `PATCH /api/v1/license-keys/{key}` with `{"status": "active" | "suspended"}`.
+/// `PATCH /api/v1/license-keys/{key}` with any of `{"status": "active" | "suspended",
+/// "lease_days": N | null, "features": {...} | null}`.
 pub async fn set_status(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -141,23 +138,19 @@ pub async fn set_status(
     let path = format!("{COLLECTION}/{key}");
     caller(&state, &headers, &path).await?;
     let key = parse_key(&key, &path)?;
-    let body: SetStatus = serde_json::from_slice(&body).map_err(|e| {
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
-            format!("The body must be JSON {{\"status\": \"active\"|\"suspended\"}}: {e}"),
+            format!("The body must be JSON {{\"status\", \"lease_days\", \"features\"}}: {e}"),
             &path,
         )
     })?;
-    if body.status != "active" && body.status != "suspended" {
-        return Err(ApiError::validation(
-            "`status` must be `active` or `suspended`",
-            &path,
-        ));
-    }
-    let updated = state
-        .store
-        .set_license_key_status(&key_hash(&key), &body.status, state.now())
+    let changes = parse_key_changes(&body).map_err(|m| ApiError::validation(m, &path))?;
+    let updated = update_license_key(state.store.as_ref(), &key_hash(&key), &changes, state.now())
         .await
-        .map_err(|e| ApiError::internal(e, &path))?;
+        .map_err(|e| match e {
+            CreateKeyError::Invalid(message) => ApiError::validation(message, &path),
+            CreateKeyError::Store(e) => ApiError::internal(e, &path),
+        })?;
     match updated {
         Some((record, count)) => Ok(Json(json!({ "data": key_view(&key, &record, count) }))),
         None => Err(ApiError::not_found("License key not found", &path)),

@@ -1,8 +1,9 @@
 //! The SQLite store: one file, WAL journal, migrations from `migrations/` applied on open.
 
 use super::{
-    Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord, Department,
-    InstalledLicense, KeyStore, LicenseKeyRecord, Store, StoreError,
+    ActivateError, Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord,
+    Department, InstalledLicense, KeyChanges, KeyStore, LicenseKeyRecord, SeatFileMaker, Store,
+    StoreError,
 };
 use crate::auth::Permission;
 use async_trait::async_trait;
@@ -236,6 +237,7 @@ fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
         features,
         max_activations: row.try_get("max_activations")?,
         expires_at: row.try_get("expires_at")?,
+        lease_days: row.try_get("lease_days")?,
         status: row.try_get("status")?,
         owner_name: row.try_get("owner_name")?,
         owner_email: row.try_get("owner_email")?,
@@ -264,7 +266,7 @@ impl KeyStore for SqliteStore {
             .map(|f| serde_json::Value::Object(f.clone()).to_string());
         sqlx::query(
             "INSERT INTO license_keys (key_sha256, customer, product, license_type, features, max_activations, expires_at,
-                 status, owner_name, owner_email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 lease_days, status, owner_name, owner_email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&k.key_sha256)
         .bind(&k.customer)
@@ -273,6 +275,7 @@ impl KeyStore for SqliteStore {
         .bind(features)
         .bind(k.max_activations)
         .bind(k.expires_at)
+        .bind(k.lease_days)
         .bind(&k.status)
         .bind(&k.owner_name)
         .bind(&k.owner_email)
@@ -329,19 +332,33 @@ impl KeyStore for SqliteStore {
         )))
     }
 
-    async fn set_license_key_status(
+    async fn update_license_key(
         &self,
         key_sha256: &[u8],
-        status: &str,
+        changes: &KeyChanges,
         now: i64,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
-        let done =
-            sqlx::query("UPDATE license_keys SET status = ?, updated_at = ? WHERE key_sha256 = ?")
-                .bind(status)
-                .bind(now)
-                .bind(key_sha256)
-                .execute(&self.pool)
-                .await?;
+        // One UPDATE naming only the changed columns: a concurrent change of another field
+        // (a suspension while the features change) is not undone.
+        let mut query =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE license_keys SET updated_at = ");
+        query.push_bind(now);
+        if let Some(status) = &changes.status {
+            query.push(", status = ").push_bind(status.clone());
+        }
+        if let Some(lease_days) = changes.lease_days {
+            query.push(", lease_days = ").push_bind(lease_days);
+        }
+        if let Some(features) = &changes.features {
+            let text = features
+                .as_ref()
+                .map(|f| serde_json::Value::Object(f.clone()).to_string());
+            query.push(", features = ").push_bind(text);
+        }
+        query
+            .push(" WHERE key_sha256 = ")
+            .push_bind(key_sha256.to_vec());
+        let done = query.build().execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
@@ -354,7 +371,8 @@ impl KeyStore for SqliteStore {
         machine_id: &str,
         new_license_id: &str,
         now: i64,
-    ) -> Result<ActivationOutcome, StoreError> {
+        make_file: SeatFileMaker<'_>,
+    ) -> Result<ActivationOutcome, ActivateError> {
         let _seat_lock = self.seats.lock().await;
         // IMMEDIATE: the write lock is taken before the seat count is read, so no other
         // connection can change the count between the read and the insert.
@@ -385,8 +403,12 @@ impl KeyStore for SqliteStore {
                 .await?;
         if let Some(row) = existing {
             let activation = activation_from_row(&row)?;
+            // Made under the transaction like a new seat's, so the caller's side effects (a
+            // ledger entry) happen under the same lock; nothing to commit.
+            let made = make_file(&key, &activation);
             tx.rollback().await?;
             return Ok(ActivationOutcome::Active {
+                file: made.map_err(ActivateError::File)?,
                 key,
                 activation,
                 activations: count,
@@ -406,17 +428,27 @@ impl KeyStore for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
         let activation = Activation {
             machine_id: machine_id.to_owned(),
             license_id: new_license_id.to_owned(),
             activated_at: now,
         };
+        // The file is made before the commit: a seat whose file cannot be made is never taken,
+        // and the seat count stays exact (the seat lock and the write lock are still held).
+        let file = match make_file(&key, &activation) {
+            Ok(file) => file,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(ActivateError::File(e));
+            }
+        };
+        tx.commit().await?;
         Ok(ActivationOutcome::Active {
             key,
             activation,
             activations: count + 1,
             new_seat: true,
+            file,
         })
     }
 
