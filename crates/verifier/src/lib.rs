@@ -34,6 +34,7 @@
 mod algorithm;
 mod batch;
 mod claims;
+pub mod ed25519;
 mod inspect;
 mod json;
 pub mod jws;
