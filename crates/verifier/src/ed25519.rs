@@ -27,8 +27,10 @@
 //! What it means against other JOSE libraries: honest signers never put a torsion component in
 //! `R` (`R = [r]B`), so every honest signature verifies everywhere. A signature whose `R` has a
 //! torsion component, which only the key holder can make, verifies in licet and fails in libraries
-//! that use the cofactorless equation (`verify_strict`, libsodium); a small-order or non-canonical
-//! `R`, a non-canonical `S` and a small-order or non-canonical key fail in licet as they do there.
+//! that use the cofactorless equation (`verify_strict`, libsodium), and so do signatures by a key
+//! that itself has a torsion component (not of small order, so it loads; only its owner can make
+//! one). A small-order or non-canonical `R`, a non-canonical `S` and a small-order or
+//! non-canonical key fail in licet as they do there.
 
 use crate::keys::SignatureRejected;
 use curve25519_dalek::constants::EIGHT_TORSION;

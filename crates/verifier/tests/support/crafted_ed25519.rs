@@ -139,6 +139,24 @@ pub fn non_canonical_small_order_encodings() -> Vec<(&'static str, [u8; 32])> {
     encodings
 }
 
+/// A non-canonical encoding (`y + p`) of a point of large order with a small `y`: no one knows
+/// its discrete logarithm, but as a key it must be refused for its encoding alone.
+pub fn non_canonical_large_order_encoding() -> [u8; 32] {
+    (2..19u8)
+        .find_map(|y| {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            let point = CompressedEdwardsY(canonical).decompress()?;
+            (!point.is_small_order()).then(|| {
+                let mut bytes = P_BYTES;
+                bytes[0] += y;
+                assert_eq!(CompressedEdwardsY(bytes).decompress(), Some(point));
+                bytes
+            })
+        })
+        .expect("a small y on the curve")
+}
+
 /// The canonical encodings of the 8 small-order points (`EIGHT_TORSION`).
 pub fn small_order_encodings() -> Vec<[u8; 32]> {
     EIGHT_TORSION
