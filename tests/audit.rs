@@ -308,3 +308,115 @@ fn batch_verdicts_equal_one_by_one_verdicts() {
         assert!(valid > 100 || at.starts_with("2030"), "{valid} valid");
     }
 }
+
+#[path = "../crates/verifier/tests/support/crafted_ed25519.rs"]
+mod crafted_ed25519;
+
+/// One Ed25519 verdict on every path (issue 17): license files with crafted signatures (torsion
+/// in `R`, small-order and non-canonical `R`, non-canonical `S`) among honest ones get the same
+/// status and reason from `licet audit` (batches) as from `licet verify` (one by one), and the
+/// verdict of licet's rule: torsion-`R` ACTIVE, the others BAD_SIGNATURE.
+#[test]
+fn audit_and_verify_agree_on_crafted_ed25519_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let signer = crafted_ed25519::Signer::from_seed(b"licet issue 17 e2e signer seed!!");
+    std::fs::write(d.join("v.jwk"), signer.jwk()).unwrap();
+    std::fs::create_dir(d.join("licenses")).unwrap();
+    let mut files: Vec<(String, Option<crafted_ed25519::Class>, String)> = signer
+        .crafted()
+        .into_iter()
+        .map(|f| (format!("{}.lic", f.name), Some(f.class), f.token))
+        .collect();
+    // More than a batch of honest files, so the crafted ones land in two or more batches.
+    for i in 0..(licet_verifier::BATCH_SIZE + 20) {
+        files.push((
+            format!("h-{i:03}.lic"),
+            None,
+            signer.honest(&format!("H-{i}")),
+        ));
+    }
+    crafted_ed25519::shuffle(&mut files, 17);
+    for (name, _, token) in &files {
+        std::fs::write(d.join("licenses").join(name), token).unwrap();
+    }
+    let at = ["--at", "2027-01-01T00:00:00Z"];
+    let out = licet()
+        .current_dir(d)
+        .args(["audit", "licenses", "--pubkey", "v.jwk", "--json"])
+        .args(at)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the bad signatures fail the audit"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let audited = report["files"].as_array().unwrap();
+    assert_eq!(audited.len(), files.len());
+    let mut torsion_active = 0;
+    for (name, class, _) in &files {
+        let entry = audited
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(&format!("/{name}")))
+            .unwrap_or_else(|| panic!("{name} audited"));
+        let out = licet()
+            .current_dir(d)
+            .args([
+                "verify",
+                &format!("licenses/{name}"),
+                "--pubkey",
+                "v.jwk",
+                "--json",
+            ])
+            .args(at)
+            .output()
+            .unwrap();
+        let alone: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            (&entry["status"], &entry["reason"]),
+            (&alone["status"], &alone["reason"]),
+            "{name}: licet audit and licet verify disagree"
+        );
+        let accepted = class.as_ref().is_none_or(crafted_ed25519::Class::accepted);
+        assert_eq!(
+            alone["status"],
+            if accepted { "ACTIVE" } else { "BAD_SIGNATURE" },
+            "{name}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(if accepted { 0 } else { 1 }),
+            "{name}"
+        );
+        if matches!(class, Some(crafted_ed25519::Class::TorsionR(_))) {
+            torsion_active += 1;
+        }
+    }
+    assert_eq!(torsion_active, 8);
+    assert_eq!(
+        report["summary"]["byStatus"]["BAD_SIGNATURE"],
+        1 + 8 + 6,
+        "S + l, 8 small-order R, 6 non-canonical R"
+    );
+
+    // A small-order key is refused when it is loaded, by both commands: no verdict (exit 2).
+    let identity = crafted_ed25519::small_order_encodings()[0];
+    let weak = format!(
+        r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, identity)
+    );
+    std::fs::write(d.join("weak.jwk"), weak).unwrap();
+    for args in [
+        &["verify", "licenses/h-000.lic", "--pubkey", "weak.jwk"][..],
+        &["audit", "licenses", "--pubkey", "weak.jwk"][..],
+    ] {
+        let out = licet().current_dir(d).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("small-order"), "{args:?}: {stderr}");
+    }
+}

@@ -60,7 +60,7 @@ fn verifier_has_no_network_or_database_crates() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert!(
-        crates.contains(&"licet-verifier") && crates.contains(&"ed25519-dalek"),
+        crates.contains(&"licet-verifier") && crates.contains(&"ed25519-zebra"),
         "unexpected tree:\n{tree}"
     );
     let found: Vec<&&str> = FORBIDDEN.iter().filter(|f| crates.contains(f)).collect();

@@ -1,23 +1,27 @@
 //! Many licenses at once. Ed25519 signatures that name their key by `kid` are checked in batches
-//! with ed25519-dalek's `verify_batch` (one multi-scalar multiplication for the batch, about half
-//! the work of checking them one by one); a batch that fails is checked again one by one, so the
-//! failing files get their own verdicts. Everything but the signature equation is the code of
-//! [`verify_license`], and every other file (RSA, no `kid`, undecodable) goes through
+//! of [`BATCH_SIZE`] with [`crate::ed25519::verify_batch`] (one multi-scalar multiplication for
+//! the batch, ed25519-zebra's batch verifier, which also merges the terms of signatures by the same
+//! key); a batch that fails is checked again one by one, so the failing files get their own
+//! verdicts. Everything but the signature equation is the code of [`verify_license`], and every
+//! other file (RSA, no `kid`, undecodable, a signature that breaks the encoding rules) goes through
 //! [`verify_license`] itself.
 //!
-//! What the batch equation accepts: the batch equation of ed25519-dalek 2.2 is the cofactorless
-//! one (`is_identity` without multiplying by the cofactor), like `verify_strict`; a random linear
-//! combination of the signatures' equations holds only if each holds (but with negligible
-//! probability). Weak keys are refused when keys are loaded, non-canonical `S` by the signature
-//! parser (the whole batch then fails and is checked one by one), and small-order `R` here, as
-//! `verify_strict` does.
+//! What the batch accepts: exactly what [`verify_license`] accepts, because both apply the one
+//! rule of [`crate::ed25519`]: the same encoding checks (canonical `S`; canonical `R`, not of
+//! small order; keys canonical and not of small order, refused at load), and the cofactored
+//! equation `[8]([S]B - R - [k]A) = 0` for single and batch alike. The cofactor removes any torsion
+//! component of `R` from every term, so the random multipliers (from the operating system, not
+//! derived from the inputs) cannot change the verdict; a random linear combination of the
+//! equations holds only if each holds (but with probability about 2^-128). Before this rule, the
+//! batch used ed25519-dalek's cofactorless `verify_batch` with multipliers derived from the inputs
+//! and the single check `verify_strict`: a key holder could grind a signature with a torsion
+//! component in `R` that the batch accepted and the single check refused.
 
+use crate::ed25519::{self, BatchItem, Ed25519PublicKey};
 use crate::jws;
 use crate::keys::{TrustedKey, TrustedKeys};
 use crate::report::VerificationReport;
 use crate::verify::{verify_license, verify_with, VerifyOptions};
-use curve25519_dalek::edwards::CompressedEdwardsY;
-use ed25519_dalek::{Signature, VerifyingKey};
 
 /// Signatures per batch equation: past 64 the gain per signature is small, and a failing batch
 /// costs a recheck of this many.
@@ -26,15 +30,9 @@ pub const BATCH_SIZE: usize = 64;
 struct Candidate<'f, 'k> {
     index: usize,
     key: &'k TrustedKey,
-    verifying_key: VerifyingKey,
+    ed25519_key: &'k Ed25519PublicKey,
     message: &'f [u8],
-    signature: Signature,
-}
-
-fn small_order_r(signature: &Signature) -> bool {
-    CompressedEdwardsY(*signature.r_bytes())
-        .decompress()
-        .is_none_or(|point| point.is_small_order())
+    signature: [u8; ed25519::SIGNATURE_LENGTH],
 }
 
 /// Verifies every file with the same keys and options; the reports are in the order of `files`
@@ -65,12 +63,15 @@ pub fn verify_licenses(
         let Some((key, message, signature)) = decoded.batch_item(keys) else {
             continue;
         };
-        let (Some(verifying_key), Ok(signature)) =
-            (key.ed25519_key(), Signature::from_slice(signature))
-        else {
+        let Some(ed25519_key) = key.ed25519_key() else {
             continue;
         };
-        if small_order_r(&signature) {
+        // A signature that breaks the encoding rules would fail its whole batch: it goes to
+        // `verify_license`, which refuses it by the same rule.
+        let Ok(signature) = <[u8; ed25519::SIGNATURE_LENGTH]>::try_from(signature) else {
+            continue;
+        };
+        if ed25519::parse_signature(&signature).is_none() {
             continue;
         }
         // The message borrows the file, not `decoded`: find it in the file's text.
@@ -79,17 +80,22 @@ pub fn verify_licenses(
         candidates.push(Candidate {
             index,
             key,
-            verifying_key: *verifying_key,
+            ed25519_key,
             message,
             signature,
         });
     }
     let mut verified_by: Vec<Option<&TrustedKey>> = vec![None; files.len()];
     for batch in candidates.chunks(BATCH_SIZE) {
-        let messages: Vec<&[u8]> = batch.iter().map(|c| c.message).collect();
-        let signatures: Vec<Signature> = batch.iter().map(|c| c.signature).collect();
-        let verifying_keys: Vec<VerifyingKey> = batch.iter().map(|c| c.verifying_key).collect();
-        if ed25519_dalek::verify_batch(&messages, &signatures, &verifying_keys).is_ok() {
+        let items: Vec<BatchItem<'_>> = batch
+            .iter()
+            .map(|c| BatchItem {
+                key: c.ed25519_key,
+                message: c.message,
+                signature: &c.signature,
+            })
+            .collect();
+        if ed25519::verify_batch(&items) {
             for candidate in batch {
                 verified_by[candidate.index] = Some(candidate.key);
             }

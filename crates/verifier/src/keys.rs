@@ -3,12 +3,12 @@
 //! never taken from a token.
 
 use crate::algorithm::Algorithm;
+use crate::ed25519::Ed25519PublicKey;
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_lc_rs::rsa::{PublicKey as RsaPublicKey, PublicKeyComponents as RsaPublicKeyComponents};
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ed25519_dalek::VerifyingKey;
 use serde_json::{json, Map, Value};
 use spki::ObjectIdentifier;
 use std::fmt;
@@ -98,7 +98,7 @@ pub struct SignatureRejected;
 
 #[derive(Clone)]
 enum Material {
-    Ed25519(VerifyingKey),
+    Ed25519(Box<Ed25519PublicKey>),
     Rsa(Box<RsaMaterial>),
 }
 
@@ -134,7 +134,8 @@ impl fmt::Debug for TrustedKey {
 }
 
 impl TrustedKey {
-    /// An Ed25519 key from its 32 public bytes. Weak (small-order) keys are refused.
+    /// An Ed25519 key from its 32 public bytes. Non-canonical encodings and weak (small-order)
+    /// points are refused (see [`crate::ed25519`]).
     pub fn from_ed25519_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let array: [u8; 32] = bytes.try_into().map_err(|_| {
             KeyError::Invalid(format!(
@@ -142,13 +143,8 @@ impl TrustedKey {
                 bytes.len()
             ))
         })?;
-        let key = VerifyingKey::from_bytes(&array)
-            .map_err(|_| KeyError::Invalid("the bytes are not an Ed25519 curve point".into()))?;
-        if key.is_weak() {
-            return Err(KeyError::Invalid(
-                "the Ed25519 key is a weak (small-order) point".into(),
-            ));
-        }
+        let key =
+            Ed25519PublicKey::from_bytes(&array).map_err(|e| KeyError::Invalid(e.to_string()))?;
         let thumbprint = format!(
             r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
             URL_SAFE_NO_PAD.encode(array)
@@ -158,7 +154,7 @@ impl TrustedKey {
             declared_kid: None,
             preferred: None,
             allowed: vec![Algorithm::EdDSA],
-            material: Material::Ed25519(key),
+            material: Material::Ed25519(Box::new(key)),
         })
     }
 
@@ -416,10 +412,7 @@ impl TrustedKey {
         }
         match (&self.material, alg) {
             (Material::Ed25519(key), Algorithm::EdDSA) => {
-                let signature = ed25519_dalek::Signature::from_slice(signature)
-                    .map_err(|_| SignatureRejected)?;
-                key.verify_strict(message, &signature)
-                    .map_err(|_| SignatureRejected)
+                crate::ed25519::verify_one(key, message, signature)
             }
             (Material::Rsa(rsa), Algorithm::RS256) => rsa
                 .pkcs1
@@ -433,10 +426,11 @@ impl TrustedKey {
         }
     }
 
-    /// The raw Ed25519 verifying key, for batch verification.
-    pub fn ed25519_key(&self) -> Option<&VerifyingKey> {
+    /// The Ed25519 public key, for batch verification ([`crate::ed25519::verify_batch`]) and
+    /// for measuring the signature check alone.
+    pub fn ed25519_key(&self) -> Option<&Ed25519PublicKey> {
         match &self.material {
-            Material::Ed25519(key) => Some(key),
+            Material::Ed25519(key) => Some(key.as_ref()),
             Material::Rsa(_) => None,
         }
     }

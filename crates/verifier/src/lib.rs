@@ -36,6 +36,7 @@ mod batch;
 mod check;
 mod claims;
 pub mod clock;
+pub mod ed25519;
 mod inspect;
 mod json;
 pub mod jws;
