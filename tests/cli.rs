@@ -1049,13 +1049,59 @@ fn refusals_that_protect_the_user() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is not a license file"));
+        .stderr(predicate::str::contains(
+            "is a private key, not a license file",
+        ));
     assert_eq!(
         std::fs::read(dir.path().join("v.key.pem")).unwrap(),
         key_before
     );
+    // Nor a revocation list, nor a ledger (both are text a name can be confused with).
+    licet()
+        .current_dir(dir.path())
+        .args(["revoke", "--key", "v.key.pem", "--list", "list.jwt", "L-1"])
+        .args(["--ledger", "ledger.jsonl"])
+        .assert()
+        .success();
+    licet()
+        .current_dir(dir.path())
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--ledger",
+            "ledger.jsonl",
+        ])
+        .assert()
+        .success();
+    for (file, kind) in [
+        ("list.jwt", "a revocation list"),
+        ("ledger.jsonl", "an issuance ledger"),
+    ] {
+        let before = std::fs::read(dir.path().join(file)).unwrap();
+        licet()
+            .current_dir(dir.path())
+            .args([
+                "issue",
+                "--key",
+                "v.key.pem",
+                "--customer",
+                "C",
+                "--out",
+                file,
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "is {kind}, not a license file"
+            )));
+        assert_eq!(std::fs::read(dir.path().join(file)).unwrap(), before);
+    }
     // An existing license file is replaced atomically.
-    std::fs::write(dir.path().join("l.lic"), "eyJold.license.file").unwrap();
+    let old_license = "eyJhbGciOiJFZERTQSIsInR5cCI6ImxpY2Vuc2Urand0In0.e30.c2ln";
+    std::fs::write(dir.path().join("l.lic"), old_license).unwrap();
     licet()
         .current_dir(dir.path())
         .args([
@@ -1071,7 +1117,7 @@ fn refusals_that_protect_the_user() {
         .success();
     assert_ne!(
         std::fs::read(dir.path().join("l.lic")).unwrap(),
-        b"eyJold.license.file"
+        old_license.as_bytes()
     );
     // Anything else (notes, a DER keystore) is left alone.
     std::fs::write(dir.path().join("notes.txt"), "my notes").unwrap();
@@ -1088,7 +1134,9 @@ fn refusals_that_protect_the_user() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is not a license file"));
+        .stderr(predicate::str::contains(
+            "is a text file, not a license file",
+        ));
     licet()
         .current_dir(dir.path())
         .args(["verify", "-", "--pubkey", "-"])
@@ -1096,4 +1144,59 @@ fn refusals_that_protect_the_user() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("only once"));
+}
+
+/// Issue 9 §9: a license wrapped over lines, pasted with quotes or spaces, is refused with a
+/// message that says what is wrong and how to fix it; --at takes a bare date.
+#[test]
+fn pasted_licenses_get_a_precise_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "ed25519", "v");
+    let token = issue(dir.path(), "v.key.pem", &["--days", "30"]);
+    let token = token.trim();
+    let wrapped: String = token
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (name, text, expected) in [
+        ("wrapped.lic", wrapped.clone(), "line break at byte 76"),
+        (
+            "crlf.lic",
+            wrapped.replace('\n', "\r\n"),
+            "line break at byte 76",
+        ),
+        ("quoted.lic", format!("\"{token}\""), "wrapped in quotes"),
+        (
+            "smart.lic",
+            format!("\u{201c}{token}\u{201d}"),
+            "wrapped in quotes",
+        ),
+        (
+            "spaced.lic",
+            format!("{} {}", &token[..40], &token[40..]),
+            "space at byte 40",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), &text).unwrap();
+        let (code, report) = verify_json(
+            dir.path(),
+            name,
+            &["--pubkey", "v.pub.pem", "--at", "2026-01-02"],
+        );
+        assert_eq!((code, report.status), (1, Status::Malformed), "{name}");
+        assert!(
+            report.reason.contains(expected),
+            "{name}: {}",
+            report.reason
+        );
+    }
+    std::fs::write(dir.path().join("ok.lic"), format!("\n{token}\r\n")).unwrap();
+    let (code, _) = verify_json(
+        dir.path(),
+        "ok.lic",
+        &["--pubkey", "v.pub.pem", "--at", "2026-01-02"],
+    );
+    assert_eq!(code, 0, "surrounding line breaks are fine");
 }

@@ -551,3 +551,126 @@ fn a_response_that_cannot_be_written_takes_no_seat() {
     let (code, _, stderr) = respond(d, "req-b.json", "b.lic");
     assert_eq!(code, 0, "the failed response took the only seat: {stderr}");
 }
+
+/// Issue 9 §8: a release that cannot be written removes nothing; after a renewal on the same
+/// machine, one release frees the seat once and leaves nothing installed for that license id;
+/// a request's --out never replaces a key, and a refused --out records nothing.
+#[test]
+fn releases_lose_nothing_and_a_renewal_is_released_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 1);
+    let m = machine("renewing");
+    // A request onto the vendor's private key: refused, nothing recorded.
+    let before = std::fs::read(d.join("v.key.pem")).unwrap();
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "activation",
+            "request",
+            "--license-key",
+            &key,
+            "--machine",
+            &m,
+            "--state",
+            "state",
+            "--out",
+            "v.key.pem",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is a private key"), "{stderr}");
+    assert_eq!(std::fs::read(d.join("v.key.pem")).unwrap(), before);
+    assert!(
+        !d.join("state/pending").exists()
+            || std::fs::read_dir(d.join("state/pending")).unwrap().count() == 0
+    );
+
+    // Activate, then renew on the same machine (same seat, same license id).
+    for round in ["first", "renewal"] {
+        request(d, &key, &m, "state", &format!("{round}.req"));
+        let (code, _, stderr) = respond(d, &format!("{round}.req"), &format!("{round}.lic"));
+        assert_eq!(code, 0, "{stderr}");
+        let (code, _, stderr) = install(d, &format!("{round}.lic"), "state");
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let installed: Vec<_> = std::fs::read_dir(d.join("state/installed"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        installed.len(),
+        1,
+        "a renewal replaces the installed file of its license id"
+    );
+
+    // The release cannot be written (no such directory): the license stays installed.
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "activation",
+            "release",
+            "--state",
+            "state",
+            "--out",
+            "missing/dir/release.json",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(d.join("state/installed"))
+            .unwrap()
+            .count(),
+        1,
+        "nothing lost"
+    );
+    // Written: then it is removed, and the vendor frees the seat once.
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "activation",
+            "release",
+            "--state",
+            "state",
+            "--out",
+            "release.json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(d.join("state/installed"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let (code, _, stderr) = run(
+        d,
+        &[
+            "activation",
+            "release",
+            "--state",
+            "state",
+            "--out",
+            "again.json",
+        ],
+    );
+    assert_eq!(code, 2, "nothing left to release: {stderr}");
+    let (code, out, stderr) = run(
+        d,
+        &[
+            "activation",
+            "respond",
+            "release.json",
+            "--key",
+            "v.key.pem",
+            "--db",
+            "sqlite://licet.db",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["activations"], 0, "{summary}");
+    // The seat is free: another machine takes it.
+    request(d, &key, &machine("next"), "state2", "next.req");
+    assert_eq!(respond(d, "next.req", "next.lic").0, 0);
+}

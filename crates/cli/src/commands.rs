@@ -1,7 +1,7 @@
 //! One function per command: turn arguments into library calls, and results into output.
 
 use crate::args::*;
-use crate::io::{print_stderr, print_stdout, read_capped, write_output, Overwrite};
+use crate::io::{print_stderr, print_stdout, read_capped};
 use crate::output::{paint, printable, printable_lines};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
@@ -29,7 +29,6 @@ pub use keys::load_trusted_keys;
 use keys::{load_signing_key, LoadedKey};
 
 /// The largest key file read.
-const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -219,25 +218,14 @@ fn check_certificate(
     Ok(())
 }
 
-/// Writes a license file, replacing an existing license but never a file holding PEM (a key or
-/// certificate given as --out by mistake).
+/// Writes a license file, replacing an existing license but never a file of another kind (a
+/// key, keystore, certificate, revocation list or ledger given as --out by mistake).
 fn write_license(path: &Path, token: &str) -> Result<()> {
-    // Replace only an empty file or a license (a compact JWS starts with `eyJ`, base64 of `{"`):
-    // never a key, keystore or certificate given as --out by mistake.
-    if let Ok((existing, _)) = read_capped(path, MAX_KEY_FILE_BYTES) {
-        let text = existing.trim_ascii_start();
-        if !text.is_empty() && !text.starts_with(b"eyJ") {
-            bail!(
-                "{} exists and is not a license file (a key, keystore or certificate?); refusing to replace it",
-                path.display()
-            );
-        }
-    }
-    write_output(
+    crate::kinds::write_kind(
         path,
-        format!("{token}\n").as_bytes(),
-        0o644,
-        Overwrite::Replace,
+        token,
+        crate::kinds::FileKind::License,
+        "a license file",
     )
 }
 

@@ -125,6 +125,45 @@ pub fn kind_of_path(path: &Path) -> FileKind {
     }
 }
 
+/// Refuses (exit 2, naming the file and what it holds) to replace `path` unless it is missing,
+/// empty, or already holds `kind`: `--out` never replaces a key, a keystore, a revocation list, a
+/// ledger or any file of another kind given by mistake.
+pub fn refuse_other_kind(path: &Path, kind: FileKind, what: &str) -> anyhow::Result<()> {
+    if path == Path::new("-") {
+        return Ok(());
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.is_file() && !meta.file_type().is_symlink() {
+            anyhow::bail!(
+                "{} exists and is {}, not a regular file; refusing to write {what} there",
+                path.display(),
+                licet_verifier::state::describe_file_type(meta.file_type())
+            );
+        }
+    }
+    let existing = kind_of_path(path);
+    if existing != FileKind::Nothing && existing != kind {
+        anyhow::bail!(
+            "{} exists and is {}, not {what}; refusing to replace it (choose another --out)",
+            path.display(),
+            existing.describe()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `text` and a newline to `out` (stdout for `-`), atomically, after
+/// [`refuse_other_kind`].
+pub fn write_kind(out: &Path, text: &str, kind: FileKind, what: &str) -> anyhow::Result<()> {
+    refuse_other_kind(out, kind, what)?;
+    crate::io::write_output(
+        out,
+        format!("{text}\n").as_bytes(),
+        0o644,
+        crate::io::Overwrite::Replace,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use crate::activation::{check_seat_files_can_be_minted, key_hash, LEASE_DAYS};
 use crate::store::{KeyChanges, LicenseKeyRecord, Store, StoreError};
-use licet_verifier::{LicenseKey, LicenseType, UnixTime};
+use licet_verifier::{LicenseKey, LicenseType};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -121,8 +121,8 @@ pub async fn create_license_key(
     };
     let expires_at = match &new.expires_at {
         Some(text) => {
-            let t =
-                UnixTime::parse_rfc3339(text).map_err(|e| invalid(format!("`expires_at`: {e}")))?;
+            let t = licet_issuer::parse_date(text, licet_issuer::DateMeaning::ThroughEndOfDay)
+                .map_err(|e| invalid(format!("`expires_at`: {e}")))?;
             if t.as_secs() <= now {
                 return Err(invalid("`expires_at` must be in the future".into()));
             }

@@ -1232,3 +1232,38 @@ async fn a_mint_failure_takes_no_seat() {
         "the one seat is still free"
     );
 }
+
+/// Issue 9 §9: `expires_at` takes RFC 3339 or `YYYY-MM-DD` (valid through that whole day, as
+/// `licet issue --expires`).
+#[tokio::test]
+async fn expires_at_takes_a_bare_date() {
+    let h = harness().await;
+    let reply = h
+        .call(
+            "POST",
+            "/api/v1/license-keys",
+            true,
+            json!({"customer": "C", "max_activations": 1, "expires_at": "2099-01-31"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(
+        reply.body["data"]["expires_at"], "2099-02-01T00:00:00Z",
+        "{}",
+        reply.body
+    );
+    let reply = h
+        .call(
+            "POST",
+            "/api/v1/license-keys",
+            true,
+            json!({"customer": "C", "max_activations": 1, "expires_at": "31/01/2099"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(
+        reply.body.to_string().contains("expires_at"),
+        "{}",
+        reply.body
+    );
+}

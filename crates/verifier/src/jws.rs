@@ -85,9 +85,38 @@ impl<'k> VerifiedJws<'k> {
     }
 }
 
+/// What a person did when a token does not read: wrapped it over several lines, or pasted it
+/// with quotes or spaces. The token is still refused (the format is one line); the message says
+/// how to fix it.
+fn pasting_problem(token: &str) -> Option<String> {
+    if let Some(at) = token.find(['\n', '\r']) {
+        return Some(format!(
+            "the file has a line break at byte {at} (after {}): a license is one line; join the lines (remove every line break inside it) and try again",
+            quote(&token[..at].chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+        ));
+    }
+    let quotes = [
+        '"', '\'', '`', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}',
+    ];
+    if token.starts_with(quotes) || token.ends_with(quotes) {
+        return Some(
+            "the license is wrapped in quotes: remove the quotes around it and try again".into(),
+        );
+    }
+    if let Some(at) = token.find(|c: char| c.is_whitespace()) {
+        return Some(format!(
+            "the file has a space at byte {at}: a license is one line of base64url and dots, with no spaces; remove them and try again"
+        ));
+    }
+    None
+}
+
 /// Splits and decodes a compact JWS without verifying it: three unpadded base64url parts, a JSON
 /// header with no duplicate names, an accepted `alg`, no `crit` and no key-carrying parameter.
 pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
+    if let Some(problem) = pasting_problem(token) {
+        return Err(JwsError::Malformed(problem));
+    }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(JwsError::Malformed(format!(

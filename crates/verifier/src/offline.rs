@@ -314,10 +314,24 @@ pub fn install_response(
     };
     let dir = installed_dir(state);
     ensure_dir(&dir)?;
+    // A renewal (a new response for a seat already installed here) replaces the older files of
+    // the same license id, once the new one is written: one license id, one installed file.
+    let renewed: Vec<PathBuf> = installed_files(state)?
+        .into_iter()
+        .filter(|(_, i)| i.license_id == installed.license_id)
+        .map(|(path, _)| path)
+        .collect();
     let mut bytes =
         serde_json::to_vec_pretty(&installed).map_err(|e| OfflineError::BadFile(e.to_string()))?;
     bytes.push(b'\n');
-    write_atomically(&dir.join(format!("{}.json", request.nonce)), &bytes)?;
+    let new_path = dir.join(format!("{}.json", request.nonce));
+    write_atomically(&new_path, &bytes)?;
+    for old in renewed.iter().filter(|p| **p != new_path) {
+        std::fs::remove_file(old).map_err(|e| StateError::Io {
+            path: old.clone(),
+            problem: e.to_string(),
+        })?;
+    }
     std::fs::remove_file(&pending_path).map_err(|e| StateError::Io {
         path: pending_path.clone(),
         problem: e.to_string(),
@@ -376,14 +390,39 @@ fn installed_files(state: &Path) -> Result<Vec<(PathBuf, InstalledActivation)>, 
     Ok(found)
 }
 
-/// Removes an installed license from the state and returns the release to carry to the vendor.
-/// With several installed, `license_id` names the one to release.
+/// A release made and not yet completed: the installed license is still there until
+/// [`PreparedRelease::complete`], which the caller runs once the release is durably written, so a
+/// failure to write it loses nothing. Holds the state's lock.
+#[derive(Debug)]
+pub struct PreparedRelease {
+    /// The release to carry to the vendor.
+    pub release: ActivationRelease,
+    paths: Vec<PathBuf>,
+    _lock: std::fs::File,
+}
+
+impl PreparedRelease {
+    /// Removes the installed license (every file of its license id, renewals included).
+    pub fn complete(self) -> Result<ActivationRelease, OfflineError> {
+        for path in &self.paths {
+            std::fs::remove_file(path).map_err(|e| StateError::Io {
+                path: path.clone(),
+                problem: e.to_string(),
+            })?;
+        }
+        Ok(self.release)
+    }
+}
+
+/// Prepares the release of an installed license, to carry to the vendor: nothing is removed
+/// until [`PreparedRelease::complete`]. With several installed, `license_id` names the one to
+/// release.
 pub fn release_activation(
     state: &Path,
     license_id: Option<&str>,
     now: UnixTime,
-) -> Result<ActivationRelease, OfflineError> {
-    let _lock = VerifierState::lock(state)?;
+) -> Result<PreparedRelease, OfflineError> {
+    let lock = VerifierState::lock(state)?;
     let installed = installed_files(state)?;
     let (path, chosen) = match license_id {
         Some(id) => installed
@@ -397,8 +436,13 @@ pub fn release_activation(
                     state.display()
                 ))
             })?,
+        // Renewals of one seat are one license: several files of one license id are not "several".
         None => match installed.as_slice() {
-            [(path, one)] => (path, one),
+            [(path, one), rest @ ..]
+                if rest.iter().all(|(_, i)| i.license_id == one.license_id) =>
+            {
+                (path, one)
+            }
             [] => {
                 return Err(OfflineError::NothingToRelease(format!(
                     "no license is installed in {}",
@@ -428,9 +472,17 @@ pub fn release_activation(
         nonce: chosen.nonce.clone(),
         time: now.to_rfc3339(),
     };
-    std::fs::remove_file(path).map_err(|e| StateError::Io {
-        path: path.clone(),
-        problem: e.to_string(),
-    })?;
-    Ok(release)
+    let mut paths: Vec<PathBuf> = installed
+        .iter()
+        .filter(|(_, i)| i.license_id == chosen.license_id)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !paths.contains(path) {
+        paths.push(path.clone());
+    }
+    Ok(PreparedRelease {
+        release,
+        paths,
+        _lock: lock,
+    })
 }

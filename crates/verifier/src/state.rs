@@ -396,48 +396,54 @@ impl VerifierState {
     /// after it). The lock file is never followed through a symbolic link.
     pub fn lock_within(dir: &Path, timeout: Duration) -> Result<std::fs::File, StateError> {
         ensure_dir(dir)?;
-        let path = dir.join("state.lock");
-        let mut options = std::fs::File::options();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(
-            &mut options,
-            libc::O_NOFOLLOW | libc::O_NONBLOCK,
-        );
-        let file = options.open(&path).map_err(|e| {
-            let refused_link =
-                std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-            if refused_link {
-                io_error(
-                    &path,
-                    "it is a symbolic link; licet does not follow the lock file through links",
-                )
-            } else {
-                io_error(&path, e)
-            }
-        })?;
-        let kind = file.metadata().map_err(|e| io_error(&path, e))?.file_type();
-        if !kind.is_file() {
-            return Err(io_error(
-                &path,
-                format!("it is {}, not a regular file", describe_file_type(kind)),
-            ));
+        lock_file(&dir.join("state.lock"), timeout)
+    }
+}
+
+/// Takes an exclusive lock on the lock file `path` (created if missing), waiting at most
+/// `timeout` ([`StateError::Busy`] after it). The lock file is never followed through a symbolic
+/// link, and must be a regular file. Released when the returned file is dropped.
+pub fn lock_file(path: &Path, timeout: Duration) -> Result<std::fs::File, StateError> {
+    let mut options = std::fs::File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options.open(path).map_err(|e| {
+        let refused_link =
+            std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if refused_link {
+            io_error(
+                path,
+                "it is a symbolic link; licet does not follow a lock file through links",
+            )
+        } else {
+            io_error(path, e)
         }
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(StateError::Busy {
-                        path,
-                        waited: started.elapsed(),
-                    })
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path, e)),
+    })?;
+    let kind = file.metadata().map_err(|e| io_error(path, e))?.file_type();
+    if !kind.is_file() {
+        return Err(io_error(
+            path,
+            format!("it is {}, not a regular file", describe_file_type(kind)),
+        ));
+    }
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(20));
             }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Busy {
+                    path: path.to_owned(),
+                    waited: started.elapsed(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error(path, e)),
         }
     }
 }

@@ -4,38 +4,17 @@
 use super::keys::{load_signing_key, LoadedKey};
 use super::parse_alg;
 use crate::args::{ClockApplyArgs, ClockAttestArgs, ClockRequestArgs};
-use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite};
-use crate::kinds::{kind_of_path, FileKind};
+use crate::io::{print_stderr, print_stdout, read_input};
+use crate::kinds::{refuse_other_kind, write_kind, FileKind};
 use crate::output::printable;
 use crate::EXIT_OK;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use licet_verifier::clock::{
     apply_time_attestation, request_time_attestation, MAX_CLOCK_FILE_BYTES,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
 use std::path::Path;
-
-/// Writes `text` to `out` (stdout for `-`), replacing an existing file only if it is of `kind`
-/// (or empty): never a key, a keystore, a list or a ledger given by mistake.
-pub fn write_kind(out: &Path, text: &str, kind: FileKind, what: &str) -> Result<()> {
-    if out != Path::new("-") {
-        let existing = kind_of_path(out);
-        if existing != FileKind::Nothing && existing != kind {
-            bail!(
-                "{} exists and is {}, not {what}; refusing to replace it (choose another --out)",
-                out.display(),
-                existing.describe()
-            );
-        }
-    }
-    write_output(
-        out,
-        format!("{text}\n").as_bytes(),
-        0o644,
-        Overwrite::Replace,
-    )
-}
 
 fn now(at: Option<&str>) -> Result<UnixTime> {
     match at {
@@ -49,16 +28,11 @@ pub fn request(args: ClockRequestArgs) -> Result<u8> {
     let state = super::offline::state_dir(args.state.as_deref())?;
     let out = args.out.as_deref().unwrap_or(Path::new("-"));
     // Refused before the request is recorded: a failure records nothing.
-    if out != Path::new("-") {
-        let existing = kind_of_path(out);
-        if existing != FileKind::Nothing && existing != FileKind::LicetJson("licet-clock-request") {
-            bail!(
-                "{} exists and is {}, not a time-attestation request; refusing to replace it",
-                out.display(),
-                existing.describe()
-            );
-        }
-    }
+    refuse_other_kind(
+        out,
+        FileKind::LicetJson("licet-clock-request"),
+        "a time-attestation request",
+    )?;
     let request =
         request_time_attestation(&state, now(args.at.as_deref())?).map_err(|e| anyhow!(e))?;
     write_kind(

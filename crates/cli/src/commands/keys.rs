@@ -190,6 +190,17 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
                 existing.display()
             );
         }
+    } else {
+        // --force replaces a key with a key, never a file of another kind (a ledger, a list, a
+        // license) that a mistyped prefix happens to name.
+        use crate::kinds::{refuse_other_kind, FileKind};
+        if let Some((private_path, public_path)) = &pem_paths {
+            refuse_other_kind(private_path, FileKind::PrivateKey, "a private key")?;
+            refuse_other_kind(public_path, FileKind::PublicPem, "a public key")?;
+        }
+        if let Some(p12) = args.p12.as_deref() {
+            refuse_other_kind(p12, FileKind::Binary, "a PKCS#12 keystore")?;
+        }
     }
     let mut passphrase = resolve_passphrase(args.passphrase_file.as_deref())?;
     if passphrase.is_none() && args.p12.is_some() {

@@ -50,14 +50,14 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         name.push(".lock");
         std::path::PathBuf::from(name)
     };
-    let lock = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("cannot create the lock file {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    crate::kinds::refuse_other_kind(
+        &args.list,
+        crate::kinds::FileKind::RevocationList,
+        "a revocation list",
+    )?;
+    let _lock =
+        licet_verifier::state::lock_file(&lock_path, licet_verifier::state::DEFAULT_LOCK_TIMEOUT)
+            .map_err(|e| anyhow!(e))?;
     let previous = match std::fs::metadata(&args.list) {
         Ok(_) => Some(load_revocation_list(&args.list, &own)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -6,7 +6,8 @@ use super::serve::runtime;
 use crate::args::{
     ActivationInstallArgs, ActivationReleaseArgs, ActivationRequestArgs, ActivationRespondArgs,
 };
-use crate::io::{print_stderr, print_stdout, read_input, write_output, Overwrite, StagedFile};
+use crate::io::{print_stderr, print_stdout, read_input, Overwrite, StagedFile};
+use crate::kinds::{refuse_other_kind, write_kind, FileKind};
 use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, Context, Result};
@@ -30,15 +31,11 @@ pub fn state_dir(given: Option<&Path>) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no data directory is known for this user: give --state DIR"))
 }
 
-/// Writes `text` plus a newline to `out` (stdout when absent or `-`), and the QR code on stderr.
-fn deliver(out: Option<&Path>, text: &str, qr: bool, what: &str) -> Result<()> {
+/// Writes `text` plus a newline to `out` (stdout when absent or `-`; an existing file only if it
+/// holds `kind`), and the QR code on stderr.
+fn deliver(out: Option<&Path>, text: &str, qr: bool, kind: FileKind, what: &str) -> Result<()> {
     let path = out.unwrap_or(Path::new("-"));
-    write_output(
-        path,
-        format!("{text}\n").as_bytes(),
-        0o644,
-        Overwrite::Replace,
-    )?;
+    write_kind(path, text, kind, what)?;
     if path != Path::new("-") {
         print_stderr(&format!(
             "wrote {what} to {} ({} bytes)",
@@ -73,11 +70,20 @@ pub fn request(args: ActivationRequestArgs) -> Result<u8> {
     };
     let state = state_dir(args.state.as_deref())?;
     let request = ActivationRequest::new(&key, &machine, UnixTime::now())?;
+    // The --out file is checked before anything is recorded: a refused --out records nothing.
+    if let Some(out) = args.out.as_deref().filter(|p| *p != Path::new("-")) {
+        refuse_other_kind(
+            out,
+            FileKind::LicetJson("licet-activation-request"),
+            "an activation request",
+        )?;
+    }
     record_pending(&state, &request)?;
     deliver(
         args.out.as_deref(),
         &request.to_json(),
         args.qr,
+        FileKind::LicetJson("licet-activation-request"),
         "the activation request",
     )?;
     Ok(EXIT_OK)
@@ -110,6 +116,8 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
                            record: &LicenseKeyRecord|
          -> Result<(), SeatFileError> {
             if let Some(out) = out_file {
+                refuse_other_kind(out, FileKind::License, "a license file")
+                    .map_err(|e| SeatFileError::from(e.to_string()))?;
                 staged = Some(StagedFile::new(out, format!("{file}\n").as_bytes(), 0o644)?);
             }
             if args.qr && !args.json {
@@ -251,8 +259,17 @@ pub fn install(args: ActivationInstallArgs) -> Result<u8> {
 
 pub fn release(args: ActivationReleaseArgs) -> Result<u8> {
     let state = state_dir(args.state.as_deref())?;
-    let release = release_activation(&state, args.license_id.as_deref(), UnixTime::now())?;
-    let text = serde_json::to_string(&release)?;
-    deliver(args.out.as_deref(), &text, args.qr, "the release")?;
+    let prepared = release_activation(&state, args.license_id.as_deref(), UnixTime::now())?;
+    let text = serde_json::to_string(&prepared.release)?;
+    // The release is written (durably) first; only then is the installed license removed, so a
+    // failure to write it loses nothing.
+    deliver(
+        args.out.as_deref(),
+        &text,
+        args.qr,
+        FileKind::LicetJson("licet-activation-release"),
+        "the release",
+    )?;
+    prepared.complete()?;
     Ok(EXIT_OK)
 }
