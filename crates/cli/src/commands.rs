@@ -28,7 +28,6 @@ mod serve;
 pub use keys::load_trusted_keys;
 use keys::{load_signing_key, LoadedKey};
 
-
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
