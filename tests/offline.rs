@@ -674,3 +674,77 @@ fn releases_lose_nothing_and_a_renewal_is_released_once() {
     request(d, &key, &machine("next"), "state2", "next.req");
     assert_eq!(respond(d, "next.req", "next.lic").0, 0);
 }
+
+/// Issue 9 §9: a wrong file given to a command is named as such, not reported as tampering.
+#[test]
+fn a_wrong_file_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = vendor_with_key(d, 2);
+    let m = machine("wrong-files");
+    request(d, &key, &m, "state", "request.json");
+    assert_eq!(respond(d, "request.json", "license.lic").0, 0);
+    run(
+        d,
+        &[
+            "revoke",
+            "--key",
+            "v.key.pem",
+            "--list",
+            "list.jwt",
+            "--ledger",
+            "ledger.jsonl",
+            "L-0",
+        ],
+    );
+    run(
+        d,
+        &[
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--ledger",
+            "ledger.jsonl",
+            "--out",
+            "other.lic",
+        ],
+    );
+    // The request where the response is expected.
+    let (code, _, stderr) = install(d, "request.json", "state");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the activation request itself"), "{stderr}");
+    // A license where a request is expected.
+    let (code, _, stderr) = respond(d, "license.lic", "out.lic");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is a license file, not an activation request"),
+        "{stderr}"
+    );
+    // A license where a ledger is expected.
+    let (code, _, stderr) = run(d, &["ledger", "verify", "other.lic"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is a license file, not an issuance ledger"),
+        "{stderr}"
+    );
+    // A key, a list, a ledger, a request where a license is expected: MALFORMED, named.
+    for (file, named) in [
+        ("v.key.pem", "a PEM private key"),
+        ("v.pub.pem", "a PEM public key"),
+        ("list.jwt", "a revocation list"),
+        ("ledger.jsonl", "an issuance ledger"),
+        ("request.json", "an activation request"),
+    ] {
+        let (code, out, _) = run(d, &["verify", file, "--pubkey", "v.pub.pem", "--json"]);
+        assert_eq!(code, 1, "{file}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["status"], "MALFORMED", "{file}");
+        let reason = report["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(named) && reason.contains("not a license file"),
+            "{file}: {reason}"
+        );
+    }
+}

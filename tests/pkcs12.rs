@@ -440,7 +440,7 @@ fn a_license_never_overwrites_the_keystore_and_huge_validity_is_an_error() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is not a license file"));
+        .stderr(predicate::str::contains("not a license file"));
     assert_eq!(std::fs::read(dir.path().join("k.p12")).unwrap(), before);
     licet()
         .current_dir(dir.path())

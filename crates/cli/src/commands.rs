@@ -28,6 +28,12 @@ mod serve;
 pub use keys::load_trusted_keys;
 use keys::{load_signing_key, LoadedKey};
 
+/// A time option (`--at`, `--issued-at`): RFC 3339, or `YYYY-MM-DD` meaning 00:00:00Z of that day.
+pub fn parse_time_option(text: &str, option: &str) -> Result<UnixTime> {
+    licet_issuer::parse_date(text, licet_issuer::DateMeaning::StartOfDay)
+        .with_context(|| format!("{option}: expected RFC 3339 or YYYY-MM-DD"))
+}
+
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -78,7 +84,7 @@ fn issue(args: IssueArgs) -> Result<u8> {
     )?;
 
     let now = match &args.issued_at {
-        Some(t) => UnixTime::parse_rfc3339(t)?,
+        Some(t) => parse_time_option(t, "--issued-at")?,
         None => UnixTime::now(),
     };
     let expires_at = match (&args.expires, args.days) {

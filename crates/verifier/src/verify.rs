@@ -202,9 +202,12 @@ pub(crate) fn verify_with<'k>(
         return reject(
             report,
             Status::Malformed,
-            "the file is not UTF-8 text".into(),
+            "the file is not UTF-8 text (a PKCS#12 keystore or another binary file?), so it is not a license file".into(),
         );
     };
+    if let Some(what) = other_kind_of_file(text.trim()) {
+        return reject(report, Status::Malformed, what);
+    }
     let decoded = match jws::decode(text.trim()) {
         Ok(decoded) => decoded,
         Err(e) => return reject(report, e.status(), e.to_string()),
@@ -243,9 +246,56 @@ pub(crate) fn verify_with<'k>(
     report
 }
 
+/// A file that is plainly something else than a license (a key, a request, a ledger, a signed
+/// API answer), named as such: a wrong file given by mistake is not tampering.
+fn other_kind_of_file(text: &str) -> Option<String> {
+    let named =
+        |what: &str, hint: &str| Some(format!("the file is {what}, not a license file{hint}"));
+    if text.starts_with("-----BEGIN") || text.starts_with(crate::keys::ALGORITHM_ANNOTATION) {
+        return if text.contains("PRIVATE KEY-----") {
+            named(
+                "a PEM private key",
+                " (a signing key belongs with the vendor, never with a product)",
+            )
+        } else if text.contains("CERTIFICATE-----") {
+            named("a PEM certificate", "")
+        } else {
+            named("a PEM public key", " (give it with --pubkey)")
+        };
+    }
+    if text.starts_with('{') {
+        let value = serde_json::from_str::<serde_json::Value>(text).ok();
+        let first = value.or_else(|| {
+            text.lines()
+                .next()
+                .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|_| text.lines().count() > 1)
+                .map(|v| serde_json::json!({"ledger": v}))
+        })?;
+        let kind = first.get("type").and_then(serde_json::Value::as_str);
+        return match kind {
+            Some("licet-activation-request") => named("an activation request", ": carry it to the vendor, who answers it with `licet activation respond`; install the answer"),
+            Some("licet-activation-release") => named("an activation release", ": carry it to the vendor (`licet activation respond`)"),
+            Some("licet-clock-request") => named("a time-attestation request", ": the vendor answers it with `licet clock attest`"),
+            _ if first.get("ledger").is_some() => named("an issuance ledger (JSON Lines)", ": check it with `licet ledger verify`"),
+            _ if first.get("keys").is_some() => named("a JWKS (public keys)", " (give it with --pubkey)"),
+            _ if first.get("kty").is_some() => named("a JWK (a public key)", " (give it with --pubkey)"),
+            _ if first.get("signature").is_some() => named("a signed API answer", ": check it with `licet verify-response`"),
+            _ => named("a JSON file", ""),
+        };
+    }
+    None
+}
+
 fn check_typ(header: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
     match header.get("typ") {
         Some(serde_json::Value::String(typ)) if LICENSE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(typ)) => Ok(()),
+        Some(serde_json::Value::String(typ)) if typ.eq_ignore_ascii_case(crate::REVOCATION_LIST_TYPE) => Err(
+            "the file is a revocation list, not a license file: give it with --revocations".into(),
+        ),
+        Some(serde_json::Value::String(typ)) if typ.eq_ignore_ascii_case(crate::clock::TIME_ATTESTATION_TYPE) => Err(
+            "the file is a time attestation, not a license file: apply it with `licet clock apply`".into(),
+        ),
         Some(serde_json::Value::String(typ)) => Err(format!(
             "the header `typ` is {}; a license file has `typ` `license+jwt` (RFC 8725 explicit typing), so other JWTs cannot pass as licenses",
             jws::quote(typ)

@@ -6,7 +6,7 @@ use crate::args::AuditArgs;
 use crate::io::{print_stdout, read_input};
 use crate::output::{paint, printable};
 use crate::{EXIT_OK, EXIT_REJECTED};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use licet_audit::{audit_files, AuditOptions, AuditReport};
 use licet_verifier::UnixTime;
 use std::io::IsTerminal;
@@ -18,7 +18,7 @@ const MAX_LEDGER_BYTES: u64 = 1024 * 1024 * 1024;
 pub fn audit(args: AuditArgs) -> Result<u8> {
     let keys = load_trusted_keys(&args.pubkeys)?;
     let now = match &args.at {
-        Some(at) => UnixTime::parse_rfc3339(at).context("--at")?,
+        Some(at) => super::parse_time_option(at, "--at")?,
         None => UnixTime::now(),
     };
     let mut options = AuditOptions::at(now);

@@ -18,8 +18,7 @@ use std::path::Path;
 
 fn now(at: Option<&str>) -> Result<UnixTime> {
     match at {
-        Some(at) => licet_issuer::parse_date(at, licet_issuer::DateMeaning::StartOfDay)
-            .map_err(|e| anyhow!("--at: {e}")),
+        Some(at) => super::parse_time_option(at, "--at"),
         None => Ok(UnixTime::now()),
     }
 }

@@ -126,6 +126,15 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
 
 pub fn ledger_verify(args: LedgerVerifyArgs) -> Result<u8> {
     let bytes = read_input(&args.file, MAX_LEDGER_BYTES)?;
+    // A wrong file is named as such, not reported as a broken chain.
+    match crate::kinds::kind_of(&bytes) {
+        crate::kinds::FileKind::Ledger | crate::kinds::FileKind::OtherJson => {}
+        other => bail!(
+            "{} is {}, not an issuance ledger (JSON Lines written by `licet issue --ledger`)",
+            args.file.display(),
+            other.describe()
+        ),
+    }
     let mut check = verify_ledger(&bytes);
     if let Some(head) = &args.head {
         let head = head.to_ascii_lowercase();

@@ -7,10 +7,10 @@ use crate::args::{
     ActivationInstallArgs, ActivationReleaseArgs, ActivationRequestArgs, ActivationRespondArgs,
 };
 use crate::io::{print_stderr, print_stdout, read_input, Overwrite, StagedFile};
-use crate::kinds::{refuse_other_kind, write_kind, FileKind};
+use crate::kinds::{kind_of, refuse_other_kind, write_kind, FileKind};
 use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::ledger::{LedgerAction, LedgerRecord};
 use licet_server::activation::{respond_offline, OfflineOutcome, RespondError};
 use licet_server::store::{Activation, LicenseKeyRecord, SeatFileError};
@@ -91,6 +91,19 @@ pub fn request(args: ActivationRequestArgs) -> Result<u8> {
 
 pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
     let bytes = read_input(&args.file, MAX_OFFLINE_FILE_BYTES as u64)?;
+    match kind_of(&bytes) {
+        FileKind::LicetJson("licet-activation-request" | "licet-activation-release") => {}
+        FileKind::License => bail!(
+            "{} is a license file, not an activation request or release: `respond` answers the request file a customer's `licet activation request` wrote",
+            args.file.display()
+        ),
+        other @ (FileKind::PrivateKey | FileKind::PublicPem | FileKind::RevocationList | FileKind::Ledger | FileKind::TimeAttestation | FileKind::LicetJson(_)) => bail!(
+            "{} is {}, not an activation request or release",
+            args.file.display(),
+            other.describe()
+        ),
+        _ => {}
+    }
     let message = OfflineMessage::parse(&bytes).with_context(|| {
         format!(
             "{} is not an activation request or release",
@@ -223,9 +236,21 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
 pub fn install(args: ActivationInstallArgs) -> Result<u8> {
     let keys = load_trusted_keys(&args.pubkeys)?;
     let license = read_input(&args.file, MAX_LICENSE_FILE_BYTES as u64)?;
+    match kind_of(&license) {
+        FileKind::LicetJson("licet-activation-request") => bail!(
+            "{} is the activation request itself, not the vendor's response: carry it to the vendor, who answers it with `licet activation respond`, then install the license file that comes back",
+            args.file.display()
+        ),
+        other @ (FileKind::PrivateKey | FileKind::PublicPem | FileKind::RevocationList | FileKind::Ledger | FileKind::TimeAttestation | FileKind::LicetJson(_)) => bail!(
+            "{} is {}, not a license file from `licet activation respond`",
+            args.file.display(),
+            other.describe()
+        ),
+        _ => {}
+    }
     let state = state_dir(args.state.as_deref())?;
     let now = match &args.at {
-        Some(at) => UnixTime::parse_rfc3339(at).context("--at")?,
+        Some(at) => super::parse_time_option(at, "--at")?,
         None => UnixTime::now(),
     };
     match install_response(&state, &license, &keys, now, args.clock_tolerance) {
