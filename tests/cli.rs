@@ -1127,6 +1127,7 @@ fn bidirectional_controls_in_claims_are_shown_escaped() {
             "v.key.pem",
             "--list",
             "r.jwt",
+            "--force",
             "lic\u{202e}1",
         ],
     ] {

@@ -30,7 +30,7 @@ pub enum Command {
     Issue(Box<IssueArgs>),
     /// Revoke licenses: add them to a signed revocation list (made when missing).
     #[command(
-        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt L-2024-0042 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
+        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n  licet revoke --key vendor.key.pem --list revocations.jwt --force L-2024-0042\n\nOnly ids licet recognises are revoked: a UUID (as licet makes license ids), or an id issued in\nthe --ledger given; any other id is refused (exit 2, nothing signed) unless --force, so a\nmistyped id is not revoked in vain.\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
     )]
     Revoke(RevokeArgs),
     /// Offline activation by file: request, respond, install, release (no network).
@@ -393,9 +393,12 @@ pub struct RevokeArgs {
     /// Vendor name (`iss`) of a new list.
     #[arg(long, value_name = "NAME")]
     pub issuer: Option<String>,
-    /// Append an entry per newly revoked license to this ledger.
+    /// Append an entry per newly revoked license to this ledger; ids issued in it are recognised.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    /// Revoke ids that are neither a UUID nor issued in the --ledger given (else refused).
+    #[arg(long)]
+    pub force: bool,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
@@ -408,7 +411,7 @@ pub struct RevokeArgs {
 pub enum ActivationCommand {
     /// On the isolated machine: write an activation request and record it as pending.
     #[command(
-        after_help = "Examples:\n  licet activation request --license-key PRQDU-CT2KE-YS3WX-TH4CH-ECK5P --out request.json\n  licet activation request --license-key prqduct2keys3wxth4check5p --qr   # also show it as a QR code\n  licet activation request --license-key ABCDE-... --no-key-check   # skip the local check\n\nCarry request.json to the vendor, who answers with `licet activation respond`.\nThe state directory defaults to $XDG_DATA_HOME/licet (~/.local/share/licet).\nThe key's check character is checked first: a mistyped key is refused (exit 2) and nothing is\nwritten or recorded. Keys with a 0, O, 1, I or L are older keys and are not checked.\nExit 0 written, 2 usage or I/O error (a malformed or mistyped key among them)."
+        after_help = "Examples:\n  licet activation request --license-key PRQDU-CT2KE-YS3WX-TH4CH-ECK5P --out request.json\n  licet activation request --license-key prqduct2keys3wxth4check5p --qr   # and a QR code\n  licet activation request --license-key ABCDE-... --no-key-check   # skip the local check\n\nCarry request.json to the vendor, who answers with `licet activation respond`.\nThe state directory defaults to $XDG_DATA_HOME/licet (~/.local/share/licet).\nThe key's check character is checked first: a mistyped key is refused (exit 2) and nothing is\nwritten or recorded. Keys with a 0, O, 1, I or L are older keys and are not checked.\nExit 0 written, 2 usage or I/O error (a malformed or mistyped key among them)."
     )]
     Request(ActivationRequestArgs),
     /// At the vendor: answer a request (take a seat, write a machine-bound license) or a release.
