@@ -165,6 +165,7 @@ fn problems_are_found_and_fail_the_audit() {
             "v.key.pem",
             "--list",
             "licenses/revocations.jwt",
+            "--force",
             "L-5",
         ])
         .assert()

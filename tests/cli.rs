@@ -738,6 +738,138 @@ fn license_key_new_and_check() {
         .code(2);
 }
 
+/// A one-symbol typo of `key` that stays in the new alphabet (so it is checked, not taken for an
+/// older key): the middle symbol of the first group, moved to the next symbol of the alphabet.
+fn typo_of(key: &str) -> String {
+    let alphabet = licet_verifier::LICENSE_KEY_ALPHABET_V2;
+    let mut bytes = key.as_bytes().to_vec();
+    let at = alphabet.iter().position(|b| *b == bytes[2]).unwrap();
+    bytes[2] = alphabet[(at + 1) % alphabet.len()];
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn license_key_check_catches_typos_and_lets_older_keys_pass() {
+    let out = licet()
+        .args(["license-key", "new", "--count", "20"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for key in text.lines() {
+        // No look-alike characters in new keys.
+        assert!(!key.contains(['0', 'O', '1', 'I', 'L']), "{key}");
+        licet()
+            .args(["license-key", "check", key])
+            .assert()
+            .success()
+            .stdout(format!("{key}\n"))
+            .stderr(predicate::str::contains("a valid key"));
+        let typo = typo_of(key);
+        licet()
+            .args(["license-key", "check", &typo])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(
+                "the check character does not match: the key is mistyped, or it is an older key",
+            ));
+    }
+    // Typed sloppily: lower case, no dashes, spaces.
+    let key = text.lines().next().unwrap();
+    let sloppy = key.replace('-', " ").to_lowercase();
+    licet()
+        .args(["license-key", "check", &format!(" {sloppy} ")])
+        .assert()
+        .success()
+        .stdout(format!("{key}\n"));
+    // An older key (it has look-alikes) is accepted without a check, and said to be older.
+    licet()
+        .args(["license-key", "check", "ABCDE-12345-FGHIJ-67890-KLMNO"])
+        .assert()
+        .success()
+        .stdout("ABCDE-12345-FGHIJ-67890-KLMNO\n")
+        .stderr(predicate::str::contains(
+            "an older key (made before check characters): not checked locally",
+        ));
+    let verdict = |key: &str| -> serde_json::Value {
+        let out = licet()
+            .args(["license-key", "check", key, "--json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = verdict(key);
+    assert_eq!(
+        (v["valid"].as_bool(), v["check"].as_str()),
+        (Some(true), Some("valid"))
+    );
+    assert_eq!(v["licenseKey"], key);
+    let v = verdict(&typo_of(key));
+    assert_eq!(
+        (v["valid"].as_bool(), v["check"].as_str()),
+        (Some(false), Some("mistyped"))
+    );
+    assert!(v["reason"].as_str().unwrap().contains("mistyped"), "{v}");
+    let v = verdict("ABCDE-FGHIJ-KLMNO-PQRST-UVWXY");
+    assert_eq!(
+        (v["valid"].as_bool(), v["check"].as_str()),
+        (Some(true), Some("older-key"))
+    );
+}
+
+#[test]
+fn activation_request_refuses_a_mistyped_key_unless_told_not_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = licet().args(["license-key", "new"]).output().unwrap();
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let typo = typo_of(&key);
+    let machine = "ab".repeat(32);
+    let request = |key: &str, extra: &[&str]| {
+        let mut cmd = licet();
+        cmd.current_dir(d).args([
+            "activation",
+            "request",
+            "--license-key",
+            key,
+            "--machine",
+            &machine,
+            "--state",
+            "state",
+            "--out",
+            "req.json",
+        ]);
+        cmd.args(extra);
+        cmd.assert()
+    };
+    let pending = || -> usize {
+        std::fs::read_dir(d.join("state/pending")).map_or(0, |entries| entries.count())
+    };
+    request(&typo, &[])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the check character does not match",
+        ))
+        .stderr(predicate::str::contains("--no-key-check"));
+    assert!(!d.join("req.json").exists(), "a request was written");
+    assert_eq!(pending(), 0, "a pending request was recorded");
+
+    // The local check can be skipped (for an older key that merely looks mistyped).
+    request(&typo, &["--no-key-check"]).success();
+    let req: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("req.json")).unwrap()).unwrap();
+    assert_eq!(req["license_key"], typo.as_str());
+    assert_eq!(pending(), 1);
+    std::fs::remove_file(d.join("req.json")).unwrap();
+
+    // The right key, typed sloppily, and an older key go through without the option.
+    request(&key.to_lowercase().replace('-', ""), &[]).success();
+    let req: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("req.json")).unwrap()).unwrap();
+    assert_eq!(req["license_key"], key.as_str());
+    request("ABCDE-FGHIJ-KLMNO-PQRST-UVWXY", &[]).success();
+    assert_eq!(pending(), 3);
+}
+
 #[test]
 fn demo_runs_every_step() {
     licet()
@@ -995,6 +1127,7 @@ fn bidirectional_controls_in_claims_are_shown_escaped() {
             "v.key.pem",
             "--list",
             "r.jwt",
+            "--force",
             "lic\u{202e}1",
         ],
     ] {

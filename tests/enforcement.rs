@@ -31,7 +31,7 @@ fn issue(dir: &Path, key: &str, id: &str, out: &str, extra: &[&str]) {
 fn revoke(dir: &Path, key: &str, list: &str, ids: &[&str]) {
     licet()
         .current_dir(dir)
-        .args(["revoke", "--key", key, "--list", list])
+        .args(["revoke", "--key", key, "--list", list, "--force"])
         .args(ids)
         .assert()
         .success();

@@ -45,7 +45,7 @@ fn verify(dir: &Path, file: &str, extra: &[&str]) -> (i32, Value, String) {
 fn revoke(dir: &Path, list: &str, ids: &[&str]) {
     licet()
         .current_dir(dir)
-        .args(["revoke", "--key", "v.key.pem", "--list", list])
+        .args(["revoke", "--key", "v.key.pem", "--list", list, "--force"])
         .args(["--reason", "refunded", "--ledger", "ledger.jsonl"])
         .args(ids)
         .assert()
@@ -99,6 +99,7 @@ fn a_revoked_license_is_rejected_and_others_are_not() {
             "other.key.pem",
             "--list",
             "other.jwt",
+            "--force",
             "L-2",
         ])
         .assert()
@@ -359,4 +360,65 @@ fn the_ledger_chains_and_a_tampered_entry_is_found() {
         .args(["ledger", "verify", "ledger.jsonl", "--head", &head])
         .assert()
         .code(0);
+}
+
+/// `licet revoke KEY LIST ARGS...` in `dir`: (exit code, stderr).
+fn revoke_with(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = licet()
+        .current_dir(dir)
+        .args(["revoke", "--key", "v.key.pem", "--list", "list.jwt"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn revoke_refuses_ids_it_does_not_recognise_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    vendor(d);
+    issue(d, "L-1", "one.lic", &["--ledger", "ledger.jsonl"]);
+
+    // Not a UUID and no ledger to look it up in: refused, nothing signed.
+    let (code, stderr) = revoke_with(d, &["L-1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`L-1`") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert!(!d.join("list.jwt").exists());
+
+    // Issued in the ledger given: recognised.
+    let (code, stderr) = revoke_with(d, &["--ledger", "ledger.jsonl", "L-1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let signed = std::fs::read(d.join("list.jwt")).unwrap();
+
+    // A mistyped id among good ones: the whole command is refused, the bad id named.
+    let uuid = "6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13";
+    let (code, stderr) = revoke_with(d, &["--ledger", "ledger.jsonl", "L-1", uuid, "L-l"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`L-l`") && !stderr.contains("`L-1`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ledger.jsonl"), "{stderr}");
+    assert_eq!(std::fs::read(d.join("list.jwt")).unwrap(), signed);
+
+    // A UUID in licet's form needs no ledger; the same UUID in upper case would revoke nothing
+    // (ids are compared exactly), so it is refused.
+    let (code, stderr) = revoke_with(d, &[uuid]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = revoke_with(d, &[&uuid.to_uppercase()]);
+    assert_eq!(code, 2, "{stderr}");
+
+    // --force revokes any id as given.
+    let before = std::fs::read(d.join("list.jwt")).unwrap();
+    let (code, stderr) = revoke_with(d, &["--force", "L-2024-0042"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("L-2024-0042"), "{stderr}");
+    assert_ne!(std::fs::read(d.join("list.jwt")).unwrap(), before);
 }

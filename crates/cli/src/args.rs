@@ -30,7 +30,7 @@ pub enum Command {
     Issue(Box<IssueArgs>),
     /// Revoke licenses: add them to a signed revocation list (made when missing).
     #[command(
-        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt L-2024-0042 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
+        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n  licet revoke --key vendor.key.pem --list revocations.jwt --force L-2024-0042\n\nOnly ids licet recognises are revoked: a UUID (as licet makes license ids), or an id issued in\nthe --ledger given; any other id is refused (exit 2, nothing signed) unless --force, so a\nmistyped id is not revoked in vain.\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
     )]
     Revoke(RevokeArgs),
     /// Offline activation by file: request, respond, install, release (no network).
@@ -393,9 +393,12 @@ pub struct RevokeArgs {
     /// Vendor name (`iss`) of a new list.
     #[arg(long, value_name = "NAME")]
     pub issuer: Option<String>,
-    /// Append an entry per newly revoked license to this ledger.
+    /// Append an entry per newly revoked license to this ledger; ids issued in it are recognised.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    /// Revoke ids that are neither a UUID nor issued in the --ledger given (else refused).
+    #[arg(long)]
+    pub force: bool,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
@@ -408,7 +411,7 @@ pub struct RevokeArgs {
 pub enum ActivationCommand {
     /// On the isolated machine: write an activation request and record it as pending.
     #[command(
-        after_help = "Examples:\n  licet activation request --license-key ABCDE-FGHIJ-KLMNO-PQRST-UVWXY --out request.json\n  licet activation request --license-key ABCDE-... --qr        # also show it as a QR code\n\nCarry request.json to the vendor, who answers with `licet activation respond`.\nThe state directory defaults to $XDG_DATA_HOME/licet (~/.local/share/licet)."
+        after_help = "Examples:\n  licet activation request --license-key PRQDU-CT2KE-YS3WX-TH4CH-ECK5P --out request.json\n  licet activation request --license-key prqduct2keys3wxth4check5p --qr   # and a QR code\n  licet activation request --license-key ABCDE-... --no-key-check   # skip the local check\n\nCarry request.json to the vendor, who answers with `licet activation respond`.\nThe state directory defaults to $XDG_DATA_HOME/licet (~/.local/share/licet).\nThe key's check character is checked first: a mistyped key is refused (exit 2) and nothing is\nwritten or recorded. Keys with a 0, O, 1, I or L are older keys and are not checked.\nExit 0 written, 2 usage or I/O error (a malformed or mistyped key among them)."
     )]
     Request(ActivationRequestArgs),
     /// At the vendor: answer a request (take a seat, write a machine-bound license) or a release.
@@ -518,6 +521,10 @@ pub struct ActivationRequestArgs {
     /// Also print the request as a QR code (on stderr).
     #[arg(long)]
     pub qr: bool,
+    /// Skip the local check of the key's check character: for an older key (made before check
+    /// characters) that happens to have no 0, O, 1, I or L and so looks mistyped.
+    #[arg(long)]
+    pub no_key_check: bool,
 }
 
 #[derive(Args)]
@@ -751,7 +758,8 @@ pub struct MachineIdArgs {
 
 #[derive(Subcommand)]
 pub enum LicenseKeyCommand {
-    /// Generate random license keys (129 bits of entropy each).
+    /// Generate random license keys: 24 random symbols without look-alikes (118.9 bits) and a
+    /// check character.
     #[command(after_help = "Example:\n  licet license-key new --count 10")]
     New {
         /// How many keys.
@@ -767,9 +775,10 @@ pub enum LicenseKeyCommand {
         after_help = "Examples:\n  licet license-key create --db sqlite://licet.db --customer ACME-001 --max-activations 5\n  licet license-key create --customer ACME-001 --product app --type TRIAL --expires 2027-06-30 \\\n      --feature seats=10 --max-activations 2 --json\n  licet license-key create --customer ACME-001 --max-activations 1 --lease-days 7   # weekly re-activation\n\nOnly the key's SHA-256 is stored: keep the printed key, it cannot be shown again."
     )]
     Create(Box<LicenseKeyCreateArgs>),
-    /// Check a license key's format and print its canonical form. Exit 0 valid, 1 invalid.
+    /// Check a license key's format and check character and print its canonical form.
+    /// Exit 0 valid (or an older key), 1 malformed or mistyped.
     #[command(
-        after_help = "Example:\n  licet license-key check ' abcde-12345-fghij-67890-klmno '"
+        after_help = "Examples:\n  licet license-key check ' prqdu-ct2ke-ys3wx-th4ch-eck5p '\n  licet license-key check PRQDUCT2KEYS3WXTH4CHECK5P --json\n\nCase, dashes and spaces do not matter. A key with a 0, O, 1, I or L is an older key (made\nbefore check characters): it is accepted, not checked. Any other key must have a matching\ncheck character: else it is mistyped, or an older key that happens to have none of those five\ncharacters (then `licet activation request --no-key-check` still sends it). The canonical key\nis printed on stdout, the verdict on stderr; --json adds \"check\": valid, mistyped or older-key."
     )]
     Check {
         /// The key.

@@ -10,9 +10,9 @@ use licet_issuer::{
     CertificateInfo, DateMeaning,
 };
 use licet_verifier::{
-    check_license, inspect_untrusted, verify_license, Algorithm, LicenseClaims, LicenseKey,
-    LicenseType, ListInput, ListStatus, MachineCheck, MachineId, StateSettings, StatefulVerifier,
-    UnixTime, VerificationReport, VerifyOptions, MAX_LICENSE_FILE_BYTES,
+    check_license, inspect_untrusted, verify_license, Algorithm, KeyCheck, LicenseClaims,
+    LicenseKey, LicenseType, ListInput, ListStatus, MachineCheck, MachineId, StateSettings,
+    StatefulVerifier, UnixTime, VerificationReport, VerifyOptions, MAX_LICENSE_FILE_BYTES,
 };
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -504,22 +504,34 @@ fn license_key_new(count: u32, json: bool) -> Result<u8> {
 }
 
 fn license_key_check(key: &str, json: bool) -> Result<u8> {
-    let result = LicenseKey::parse(key);
+    // A well-formed key whose check character does not match is refused like a malformed one:
+    // both are a "no" for the key as typed. An older key is accepted, as it cannot be checked.
+    let verdict = LicenseKey::parse(key).map(|k| {
+        let check = k.check_character();
+        (k, check)
+    });
+    let accepted = matches!(verdict, Ok((_, KeyCheck::Valid | KeyCheck::OlderKey)));
     if json {
-        let out = match &result {
-            Ok(k) => json!({"valid": true, "licenseKey": k.as_str(), "reason": null}),
-            Err(e) => json!({"valid": false, "licenseKey": null, "reason": e.to_string()}),
+        let out = match &verdict {
+            Ok((k, check)) if accepted => json!({"valid": true, "licenseKey": k.as_str(),
+                "reason": null, "check": check.name()}),
+            Ok((k, check)) => json!({"valid": false, "licenseKey": null,
+                "reason": format!("{k}: {check}"), "check": check.name()}),
+            Err(e) => {
+                json!({"valid": false, "licenseKey": null, "reason": e.to_string(), "check": null})
+            }
         };
         print_stdout(&format!("{out}\n"))?;
     } else {
-        match &result {
-            Ok(k) => print_stdout(&format!("{k}\n"))?,
+        match &verdict {
+            // The canonical form alone on stdout, as before, for scripts; the verdict on stderr.
+            Ok((k, check)) if accepted => {
+                print_stdout(&format!("{k}\n"))?;
+                print_stderr(&format!("{k}: {check}"));
+            }
+            Ok((k, check)) => print_stdout(&format!("invalid: {k}: {check}\n"))?,
             Err(e) => print_stdout(&format!("invalid: {e}\n"))?,
         }
     }
-    Ok(if result.is_ok() {
-        EXIT_OK
-    } else {
-        EXIT_REJECTED
-    })
+    Ok(if accepted { EXIT_OK } else { EXIT_REJECTED })
 }

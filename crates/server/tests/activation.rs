@@ -157,7 +157,14 @@ async fn admin_creates_reads_and_suspends_keys() {
     assert_eq!(reply.status, StatusCode::CREATED);
     let data = &reply.body["data"];
     let key = data["license_key"].as_str().unwrap();
-    assert!(licet_verifier::LicenseKey::parse_canonical(key).is_ok());
+    // New keys only (issue 9 §9): the check character matches, so no look-alike character.
+    assert_eq!(
+        licet_verifier::LicenseKey::parse_canonical(key)
+            .unwrap()
+            .check_character(),
+        licet_verifier::KeyCheck::Valid,
+        "{key}"
+    );
     assert_eq!(data["status"], "active");
     assert_eq!(data["activations"], 0);
     assert_eq!(data["expires_at"], "2027-06-01T10:00:00Z");

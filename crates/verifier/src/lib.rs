@@ -62,7 +62,10 @@ pub use keys::{
     parse_public_keys, split_algorithm_annotation, KeyError, KeyType, SignatureRejected,
     TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_RSA_BITS, MIN_RSA_BITS,
 };
-pub use license_key::{LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET};
+pub use license_key::{
+    KeyCheck, LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET, LICENSE_KEY_ALPHABET_V2,
+    LOOK_ALIKES,
+};
 pub use machine::{machine_identifier_sources, MachineId, MachineIdError};
 pub use report::{LicenseView, Status, VerificationReport, VerifiedLicense};
 pub use response::{

@@ -14,6 +14,7 @@ use licet_verifier::{
     verify_revocation_list, RevocationList, TrustedKeys, UnixTime, MAX_REVOCATION_LIST_BYTES,
 };
 use serde_json::json;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// The largest ledger read at once.
@@ -35,7 +36,68 @@ pub fn record_in_ledger(
     append_to_ledger(ledger, record, now).map_err(|e| anyhow!(e))
 }
 
+/// Whether `id` is in the form licet gives license ids it makes: a UUID, hyphenated and lower
+/// case (`generate_license_id`, and the seats of `activation respond` and the server).
+fn is_licet_uuid(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+}
+
+/// The ids among `ids` that `licet revoke` does not recognise as license ids: not a licet UUID
+/// and, when a ledger is given, not issued (or activated) in it. A revocation of a mistyped id is
+/// signed and published without complaint and revokes nothing, so it is caught before.
+fn unrecognised_ids<'a>(ids: &'a [String], ledger: Option<&Path>) -> Result<Vec<&'a str>> {
+    let issued: HashSet<String> = match ledger {
+        Some(path) => match std::fs::metadata(path) {
+            Ok(_) => {
+                let (bytes, _) = read_capped(path, MAX_LEDGER_BYTES)?;
+                // A ledger with a broken chain still names the licenses it recorded;
+                // `licet ledger verify` is where a broken chain is reported.
+                verify_ledger(&bytes)
+                    .entries
+                    .into_iter()
+                    .filter(|(_, e)| {
+                        matches!(e.action, LedgerAction::Issue | LedgerAction::Activate)
+                    })
+                    .map(|(_, e)| e.license_id)
+                    .collect()
+            }
+            // A ledger not made yet records nothing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(e) => bail!("{}: {e}", path.display()),
+        },
+        None => HashSet::new(),
+    };
+    Ok(ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !is_licet_uuid(id) && !issued.contains(*id))
+        .collect())
+}
+
 pub fn revoke(args: RevokeArgs) -> Result<u8> {
+    if !args.force {
+        let unknown = unrecognised_ids(&args.license_ids, args.ledger.as_deref())?;
+        if !unknown.is_empty() {
+            let names: Vec<String> = unknown
+                .iter()
+                .map(|id| licet_verifier::jws::quote(id))
+                .collect();
+            let looked = match &args.ledger {
+                Some(ledger) => format!("issued in the ledger {}", ledger.display()),
+                None => "issued in a ledger (none given: --ledger FILE)".to_owned(),
+            };
+            let (verb, it) = if unknown.len() == 1 {
+                ("is not a license id", "it")
+            } else {
+                ("are not license ids", "them")
+            };
+            bail!(
+                "not revoking: {} {verb} licet recognises (neither a UUID, as licet makes them, \
+                 nor {looked}); check, or give --force to revoke {it} as given",
+                names.join(", "),
+            );
+        }
+    }
     let alg = parse_alg(args.alg.as_deref())?;
     let LoadedKey { key, .. } = load_signing_key(
         &args.key,

@@ -20,7 +20,7 @@ use licet_verifier::offline::{
     OfflineMessage, MAX_OFFLINE_FILE_BYTES,
 };
 use licet_verifier::state::default_state_dir;
-use licet_verifier::{LicenseKey, MachineId, UnixTime, MAX_LICENSE_FILE_BYTES};
+use licet_verifier::{KeyCheck, LicenseKey, MachineId, UnixTime, MAX_LICENSE_FILE_BYTES};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -64,6 +64,14 @@ fn qr_picture(text: &str, what: &str) -> Result<String> {
 
 pub fn request(args: ActivationRequestArgs) -> Result<u8> {
     let key = LicenseKey::parse(&args.license_key).context("--license-key")?;
+    // Refused here, before anything is written or recorded: a typo found now saves a trip to the
+    // vendor and back (an older key cannot be checked and passes).
+    if !args.no_key_check && key.check_character() == KeyCheck::Mistyped {
+        bail!(
+            "--license-key {key}: {}; check what you typed, or give --no-key-check to send it as it is",
+            KeyCheck::Mistyped
+        );
+    }
     let machine = match &args.machine {
         Some(hex) => MachineId::parse(hex).context("--machine")?,
         None => MachineId::this_machine().context("this machine's id")?,
