@@ -1192,7 +1192,15 @@ fn refusals_that_protect_the_user() {
     // Nor a revocation list, nor a ledger (both are text a name can be confused with).
     licet()
         .current_dir(dir.path())
-        .args(["revoke", "--key", "v.key.pem", "--list", "list.jwt", "L-1"])
+        .args([
+            "revoke",
+            "--key",
+            "v.key.pem",
+            "--list",
+            "list.jwt",
+            "--force",
+            "L-1",
+        ])
         .args(["--ledger", "ledger.jsonl"])
         .assert()
         .success();

@@ -694,6 +694,7 @@ fn a_wrong_file_is_named_as_such() {
             "list.jwt",
             "--ledger",
             "ledger.jsonl",
+            "--force",
             "L-0",
         ],
     );
