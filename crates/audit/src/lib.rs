@@ -39,7 +39,7 @@ use licet_issuer::ledger::{file_sha256, verify_ledger};
 use licet_verifier::{verify_licenses, TrustedKeys, UnixTime, VerifyOptions};
 use rayon::prelude::*;
 use recognise::{Content, FileId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Files verified per parallel task (and per progress tick): several Ed25519 batches.
@@ -121,7 +121,7 @@ fn read_and_verify(
                 .map(|(path, (id, content))| {
                     let outcome = match content {
                         Content::License(bytes) => Outcome::Audited(match reports.next() {
-                            Some(report) => FileVerdict::new(path, &report, file_sha256(&bytes)),
+                            Some(report) => FileVerdict::new(path, report, file_sha256(&bytes)),
                             None => FileVerdict::unreadable(path, "no verdict was reached"),
                         }),
                         Content::Skip(reason) => Outcome::Skipped(SkippedFile::new(path, reason)),
@@ -220,16 +220,19 @@ pub fn audit_files(
 fn renewals(verdicts: Vec<FileVerdict>) -> (Vec<FileVerdict>, Vec<SupersededFile>, Vec<Duplicate>) {
     // Perpetual sorts after every expiry.
     let exp_key = |v: &FileVerdict| v.expires_at.map_or(i64::MAX, UnixTime::as_secs);
-    let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, v) in verdicts.iter().enumerate() {
-        if let Some(id) = &v.license_id {
-            by_id.entry(id.as_str()).or_default().push(i);
-        }
-    }
+    // Indices of verified files, sorted by license id (stable: path order within an id).
+    let mut by_id: Vec<usize> = (0..verdicts.len())
+        .filter(|&i| verdicts[i].license_id.is_some())
+        .collect();
+    by_id.sort_by(|&a, &b| verdicts[a].license_id.cmp(&verdicts[b].license_id));
     let mut superseded_at = vec![false; verdicts.len()];
     let mut superseded = Vec::new();
     let mut duplicates = Vec::new();
-    for (id, group) in by_id.iter().filter(|(_, g)| g.len() > 1) {
+    for group in by_id
+        .chunk_by(|&a, &b| verdicts[a].license_id == verdicts[b].license_id)
+        .filter(|g| g.len() > 1)
+    {
+        let id = verdicts[group[0]].license_id.as_deref().unwrap_or_default();
         let newest_exp = group
             .iter()
             .map(|&i| exp_key(&verdicts[i]))
@@ -247,7 +250,7 @@ fn renewals(verdicts: Vec<FileVerdict>) -> (Vec<FileVerdict>, Vec<SupersededFile
             superseded.push(SupersededFile {
                 path: v.path.clone(),
                 status: v.status,
-                license_id: (*id).to_owned(),
+                license_id: id.to_owned(),
                 expiry: v.expiry.clone().unwrap_or_default(),
                 superseded_by: counted.to_owned(),
             });
@@ -256,7 +259,7 @@ fn renewals(verdicts: Vec<FileVerdict>) -> (Vec<FileVerdict>, Vec<SupersededFile
             let mut paths: Vec<String> = newest.iter().map(|&i| verdicts[i].path.clone()).collect();
             paths.sort();
             duplicates.push(Duplicate {
-                license_id: (*id).to_owned(),
+                license_id: id.to_owned(),
                 paths,
                 identical: newest
                     .windows(2)

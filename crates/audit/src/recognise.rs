@@ -3,6 +3,8 @@
 
 use crate::collect::has_license_name;
 use crate::kinds::{kind_of, FileKind};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use licet_verifier::MAX_LICENSE_FILE_BYTES;
 use std::io::Read;
 use std::path::Path;
@@ -59,6 +61,49 @@ fn looks_like_jws(text: &[u8]) -> bool {
             }))
 }
 
+/// The common case without [`kind_of`]'s scans of the whole text: a file that starts like a JWS
+/// header (`eyJ`) is a license to audit unless its header names another licet type (a
+/// revocation list, a time attestation). Reads only the header.
+fn jws_fast_path(bytes: &[u8]) -> Fast {
+    #[derive(serde::Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow)]
+        typ: Option<std::borrow::Cow<'a, str>>,
+    }
+    let text = bytes.trim_ascii_start();
+    if !text.starts_with(b"eyJ") {
+        return Fast::NotJws;
+    }
+    let end = text
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .unwrap_or(text.len());
+    let typ = URL_SAFE_NO_PAD.decode(&text[..end]).ok().and_then(|h| {
+        serde_json::from_slice::<Header<'_>>(&h)
+            .ok()
+            .and_then(|h| h.typ.map(|t| t.to_ascii_lowercase()))
+    });
+    let other = |kind: FileKind| Fast::Skip(format!("not a license file: {}", kind.describe()));
+    match typ.as_deref() {
+        Some(t) if t == licet_verifier::REVOCATION_LIST_TYPE => other(FileKind::RevocationList),
+        Some(t) if t == licet_verifier::clock::TIME_ATTESTATION_TYPE => {
+            other(FileKind::TimeAttestation)
+        }
+        // A license, another JWS or a damaged one: the verifier says which.
+        _ => Fast::Audit,
+    }
+}
+
+/// What [`jws_fast_path`] decided.
+enum Fast {
+    /// Not JWS-like: [`kind_of`] decides.
+    NotJws,
+    /// Audit it.
+    Audit,
+    /// Skip it, for this reason.
+    Skip(String),
+}
+
 /// Decides from the bytes (and, for unrecognisable content only, the name) whether to audit.
 pub(crate) fn classify(path: &Path, bytes: Vec<u8>) -> Content {
     let license_named = has_license_name(path);
@@ -68,6 +113,11 @@ pub(crate) fn classify(path: &Path, bytes: Vec<u8>) -> Content {
         } else {
             Content::Skip(too_large())
         };
+    }
+    match jws_fast_path(&bytes) {
+        Fast::Audit => return Content::License(bytes),
+        Fast::Skip(reason) => return Content::Skip(reason),
+        Fast::NotJws => {}
     }
     match kind_of(&bytes) {
         FileKind::License | FileKind::OtherJws => Content::License(bytes),
@@ -198,5 +248,30 @@ mod tests {
             Some("larger than 64 KiB, the limit for a license file")
         );
         assert_eq!(skipped("big.lic", &big), None);
+        // Other licet tokens are skipped; a revocation list named like a license too.
+        let other = |typ: &str| {
+            format!(
+                "{}.e30.c2ln\n",
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"EdDSA","typ":"{typ}"}}"#))
+            )
+        };
+        assert_eq!(
+            skipped(
+                "revocations.jwt",
+                other("license-revocations+jwt").as_bytes()
+            )
+            .as_deref(),
+            Some("not a license file: a revocation list")
+        );
+        assert_eq!(
+            skipped("t", other("licet-time+jwt").as_bytes()).as_deref(),
+            Some("not a license file: a time attestation")
+        );
+        assert_eq!(
+            skipped("t", other("JWT").as_bytes()),
+            None,
+            "audited: MALFORMED"
+        );
+        assert_eq!(skipped("t", other("LICENSE+JWT").as_bytes()), None);
     }
 }
