@@ -20,9 +20,12 @@ struct Report {
     alg: Option<String>,
     license: Option<LicenseView>,
     /// Each revocation list given, with its own status.
+    // Declared so that `deny_unknown_fields` accepts the documented shape; not read here.
+    #[allow(dead_code)]
     #[serde(rename = "revocationLists")]
     revocation_lists: Vec<serde_json::Value>,
     /// How many lists the license was checked against.
+    #[allow(dead_code)]
     #[serde(rename = "listsEnforced")]
     lists_enforced: usize,
 }

@@ -2,7 +2,7 @@
 //! `verify_license` (read, verify, next). `naive_audit DIR PUB.pem` prints `files seconds`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use licet_audit::collect_license_files;
+use licet_audit::collect_files;
 use licet_verifier::{parse_public_keys, verify_license, TrustedKeys, UnixTime, VerifyOptions};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +14,7 @@ fn main() {
     let keys: TrustedKeys = parse_public_keys(&public).unwrap().into_iter().collect();
     let options = VerifyOptions::at(UnixTime::now());
     let started = Instant::now();
-    let files = collect_license_files(&[dir], &[]).unwrap();
+    let files = collect_files(&[dir]).unwrap().files;
     let mut valid = 0;
     for path in &files {
         let bytes = std::fs::read(path).unwrap();

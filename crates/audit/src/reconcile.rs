@@ -1,7 +1,8 @@
 //! Reconciling license files with the issuance ledger.
 
 use crate::report::FileVerdict;
-use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerEntry, LedgerProblem};
+use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerCheck, LedgerEntry, LedgerProblem};
+use licet_verifier::Status;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -44,7 +45,12 @@ pub struct LedgerReconciliation {
 
 /// Checks the ledger's chain and looks up every verified file in it.
 pub fn reconcile(ledger: &[u8], verdicts: &[FileVerdict]) -> LedgerReconciliation {
-    let check = verify_ledger(ledger);
+    reconcile_checked(&verify_ledger(ledger), verdicts)
+}
+
+/// [`reconcile`] with the ledger already checked (the audit reads it once, for its revocations
+/// too).
+pub fn reconcile_checked(check: &LedgerCheck, verdicts: &[FileVerdict]) -> LedgerReconciliation {
     let mut issued: HashMap<&str, Vec<&LedgerEntry>> = HashMap::new();
     for (_, entry) in &check.entries {
         if matches!(entry.action, LedgerAction::Issue | LedgerAction::Activate) {
@@ -85,5 +91,39 @@ pub fn reconcile(ledger: &[u8], verdicts: &[FileVerdict]) -> LedgerReconciliatio
         not_in_ledger,
         hash_mismatches,
         unverified,
+    }
+}
+
+/// Makes REVOKED every verified file whose license id has a `revoke` entry in the ledger, as a
+/// revocation list would: a revocation outranks every claim check (expiry, product), but not a
+/// clock found set back, which the verifier reports first. The chain need not be intact: a
+/// revocation only ever takes validity away (a broken chain fails the audit by itself).
+pub fn apply_ledger_revocations(check: &LedgerCheck, verdicts: &mut [FileVerdict]) {
+    let mut revoked: HashMap<&str, (usize, &LedgerEntry)> = HashMap::new();
+    for (line, entry) in &check.entries {
+        if entry.action == LedgerAction::Revoke {
+            revoked
+                .entry(entry.license_id.as_str())
+                .or_insert((*line, entry));
+        }
+    }
+    if revoked.is_empty() {
+        return;
+    }
+    for verdict in verdicts {
+        let Some(id) = &verdict.license_id else {
+            continue;
+        };
+        if matches!(verdict.status, Status::Revoked | Status::ClockRollback) {
+            continue;
+        }
+        if let Some((line, entry)) = revoked.get(id.as_str()) {
+            verdict.status = Status::Revoked;
+            verdict.valid = false;
+            verdict.reason = format!(
+                "the license was revoked at {} by key {}, as line {line} of the ledger records",
+                entry.time, entry.kid
+            );
+        }
     }
 }

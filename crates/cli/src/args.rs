@@ -41,7 +41,7 @@ pub enum Command {
     Clock(ClockCommand),
     /// Verify every license file under files and directories, in parallel; reconcile with a ledger.
     #[command(
-        after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations revocations.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01T00:00:00Z --csv > audit.csv\n\nDirectories are searched recursively for *.lic, *.jwt, *.jws and *.license files; files named on\nthe command line are always audited. Machine bindings are reported, not checked (this is not the\ncustomer's machine). Exit 0: every file valid and, with --ledger, reconciled; 1 otherwise;\n2: usage or I/O error."
+        after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations a.jwt --revocations b.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01 --csv > audit.csv\n\nEvery regular file under the paths is considered, whatever its name: license files are\nrecognised by content (a compact JWS, even a damaged one, is audited); keys, JSON, ledgers,\nrevocation lists, other text and files over 64 KiB are listed as skipped, with the reason (an\nunrecognisable file named *.lic, *.jwt, *.jws or *.license is audited as a damaged license).\nSymbolic links are followed, to files and directories; a link loop or a link that leads nowhere\nis reported as skipped. FIFOs, sockets and devices are never opened, only reported as skipped.\nA file reached twice (named twice, through a link, overlapping paths) is audited once and\nflagged. Files with the same license id and different expiries are renewals: the newest counts,\nolder ones are listed as superseded; copies with the same expiry are flagged as duplicates.\nLedger revoke entries and every --revocations list (each verified with the trusted keys; a list\nthat does not verify is an error, exit 2) make licenses REVOKED. Machine bindings are reported,\nnot checked (this is not the customer's machine). CSV cells starting with = + - @, a tab or a\ncarriage return get a leading '.\nExit 0: at least one license file, every one valid, no duplicates and, with --ledger,\nreconciled; 1 otherwise (also when no license file was found); 2: usage or I/O error."
     )]
     Audit(AuditArgs),
     /// The issuance ledger (JSON Lines, hash-chained).
@@ -639,11 +639,12 @@ pub struct AuditArgs {
     /// The issuance ledger to reconcile the files with.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
-    /// A signed revocation list: listed licenses are REVOKED.
+    /// A signed revocation list: listed licenses are REVOKED (repeatable: lists of several keys
+    /// merge; each must verify with the trusted keys).
     #[arg(long, value_name = "FILE")]
-    pub revocations: Option<PathBuf>,
-    /// Evaluation time instead of now, RFC 3339.
-    #[arg(long, value_name = "RFC3339")]
+    pub revocations: Vec<PathBuf>,
+    /// Evaluation time instead of now: RFC 3339, or YYYY-MM-DD (the start of that day, UTC).
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Require this product (`aud`).
     #[arg(long, value_name = "P")]
@@ -651,7 +652,8 @@ pub struct AuditArgs {
     /// Print the whole report as JSON.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// Print one CSV row per file: path,status,valid,licenseId,customerId,kid,expiry,reason.
+    /// Print one CSV row per license file: path,status,valid,licenseId,customerId,kid,expiry,
+    /// reason,machineIds,product,licenseType,features,issuedAt,notBefore.
     #[arg(long)]
     pub csv: bool,
 }

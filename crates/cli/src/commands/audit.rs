@@ -23,15 +23,23 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
     };
     let mut options = AuditOptions::at(now);
     options.verify.product = args.product.clone();
-    if let Some(path) = &args.revocations {
+    // A list that does not verify stops the audit (exit 2, naming the list): an audit that
+    // silently ignored a revocation list would report revoked licenses as ACTIVE.
+    for path in &args.revocations {
         options.verify = options
             .verify
             .with_revocations(Arc::new(load_revocation_list(path, &keys)?));
-        options.skip.push(path.clone());
+        options.skip.push((
+            path.clone(),
+            "not a license file: a revocation list given with --revocations".into(),
+        ));
     }
     let ledger = match &args.ledger {
         Some(path) => {
-            options.skip.push(path.clone());
+            options.skip.push((
+                path.clone(),
+                "not a license file: the ledger given with --ledger".into(),
+            ));
             Some(read_input(path, MAX_LEDGER_BYTES)?)
         }
         None => None,
@@ -40,55 +48,29 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {pos}/{len} files verified ({per_sec}, {eta} left) {wide_bar}",
+                "{spinner} {pos}/{len} files read ({per_sec}, {eta} left) {wide_bar}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
-    let files =
-        licet_audit::collect_license_files(&args.paths, &options.skip).map_err(|e| anyhow!(e))?;
+    let collection = licet_audit::collect_files(&args.paths).map_err(|e| anyhow!(e))?;
     if let Some(bar) = &bar {
-        bar.set_length(files.len() as u64);
+        bar.set_length(collection.files.len() as u64);
     }
     let tick = |n: u64| {
         if let Some(bar) = &bar {
             bar.inc(n);
         }
     };
-    let report = audit_files(&files, &keys, &options, ledger.as_deref(), &tick);
+    let report = audit_files(&collection, &keys, &options, ledger.as_deref(), &tick);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     if args.json {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else if args.csv {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record([
-            "path",
-            "status",
-            "valid",
-            "licenseId",
-            "customerId",
-            "kid",
-            "expiry",
-            "reason",
-        ])?;
-        for f in &report.files {
-            let fields = [
-                f.path.as_str(),
-                f.status.as_str(),
-                if f.valid { "true" } else { "false" },
-                f.license_id.as_deref().unwrap_or(""),
-                f.customer_id.as_deref().unwrap_or(""),
-                f.kid.as_deref().unwrap_or(""),
-                f.expiry.as_deref().unwrap_or(""),
-                f.reason.as_str(),
-            ];
-            writer.write_record(fields.map(csv_cell))?;
-        }
-        let bytes = writer.into_inner().map_err(|e| anyhow!(e.to_string()))?;
-        print_stdout(&String::from_utf8_lossy(&bytes))?;
+        print_stdout(&csv(&report)?)?;
     } else {
         print_stdout(&describe(&report))?;
     }
@@ -99,22 +81,74 @@ pub fn audit(args: AuditArgs) -> Result<u8> {
     })
 }
 
+/// The `--csv` header: the `files[]` fields of the JSON report, in order.
+const CSV_HEADER: [&str; 14] = [
+    "path",
+    "status",
+    "valid",
+    "licenseId",
+    "customerId",
+    "kid",
+    "expiry",
+    "reason",
+    "machineIds",
+    "product",
+    "licenseType",
+    "features",
+    "issuedAt",
+    "notBefore",
+];
+
+/// One row per license file (skipped and superseded files are in the JSON and human reports
+/// only). Machine ids are separated by spaces, features are compact JSON.
+fn csv(report: &AuditReport) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_HEADER)?;
+    for f in &report.files {
+        let machine_ids = f.machine_ids.as_ref().map(|ids| ids.join(" "));
+        let features = f.features.as_ref().map(serde_json::to_string).transpose()?;
+        let fields: [&str; 14] = [
+            f.path.as_str(),
+            f.status.as_str(),
+            if f.valid { "true" } else { "false" },
+            f.license_id.as_deref().unwrap_or(""),
+            f.customer_id.as_deref().unwrap_or(""),
+            f.kid.as_deref().unwrap_or(""),
+            f.expiry.as_deref().unwrap_or(""),
+            f.reason.as_str(),
+            machine_ids.as_deref().unwrap_or(""),
+            f.product.as_deref().unwrap_or(""),
+            f.license_type.as_deref().unwrap_or(""),
+            features.as_deref().unwrap_or(""),
+            f.issued_at.as_deref().unwrap_or(""),
+            f.not_before.as_deref().unwrap_or(""),
+        ];
+        writer.write_record(fields.map(csv_cell))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| anyhow!(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// A CSV cell safe to open: control characters escaped (file names and claims are not trusted),
-/// and a leading `=`, `+` or `@` quoted with `'` so a spreadsheet does not run it as a formula
-/// (`-` is left alone: key ids start with it, and a minus alone runs nothing).
+/// and a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+/// so that no spreadsheet reads it as a formula (OWASP's CSV injection rule). That includes key
+/// ids that begin with `-` (a base64url thumbprint can): strip the `'` to compare them.
 fn csv_cell(text: &str) -> String {
-    let text = printable(text);
-    if text.starts_with(['=', '+', '@']) {
-        format!("'{text}")
+    // The raw text decides too: a leading tab or CR is escaped below (`\t`), which no longer
+    // starts with it, but the cell must still be marked.
+    let risky = |t: &str| t.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let escaped = printable(text);
+    if risky(text) || risky(&escaped) {
+        format!("'{escaped}")
     } else {
-        text
+        escaped
     }
 }
 
 fn describe(report: &AuditReport) -> String {
     let s = &report.summary;
     let mut text = format!(
-        "{}: {} of {} files valid; {} expiring within 30 days\n",
+        "{}: {} of {} license files valid; {} expiring within 30 days; {} other files skipped\n",
         paint(
             if report.is_clean() {
                 "CLEAN"
@@ -125,8 +159,12 @@ fn describe(report: &AuditReport) -> String {
         ),
         s.valid,
         s.total,
-        s.expiring_within_30_days
+        s.expiring_within_30_days,
+        s.skipped
     );
+    for problem in &report.problems {
+        text.push_str(&format!("  problem: {}\n", printable(problem)));
+    }
     let counts = |map: &std::collections::BTreeMap<String, usize>| {
         map.iter()
             .map(|(k, v)| format!("{} {v}", printable(k)))
@@ -136,10 +174,58 @@ fn describe(report: &AuditReport) -> String {
     text.push_str(&format!("  by status:   {}\n", counts(&s.by_status)));
     text.push_str(&format!("  by customer: {}\n", counts(&s.by_customer)));
     text.push_str(&format!("  by key:      {}\n", counts(&s.by_kid)));
+    for e in &s.expiring {
+        text.push_str(&format!(
+            "  expiring {}: license {} of {} ({})\n",
+            e.expiry,
+            printable(&e.license_id),
+            printable(&e.customer_id),
+            printable(&e.path)
+        ));
+    }
     for f in report.files.iter().filter(|f| !f.valid) {
         text.push_str(&format!(
             "  {} {}: {}\n",
             paint(f.status.as_str(), false),
+            printable(&f.path),
+            printable(&f.reason)
+        ));
+    }
+    for d in &report.duplicates {
+        text.push_str(&format!(
+            "  DUPLICATE license {}{}: {}\n",
+            printable(&d.license_id),
+            if d.identical {
+                " (identical copies)"
+            } else {
+                ""
+            },
+            d.paths
+                .iter()
+                .map(|p| printable(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for f in &report.same_files {
+        text.push_str(&format!(
+            "  SAME FILE {}: already audited as {}\n",
+            printable(&f.path),
+            printable(&f.same_as)
+        ));
+    }
+    for f in &report.superseded {
+        text.push_str(&format!(
+            "  superseded {}: license {} until {}, renewed by {}\n",
+            printable(&f.path),
+            printable(&f.license_id),
+            f.expiry,
+            printable(&f.superseded_by)
+        ));
+    }
+    for f in &report.skipped {
+        text.push_str(&format!(
+            "  skipped {}: {}\n",
             printable(&f.path),
             printable(&f.reason)
         ));
