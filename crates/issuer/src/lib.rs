@@ -7,21 +7,11 @@
 //! let key = SigningKey::generate(KeySpec::Ed25519)?;
 //! let now = UnixTime::parse_rfc3339("2026-01-01T00:00:00Z")?;
 //! let claims = LicenseClaims {
-//!     license_id: generate_license_id(),
-//!     customer_id: "ACME-001".into(),
-//!     issued_at: now,
-//!     not_before: None,
 //!     expires_at: Some(now.saturating_add(365 * 86_400)),
 //!     issuer: Some("Example Vendor".into()),
 //!     product: Some("example-product".into()),
 //!     license_type: LicenseType::parse("TRIAL")?,
-//!     features: None,
-//!     machine_ids: None,
-//!     license_key: None,
-//!     owner_name: None,
-//!     owner_email: None,
-//!     grace_days: None,
-//!     other: Default::default(),
+//!     ..LicenseClaims::new(generate_license_id(), "ACME-001", now)
 //! };
 //! let minted = mint_license(&key, None, &claims)?;
 //!
