@@ -698,3 +698,221 @@ fn concurrent_library_checks_lose_no_revocation_list() {
         assert_eq!(report.lists_enforced, 8);
     }
 }
+
+/// Review finding: an EXPIRED check must move the clock mark too, or the clock could be set
+/// back to just before expiry after any number of checks that said EXPIRED.
+#[test]
+fn checks_that_say_expired_still_move_the_clock_mark() {
+    let dir = vendor();
+    let d = dir.path();
+    issue(
+        d,
+        "v.key.pem",
+        "L-1",
+        "a.lic",
+        &[
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+            "--expires",
+            "2026-12-31",
+        ],
+    );
+    let state = ["--state", "state"];
+    for at in ["2027-01-10", "2027-01-20"] {
+        let (code, report, _) = verify(d, "a.lic", &[&state[..], &["--at", at]].concat());
+        assert_eq!(
+            (code, report["status"].as_str()),
+            (1, Some("EXPIRED")),
+            "{at}"
+        );
+    }
+    let (code, report, _) = verify(d, "a.lic", &[&state[..], &["--at", "2026-12-31"]].concat());
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (1, Some("CLOCK_ROLLBACK")),
+        "{report}"
+    );
+}
+
+/// Review finding: a second request kept pending across a reset cannot rewind the mark later,
+/// and a request made before the state had any mark is stale once it has one.
+#[test]
+fn pending_requests_cannot_rewind_the_mark_after_a_reset() {
+    let dir = vendor();
+    let d = dir.path();
+    issue(
+        d,
+        "v.key.pem",
+        "L-1",
+        "one.lic",
+        &[
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+            "--expires",
+            "2036-01-01",
+        ],
+    );
+    // A request on a fresh state (no mark yet), attested, kept while checks set a mark.
+    clock_request(d, "early.json");
+    assert_eq!(
+        clock(
+            d,
+            &[
+                "attest",
+                "early.json",
+                "--key",
+                "v.key.pem",
+                "--out",
+                "early.jwt"
+            ]
+        )
+        .0,
+        0
+    );
+    assert_eq!(verify(d, "one.lic", &["--state", "state"]).0, 0);
+    let (code, _, stderr) = clock(
+        d,
+        &[
+            "apply",
+            "early.jwt",
+            "--pubkey",
+            "v.pub.pem",
+            "--state",
+            "state",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot rewind"), "{stderr}");
+    // A fast clock raises the mark; two requests; the first applied resets it ...
+    assert_eq!(
+        verify(d, "one.lic", &["--state", "state", "--at", "2030-01-01"]).0,
+        0
+    );
+    clock_request(d, "r1.json");
+    clock_request(d, "r2.json");
+    for r in ["r1", "r2"] {
+        assert_eq!(
+            clock(
+                d,
+                &[
+                    "attest",
+                    &format!("{r}.json"),
+                    "--key",
+                    "v.key.pem",
+                    "--out",
+                    &format!("{r}.jwt")
+                ]
+            )
+            .0,
+            0
+        );
+    }
+    assert_eq!(
+        clock(
+            d,
+            &[
+                "apply",
+                "r1.jwt",
+                "--pubkey",
+                "v.pub.pem",
+                "--state",
+                "state"
+            ]
+        )
+        .0,
+        0
+    );
+    // ... and the second, kept, is refused afterwards: every pending request went with the reset.
+    let (code, _, stderr) = clock(
+        d,
+        &[
+            "apply",
+            "r2.jwt",
+            "--pubkey",
+            "v.pub.pem",
+            "--state",
+            "state",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no pending request"), "{stderr}");
+}
+
+/// Review findings: kept lists of keys a caller does not trust are skipped, not a corrupt state;
+/// with a ledger, `revoke` refuses a UUID the ledger does not name (a typo of a real id).
+#[test]
+fn kept_lists_of_untrusted_keys_are_skipped_and_revoke_checks_the_ledger() {
+    let dir = vendor();
+    let d = dir.path();
+    keygen(d, "w");
+    issue(d, "w.key.pem", "L-2", "two.lic", &["--days", "30"]);
+    revoke(d, "v.key.pem", "v-list.jwt", &["L-1"]);
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "verify",
+            "two.lic",
+            "--pubkey",
+            "v.pub.pem",
+            "--pubkey",
+            "w.pub.pem",
+        ])
+        .args(["--revocations", "v-list.jwt", "--state", "state"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // Another product trusts only w: v's kept list is not judged, the check works.
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "verify",
+            "two.lic",
+            "--pubkey",
+            "w.pub.pem",
+            "--state",
+            "state",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // revoke with a ledger: a UUID it does not name is refused without --force.
+    licet()
+        .current_dir(d)
+        .args([
+            "issue",
+            "--key",
+            "v.key.pem",
+            "--customer",
+            "C",
+            "--ledger",
+            "ledger.jsonl",
+        ])
+        .assert()
+        .success();
+    let out = licet()
+        .current_dir(d)
+        .args([
+            "revoke",
+            "--key",
+            "v.key.pem",
+            "--list",
+            "l.jwt",
+            "--ledger",
+            "ledger.jsonl",
+        ])
+        .arg("0f8fad5b-d9cb-469f-a165-70867728950e")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!d.join("l.jwt").exists());
+}

@@ -321,6 +321,44 @@ fn members_nobody_signed_are_refused() {
             "{name}: {report}"
         );
     }
+    // The content of an envelope (the 802 any caller can get) repackaged as `data`: refused.
+    let rewrapped = json!({"data": assigned["response"], "signature": assigned["signature"]});
+    v.save("rewrapped.json", &rewrapped);
+    let (code, report) = v.verify_response("rewrapped.json", &["--max-age", "1m"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("repackaged"),
+        "{report}"
+    );
+    // `private_key_used` is not signed: anything but "global" is refused.
+    let mut other_key = assigned.clone();
+    other_key["private_key_used"] = json!("department-7");
+    v.save("other-key.json", &other_key);
+    assert_eq!(v.verify_response("other-key.json", &[]).0, 1);
+    // A relayed answer: the one for machine ab.. checked by a client that asked for machine cd..
+    v.save("activated.json", &activated);
+    let (code, report) = v.verify_response("activated.json", &["--machine", &"cd".repeat(32)]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("relayed"),
+        "{report}"
+    );
+    let other = v.new_key();
+    assert_eq!(
+        v.verify_response("activated.json", &["--license-key", &other])
+            .0,
+        1
+    );
+    let (code, report) = v.verify_response(
+        "activated.json",
+        &[
+            "--license-key",
+            &key.to_lowercase(),
+            "--machine",
+            &"AB".repeat(32),
+        ],
+    );
+    assert_eq!(code, 0, "the request's own key and machine: {report}");
     // Unchanged, both verify.
     v.save("activated.json", &activated);
     v.save("assigned.json", &assigned);

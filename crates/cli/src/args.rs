@@ -101,6 +101,12 @@ pub struct VerifyResponseArgs {
     /// The nonce the request carried: the signed answer must echo it exactly.
     #[arg(long, value_name = "NONCE")]
     pub nonce: Option<String>,
+    /// The license key the request named: the signed answer must name it (no relayed answer).
+    #[arg(long, value_name = "KEY")]
+    pub license_key: Option<String>,
+    /// The machine id the request named: the signed answer must name it (no relayed answer).
+    #[arg(long, value_name = "HEX")]
+    pub machine: Option<String>,
     /// The oldest answer accepted: its signed `timestamp` at most this long ago (seconds, or a
     /// number with s, m, h or d: 90, 90s, 5m, 1h, 7d).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
@@ -458,9 +464,6 @@ pub struct ClockRequestArgs {
     /// Where to write the request; `-` or absent for stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The clock reading to put in the request instead of now (RFC 3339 or YYYY-MM-DD).
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
 }
 
 #[derive(Args)]

@@ -431,6 +431,8 @@ fn verify_response(args: VerifyResponseArgs) -> Result<u8> {
         nonce: args.nonce.as_deref(),
         max_age_secs: args.max_age,
         clock_tolerance_secs: args.clock_tolerance,
+        license_key: args.license_key.as_deref(),
+        machine_id: args.machine.as_deref(),
     };
     let result = licet_verifier::verify_fresh_response(&bytes, &keys, &freshness);
     if args.json {

@@ -15,6 +15,16 @@ pub fn kind_of_path(path: &Path) -> FileKind {
     }
 }
 
+/// Whether `path` exists but cannot be read (permissions): such a file is never replaced, since
+/// what it holds cannot be checked.
+fn unreadable(path: &Path) -> Option<String> {
+    match licet_verifier::state::open_regular(path) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 /// Refuses (exit 2, naming the file and what it holds) to replace `path` unless it is missing,
 /// empty, or already holds `kind`: `--out` never replaces a key, a keystore, a revocation list, a
 /// ledger or any file of another kind given by mistake.
@@ -30,6 +40,12 @@ pub fn refuse_other_kind(path: &Path, kind: FileKind, what: &str) -> anyhow::Res
                 licet_verifier::state::describe_file_type(meta.file_type())
             );
         }
+    }
+    if let Some(problem) = unreadable(path) {
+        anyhow::bail!(
+            "{} exists and cannot be read ({problem}), so what it holds cannot be checked; refusing to replace it",
+            path.display()
+        );
     }
     let existing = kind_of_path(path);
     if existing != FileKind::Nothing && existing != kind {

@@ -315,14 +315,14 @@ impl StatefulVerifier {
             .with_clock_guard(state.clock_guard(tolerance));
         options.revocations = kept.into_iter().map(Arc::new).collect();
         let report = verify_license(license, &self.keys, &options);
-        // Trustworthy times: the clock at a valid check, and the iat of a verified file. Not the
-        // iat of a file found dated ahead of the clock (CLOCK_ROLLBACK): if the vendor's clock
-        // ran fast, recording it would lock this machine out until an attestation.
-        if report.valid {
+        // Trustworthy times: the clock at every check that did not find it set back, whatever
+        // the verdict (an EXPIRED check must move the mark too, or the clock could be set back
+        // to just before expiry), and the iat of a verified file. Not on CLOCK_ROLLBACK: neither
+        // the clock (it is behind) nor the iat of a file dated ahead of it (if the vendor's clock
+        // ran fast, recording it would lock this machine out until an attestation).
+        if report.status != Status::ClockRollback {
             state.observe(options.now);
-        }
-        if let Some(verified) = report.verified_license() {
-            if report.status != Status::ClockRollback {
+            if let Some(verified) = report.verified_license() {
                 state.observe(verified.claims().issued_at);
             }
         }

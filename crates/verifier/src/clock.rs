@@ -138,7 +138,7 @@ pub enum ClockError {
         nonce: String,
     },
     /// The mark grew too much since the request: the attestation was kept, not applied at once.
-    #[error("the state's mark has moved {grown_secs} s past where it was when this attestation was requested (at most {MAX_MARK_GROWTH_SECS} s): a kept attestation cannot rewind it; make a new request")]
+    #[error("the state's mark has moved on since this attestation was requested (by {grown_secs} s; at most {MAX_MARK_GROWTH_SECS} s, and a request made before the state had a mark is stale once it has one): a kept attestation cannot rewind it; make a new request")]
     Stale {
         /// How far the mark grew, in seconds.
         grown_secs: i64,
@@ -305,10 +305,13 @@ pub fn apply_time_attestation(
         });
     };
     let record = &state.clock_requests[position];
-    let grown = state
-        .latest_seen
-        .unwrap_or(0)
-        .saturating_sub(record.mark_at_request.unwrap_or(record.requested_at));
+    // A request made before the state had any mark is stale once it has one: its baseline
+    // would be the machine's own clock, which the customer controls.
+    let grown = match (record.mark_at_request, state.latest_seen) {
+        (Some(then), Some(now_mark)) => now_mark.saturating_sub(then),
+        (None, Some(_)) => i64::MAX,
+        (_, None) => 0,
+    };
     if grown > MAX_MARK_GROWTH_SECS {
         return Err(ClockError::Stale { grown_secs: grown });
     }
@@ -317,7 +320,9 @@ pub fn apply_time_attestation(
         .and_then(|t| UnixTime::from_secs(t).ok())
         .map(|t| t.to_rfc3339());
     state.latest_seen = Some(attestation.time.as_secs());
-    state.clock_requests.remove(position);
+    // Every pending request goes, not only this one: a second request kept pending from before
+    // the reset would carry the old, high mark as its baseline and rewind the mark again later.
+    state.clock_requests.clear();
     state.save(dir)?;
     Ok(AppliedAttestation {
         attested: attestation.time.to_rfc3339(),

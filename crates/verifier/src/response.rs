@@ -59,6 +59,28 @@ impl VerifiedResponse {
 
     /// Checks that the answer is fresh and answers the request that carried `freshness.nonce`.
     pub fn check_freshness(&self, freshness: &Freshness<'_>) -> Result<(), ResponseError> {
+        let named = |field: &'static str| self.content.get(field).and_then(Value::as_str);
+        if let Some(expected) = freshness.license_key {
+            let expected = crate::LicenseKey::parse(expected)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_else(|_| expected.to_owned());
+            if named("license_key") != Some(expected.as_str()) {
+                return Err(ResponseError::OtherSubject {
+                    field: "license_key",
+                    expected,
+                    got: named("license_key").unwrap_or("(none)").to_owned(),
+                });
+            }
+        }
+        if let Some(expected) = freshness.machine_id {
+            if !named("machine_id").is_some_and(|m| m.eq_ignore_ascii_case(expected)) {
+                return Err(ResponseError::OtherSubject {
+                    field: "machine_id",
+                    expected: expected.to_owned(),
+                    got: named("machine_id").unwrap_or("(none)").to_owned(),
+                });
+            }
+        }
         if let Some(expected) = freshness.nonce {
             match self.content.get("nonce") {
                 None | Some(Value::Null) => return Err(ResponseError::NoNonce),
@@ -119,6 +141,12 @@ pub struct Freshness<'a> {
     pub max_age_secs: Option<u64>,
     /// How far `timestamp` may lie ahead of `now`.
     pub clock_tolerance_secs: u32,
+    /// The license key the request named; the signed content must name the same one (an
+    /// answer for another key, relayed, is refused).
+    pub license_key: Option<&'a str>,
+    /// The machine id the request named; the signed content must name the same one (an answer
+    /// for the machine that holds the seat, relayed to another, is refused).
+    pub machine_id: Option<&'a str>,
 }
 
 impl<'a> Freshness<'a> {
@@ -129,6 +157,24 @@ impl<'a> Freshness<'a> {
             nonce: None,
             max_age_secs: None,
             clock_tolerance_secs: DEFAULT_RESPONSE_CLOCK_TOLERANCE_SECS,
+            license_key: None,
+            machine_id: None,
+        }
+    }
+
+    /// Requires the answer to name this license key (compared in canonical form).
+    pub fn license_key(self, key: &'a str) -> Self {
+        Freshness {
+            license_key: Some(key),
+            ..self
+        }
+    }
+
+    /// Requires the answer to name this machine id (compared case-insensitively).
+    pub fn machine_id(self, machine: &'a str) -> Self {
+        Freshness {
+            machine_id: Some(machine),
+            ..self
         }
     }
 
@@ -171,6 +217,22 @@ pub enum ResponseError {
     /// The object has a member that the signed shape does not have.
     #[error("the response has a member `{0}` that a signed {1} response does not have: nobody signed it")]
     UnexpectedMember(String, &'static str),
+    /// The answer names another license key or machine than the request did.
+    #[error("the signed answer is for {field} {got}, not {expected}: it answers another request (relayed)")]
+    OtherSubject {
+        /// `license_key` or `machine_id`.
+        field: &'static str,
+        /// What the request named.
+        expected: String,
+        /// What the answer names.
+        got: String,
+    },
+    /// A `{data, signature}` file whose `data` is an assignment envelope's content.
+    #[error("the `data` is the content of an assignment envelope (it has `code`), repackaged: an activation answer has no `code`")]
+    EnvelopeAsData,
+    /// `private_key_used` is not `global`.
+    #[error("`private_key_used` is {0}, not \"global\": the server signs every envelope with its one key")]
+    UnknownKeyUse(String),
     /// A nonce was asked for and the signed content has none.
     #[error("the signed answer carries no nonce, but one was sent: it is not the answer to this request")]
     NoNonce,
@@ -270,6 +332,14 @@ pub fn verify_signed_response(
     } else {
         return Err(ResponseError::UnknownShape);
     };
+    if kind == ResponseKind::Data && content.get("code").is_some() {
+        return Err(ResponseError::EnvelopeAsData);
+    }
+    if let Some(used) = object.get("private_key_used") {
+        if used != "global" {
+            return Err(ResponseError::UnknownKeyUse(used.to_string()));
+        }
+    }
     let (allowed, shape): (&[&str], _) = match kind {
         ResponseKind::Data => (&DATA_MEMBERS, "data"),
         ResponseKind::Envelope => (&ENVELOPE_MEMBERS, "envelope"),

@@ -352,6 +352,11 @@ impl VerifierState {
     ) -> Result<Vec<RevocationList>, StateError> {
         let mut lists = Vec::new();
         for (kid, tokens) in &self.revocation_lists {
+            // Lists of keys these callers do not trust are kept, not judged: another product
+            // sharing the state may trust them.
+            if !keys.iter().any(|k| k.kid() == kid) {
+                continue;
+            }
             for token in tokens {
                 match verify_revocation_list(token.as_bytes(), keys) {
                     Ok(list) if &list.kid == kid => lists.push(list),

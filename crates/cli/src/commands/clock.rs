@@ -16,13 +16,6 @@ use licet_verifier::UnixTime;
 use serde_json::json;
 use std::path::Path;
 
-fn now(at: Option<&str>) -> Result<UnixTime> {
-    match at {
-        Some(at) => super::parse_time_option(at, "--at"),
-        None => Ok(UnixTime::now()),
-    }
-}
-
 pub fn request(args: ClockRequestArgs) -> Result<u8> {
     let state = super::offline::state_dir(args.state.as_deref())?;
     let out = args.out.as_deref().unwrap_or(Path::new("-"));
@@ -32,8 +25,7 @@ pub fn request(args: ClockRequestArgs) -> Result<u8> {
         FileKind::LicetJson("licet-clock-request"),
         "a time-attestation request",
     )?;
-    let request =
-        request_time_attestation(&state, now(args.at.as_deref())?).map_err(|e| anyhow!(e))?;
+    let request = request_time_attestation(&state, UnixTime::now()).map_err(|e| anyhow!(e))?;
     write_kind(
         out,
         &request.to_json(),

@@ -67,10 +67,18 @@ fn unrecognised_ids<'a>(ids: &'a [String], ledger: Option<&Path>) -> Result<Vec<
         },
         None => HashSet::new(),
     };
+    // With a ledger, an id must be in it: a one-character typo of a real UUID is still a UUID.
+    let with_ledger = ledger.is_some();
     Ok(ids
         .iter()
         .map(String::as_str)
-        .filter(|id| !is_licet_uuid(id) && !issued.contains(*id))
+        .filter(|id| {
+            if with_ledger {
+                !issued.contains(*id)
+            } else {
+                !is_licet_uuid(id)
+            }
+        })
         .collect())
 }
 
