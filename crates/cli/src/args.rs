@@ -77,7 +77,7 @@ pub enum Command {
     VerifyResponse(VerifyResponseArgs),
     /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
     #[command(
-        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout."
+        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n  licet serve --license-signing-key vendor.key.pem --ledger issued.jsonl --metrics-listen 127.0.0.1:9090 --log-format json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nWithout --license-signing-key, that response key also signs seat licenses (RS256): give the vendor key that signs your other license files, so customers need one public key.\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout (then the metrics address, with --metrics-listen)."
     )]
     Serve(ServeArgs),
     /// API tokens for `licet serve`.
@@ -167,6 +167,37 @@ pub struct ServeArgs {
     /// Requests per minute per license key on /license/*.
     #[arg(long, value_name = "N", default_value_t = 600)]
     pub rate_limit_per_key: u32,
+    /// Vendor key that signs every seat license the server hands out (PEM or PKCS#12; EdDSA,
+    /// RS256 or PS256, the key's algorithm as `licet issue` picks it). Default: the response key
+    /// signs them RS256, and customers verify them with /license/public-key.
+    #[arg(long, value_name = "KEY.pem|KEY.p12")]
+    pub license_signing_key: Option<PathBuf>,
+    /// Passphrase file for --license-signing-key (else LICET_PASSPHRASE, else a prompt on a terminal).
+    #[arg(long, value_name = "FILE", requires = "license_signing_key")]
+    pub license_passphrase_file: Option<PathBuf>,
+    /// The key entry of a --license-signing-key PKCS#12 file that holds several, by friendlyName.
+    #[arg(long, value_name = "NAME", requires = "license_signing_key")]
+    pub license_alias: Option<String>,
+    /// Issuance ledger that records every license file the server mints (the format of
+    /// `licet issue --ledger`); created when missing, refused at start when it does not verify.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Also serve /metrics (no token), /healthz and /readyz on this address, plain HTTP, for
+    /// monitoring only (on the main listener /metrics needs a `read-metrics` token).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Log format on stderr: text, or json (one JSON object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How `licet serve` writes its log.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines (one object per event: timestamp, level, fields).
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -186,7 +217,7 @@ pub struct TokenCreateArgs {
     /// The user the token belongs to (the X-User-Id it goes with).
     #[arg(long, value_name = "USER_ID")]
     pub user: String,
-    /// edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, or all (repeatable).
+    /// edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, read-metrics, or all (repeatable).
     #[arg(long = "permission", value_name = "P", required = true)]
     pub permissions: Vec<String>,
     /// The token expires after N days (default: never).

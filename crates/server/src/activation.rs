@@ -463,6 +463,10 @@ fn lease_needs_renewal(cached: Option<i64>, new: Option<i64>) -> bool {
 impl SeatFileCache {
     /// The seat's online license file: the cached one, or a new one from
     /// [`license_file_for_seat`] when the key's fields changed or the lease is due for renewal.
+    /// `on_mint` is called with each new file before it is cached or returned (it records the
+    /// ledger entry); when it fails, the file is neither cached nor returned. A cache hit calls
+    /// nothing.
+    #[allow(clippy::too_many_arguments)]
     pub fn get_or_mint(
         &self,
         signing_key: &SigningKey,
@@ -471,7 +475,8 @@ impl SeatFileCache {
         activation: &Activation,
         machine: &MachineId,
         now: i64,
-    ) -> Result<String, MintError> {
+        on_mint: &mut dyn FnMut(&str) -> Result<(), SeatFileError>,
+    ) -> Result<String, SeatFileError> {
         let id = SeatId {
             key_sha256: record.key_sha256.clone(),
             machine_id: machine.as_str().to_owned(),
@@ -493,6 +498,7 @@ impl SeatFileCache {
             now,
             Transport::Online,
         )?;
+        on_mint(&file)?;
         let inputs = FileInputs::of(record);
         let weight = file.len() + id.weight() + inputs.weight();
         let mut files = self.lock();

@@ -32,8 +32,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Vendor keys that installed license files must verify against.
     pub trusted: Arc<TrustedKeys>,
-    /// The RSA key that signs API responses (`private_key_used: "global"`).
+    /// The RSA key that signs API responses (`private_key_used: "global"`): RSA-SHA256 over the
+    /// canonical JSON of the seed 002/004 envelopes.
     pub signing_key: Arc<SigningKey>,
+    /// The vendor key that signs every seat license the server hands out, with its default
+    /// algorithm (EdDSA, RS256 or PS256, as `licet issue` picks it). Without
+    /// `--license-signing-key` it is the response key (RS256).
+    pub license_signing_key: Arc<SigningKey>,
+    /// Where every minted license file is recorded (`--ledger`), if anywhere.
+    pub ledger: Option<Arc<crate::ledger::ServerLedger>>,
+    /// Request, latency, rate-limit and minting counters (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The clock.
     pub clock: Clock,
     /// Request counters of the `/license/*` routes.
@@ -51,11 +60,16 @@ pub struct AppState {
 
 impl AppState {
     /// State with the system clock.
+    /// The response key also signs the seat licenses (RS256) until [`AppState::with_license_key`].
     pub fn new(store: Arc<dyn Store>, trusted: TrustedKeys, signing_key: SigningKey) -> Self {
+        let signing_key = Arc::new(signing_key);
         AppState {
             store,
             trusted: Arc::new(trusted),
-            signing_key: Arc::new(signing_key),
+            license_signing_key: signing_key.clone(),
+            signing_key,
+            ledger: None,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             clock: Arc::new(|| UnixTime::now().as_secs()),
             rate_limiter: Arc::new(RateLimiter::new(
                 DEFAULT_RATE_LIMIT_PER_IP,
@@ -68,10 +82,53 @@ impl AppState {
         }
     }
 
+    /// Seat licenses are signed by `license_key` from now on. Refused when the response key
+    /// would sign licenses with another algorithm than RS256 (one RSA key does both only then).
+    pub fn with_license_key(mut self, license_key: SigningKey) -> Result<Self, KeyRoleError> {
+        check_response_key(&self.signing_key)?;
+        if license_key.kid() == self.signing_key.kid() {
+            // The same key: one copy, and the response key's checks apply.
+            self.license_signing_key = self.signing_key.clone();
+        } else {
+            self.license_signing_key = Arc::new(license_key);
+        }
+        Ok(self)
+    }
+
     /// Now, in Unix seconds.
     pub fn now(&self) -> i64 {
         (self.clock)()
     }
+}
+
+/// Why a key cannot have the role it was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyRoleError {
+    /// The response key is not RSA, or is made for license signatures other than RS256.
+    #[error("the response-signing key (kid {kid}) {problem}; API responses are RSA-SHA256 (PKCS#1 v1.5) signatures, and one RSA key may sign both responses and seat licenses only when its license algorithm is RS256: give an RSA key made for RS256 as the response key, and this key as --license-signing-key")]
+    ResponseKey {
+        /// The key's id.
+        kid: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Checks that `key` may sign the seed envelopes: RSA, and not made for PS256 (a key made for
+/// PS256 or EdDSA license signatures is never the response key; see docs/API.md).
+pub fn check_response_key(key: &SigningKey) -> Result<(), KeyRoleError> {
+    let problem = match (key.key_type(), key.default_algorithm()) {
+        (licet_verifier::KeyType::Rsa { .. }, licet_verifier::Algorithm::RS256) => return Ok(()),
+        (licet_verifier::KeyType::Rsa { .. }, alg) => {
+            format!("is made for {} license signatures", alg.name())
+        }
+        (other, _) => format!("is an {other} key"),
+    };
+    Err(KeyRoleError::ResponseKey {
+        kid: key.kid().to_owned(),
+        problem,
+    })
 }
 
 /// Default requests per minute per client address on `/license/*`.
@@ -91,7 +148,7 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// handler's path and method from its `#[utoipa::path]`, so a route cannot be served without
 /// being documented.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{activation, assign, certificates, keys, license_keys, licenses, workspace};
+    use routes::{activation, assign, certificates, keys, license_keys, licenses, ops, workspace};
     let activation_limit = DefaultBodyLimit::max(activation::MAX_ACTIVATION_REQUEST_BYTES);
     let machine_routes = OpenApiRouter::new()
         .routes(routes!(activation::activate))
@@ -117,7 +174,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(certificates::get_one, certificates::delete))
         .routes(routes!(keys::public_key))
+        .routes(routes!(keys::vendor_public_key))
         .routes(routes!(keys::jwks))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
         .merge(certificate_upload)
         .merge(machine_routes)
         .split_for_parts()
@@ -150,8 +211,33 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             routes::activation::rate_limit_license_paths,
         ))
-        .layer(middleware::from_fn(request_log))
+        .layer(middleware::from_fn_with_state(state.clone(), request_log))
         .with_state(state)
+}
+
+/// The router of `--metrics-listen`: `/metrics` without a token, `/healthz` and `/readyz`, for
+/// a listener only the operator's monitoring reaches. Requests are logged and counted like those
+/// of the main listener.
+pub fn ops_router(state: AppState) -> Router {
+    use axum::routing::get;
+    Router::new()
+        .route("/metrics", get(routes::ops::metrics_open))
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), request_log))
+        .with_state(state)
+}
+
+/// Serves [`ops_router`] on `listener` (plain HTTP) until the process ends: `--metrics-listen`.
+pub async fn serve_ops(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = ops_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).await
 }
 
 /// Every unknown path answers in the API's error shape.
@@ -181,9 +267,14 @@ async fn request_timeout(
 }
 
 /// Gives every request an id (kept from `X-Request-Id` when it is a short token, else new),
-/// returns it in the response, and logs one line per request: never headers or bodies, so no
-/// token, passkey or license reaches the log.
-async fn request_log(mut request: Request, next: Next) -> Response {
+/// returns it in the response, counts it in the metrics, and logs one line per request: request
+/// id, method, route template, status, latency and client address, never headers, bodies or the
+/// raw path, so no token, passphrase, license or license key reaches the log.
+async fn request_log(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let id = request
         .headers()
         .get("x-request-id")
@@ -201,11 +292,21 @@ async fn request_log(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("(no route)", |m| m.as_str())
         .to_owned();
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
     let started = Instant::now();
     let mut response = next.run(request).await;
+    let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    tracing::info!(request_id = %id, %method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .observe_request(&route, &method, status, elapsed);
+    let client = client.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    tracing::info!(request_id = %id, %method, %route, status, latency_us = elapsed.as_micros() as u64, %client, "request");
     response
 }

@@ -22,15 +22,18 @@ pub enum Permission {
     ManageLicenses,
     /// Create and manage license keys.
     ManageLicenseKeys,
+    /// Read `GET /metrics` on the main listener.
+    ReadMetrics,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 4] = [
+    pub const ALL: [Permission; 5] = [
         Permission::EditPrivilegedSetting,
         Permission::ManageCertificates,
         Permission::ManageLicenses,
         Permission::ManageLicenseKeys,
+        Permission::ReadMetrics,
     ];
 
     /// The permission's name, as on the command line.
@@ -40,6 +43,7 @@ impl Permission {
             Permission::ManageCertificates => "manage-certificates",
             Permission::ManageLicenses => "manage-licenses",
             Permission::ManageLicenseKeys => "manage-license-keys",
+            Permission::ReadMetrics => "read-metrics",
         }
     }
 }
@@ -52,7 +56,7 @@ impl fmt::Display for Permission {
 
 /// A permission name that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a permission; use edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys or all")]
+#[error("`{0}` is not a permission; use edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, read-metrics or all")]
 pub struct UnknownPermission(pub String);
 
 impl FromStr for Permission {

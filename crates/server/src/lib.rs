@@ -21,8 +21,10 @@ mod app;
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod ledger;
 pub mod license_keys;
 pub mod master_key;
+pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
@@ -32,8 +34,9 @@ pub mod store;
 mod tokens;
 
 pub use app::{
-    openapi as openapi_document, router, AppState, Clock, DEFAULT_RATE_LIMIT_PER_IP,
-    DEFAULT_RATE_LIMIT_PER_KEY, DOCS_PATH, MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
+    check_response_key, openapi as openapi_document, ops_router, router, serve_ops, AppState,
+    Clock, KeyRoleError, DEFAULT_RATE_LIMIT_PER_IP, DEFAULT_RATE_LIMIT_PER_KEY, DOCS_PATH,
+    MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
 };
 pub use serve::{
     default_master_key_path, default_signing_key_path, load_or_create_signing_key, require_rsa,

@@ -30,7 +30,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "license-keys", description = "License keys and their assignment (seed 002)"),
         (name = "workspace", description = "Applying a license in an air-gapped workspace (seed 003)"),
         (name = "activation", description = "Machine activation with signed responses (seed 004)"),
-        (name = "keys", description = "The response-signing public key"),
+        (name = "keys", description = "The response-signing and license-signing public keys"),
+        (name = "operations", description = "Health, readiness and Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;
@@ -47,6 +48,15 @@ impl Modify for AuthSchemes {
                 "X-Auth-Token",
                 "An API token from `licet token create`.",
             ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some("The same API token, as `Authorization: Bearer` (what Prometheus sends); `GET /metrics` only."))
+                    .build(),
+            ),
         );
     }
 }
@@ -396,6 +406,36 @@ pub struct InvalidData {
     message: String,
     /// Field name (`license_key`, `machine_id`, or `body`) to its errors.
     errors: BTreeMap<String, Vec<String>>,
+}
+
+/// `GET /healthz`.
+#[derive(ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    status: String,
+}
+
+/// The signing keys the server holds, by `kid`.
+#[derive(ToSchema)]
+pub struct LoadedKeys {
+    /// The key that signs responses.
+    response_signing_key: String,
+    /// The key that signs seat licenses.
+    license_signing_key: String,
+}
+
+/// `GET /readyz`.
+#[derive(ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    #[schema(example = "ready")]
+    status: String,
+    /// `ok` or `unavailable`.
+    database: String,
+    keys: LoadedKeys,
+    /// What is wrong; empty when ready.
+    problems: Vec<String>,
 }
 
 /// A JWKS.

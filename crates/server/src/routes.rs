@@ -6,4 +6,5 @@ pub mod certificates;
 pub mod keys;
 pub mod license_keys;
 pub mod licenses;
+pub mod ops;
 pub mod workspace;

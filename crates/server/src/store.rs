@@ -61,6 +61,10 @@ impl From<sqlx::Error> for StoreError {
 /// Everything the handlers need from storage.
 #[async_trait]
 pub trait Store: KeyStore + CertStore + Send + Sync {
+    /// Checks with one cheap query that the database answers (`GET /readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Seats in use across every key (the `licet_seats_in_use` gauge, read at scrape time).
+    async fn count_activations(&self) -> Result<i64, StoreError>;
     /// Stores a new token.
     async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError>;
     /// The token with this SHA-256, if any.

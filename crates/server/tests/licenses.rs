@@ -562,6 +562,12 @@ struct BrokenStore;
 
 #[async_trait]
 impl Store for BrokenStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn count_activations(&self) -> Result<i64, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
     async fn insert_token(&self, _: &ApiToken) -> Result<(), StoreError> {
         Err(StoreError("disk on fire: /secret/path".into()))
     }

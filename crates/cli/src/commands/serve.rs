@@ -2,17 +2,18 @@
 //! license database.
 
 use super::keys::{load_signing_key, load_trusted_keys};
-use crate::args::{LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
+use crate::args::{LicenseKeyCreateArgs, LogFormat, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
 use licet_server::auth::Permission;
+use licet_server::ledger::ServerLedger;
 use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    create_token, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
-    require_rsa, AppState, SqliteStore,
+    check_response_key, create_token, default_master_key_path, default_signing_key_path,
+    load_or_create_signing_key, require_rsa, serve_ops, AppState, SqliteStore,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -29,30 +30,69 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn serve(args: ServeArgs) -> Result<u8> {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("LICET_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match args.log_format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        // One JSON object per line, the event's fields at the top level.
+        LogFormat::Json => log
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
 
     let trusted = load_trusted_keys(&args.trust)?;
     if trusted.is_empty() {
-        print_stderr("warning: no --trust key: every license file will be refused (UNKNOWN_KEY)");
+        // Through the log, so that `--log-format json` keeps every line JSON.
+        tracing::warn!("no --trust key: every license file will be refused (UNKNOWN_KEY)");
     }
     let signing_key = match &args.signing_key {
         Some(path) => {
             let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
-            require_rsa(loaded.key)
-                .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?
+            let key = require_rsa(loaded.key)
+                .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?;
+            check_response_key(&key)
+                .map_err(|e| anyhow!("the signing key {}: {e}", path.display()))?;
+            key
         }
         None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
     };
+    let license_key = match &args.license_signing_key {
+        Some(path) => Some(
+            load_signing_key(
+                path,
+                args.license_passphrase_file.as_deref(),
+                args.license_alias.as_deref(),
+            )?
+            .key,
+        ),
+        None => {
+            tracing::warn!(
+                kid = signing_key.kid(),
+                "no --license-signing-key: seat licenses are signed RS256 by the response-signing key, so customers verify them with /license/public-key; give your vendor key to sign them like your other license files"
+            );
+            None
+        }
+    };
+    let ledger = args
+        .ledger
+        .as_deref()
+        .map(ServerLedger::open)
+        .transpose()?
+        .map(Arc::new);
     runtime()?.block_on(async {
         let store = SqliteStore::open(&args.db)
             .await
             .with_context(|| format!("cannot open the database {}", args.db))?;
         let mut state = AppState::new(Arc::new(store), trusted, signing_key);
+        if let Some(key) = license_key {
+            state = state.with_license_key(key)?;
+        }
+        state.ledger = ledger;
         state.rate_limiter = Arc::new(RateLimiter::new(
             args.rate_limit_per_ip,
             args.rate_limit_per_key,
@@ -68,8 +108,28 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             );
         }
         state.master_key = Arc::new(MasterKey::load_or_create(&master_path)?);
+        // The monitoring listener: bound before the main one, so a bad address stops the start.
+        let metrics_bound = match args.metrics_listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on --metrics-listen {addr}"))?;
+                let bound = listener.local_addr()?;
+                let ops_state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = serve_ops(listener, ops_state).await {
+                        tracing::error!(cause = %e, "the metrics listener failed");
+                    }
+                });
+                Some(bound)
+            }
+            None => None,
+        };
         licet_server::serve(state, args.listen, |bound| {
             let _ = print_stdout(&format!("listening on http://{bound}\n"));
+            if let Some(metrics) = metrics_bound {
+                let _ = print_stdout(&format!("metrics on http://{metrics}\n"));
+            }
         })
         .await?;
         Ok::<_, anyhow::Error>(())

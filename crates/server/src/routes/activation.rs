@@ -132,6 +132,7 @@ pub async fn rate_limit_license_paths(
     }
     let decision = state.rate_limiter.check_ip_addr(ip, now);
     if !decision.allowed {
+        state.metrics.rate_limited();
         return with_rate_headers(too_many(), decision, now);
     }
     with_rate_headers(next.run(request).await, decision, now)
@@ -158,6 +159,7 @@ impl KeyMeter<'_> {
         if self.decision.allowed {
             Ok(())
         } else {
+            self.state.metrics.rate_limited();
             Err(too_many())
         }
     }
@@ -167,6 +169,7 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let now = state.now();
     let ip_decision = state.rate_limiter.check_ip_addr(client_ip(&request), now);
     if !ip_decision.allowed {
+        state.metrics.rate_limited();
         return with_rate_headers(too_many(), ip_decision, now);
     }
     let too_large = || {
@@ -357,16 +360,50 @@ fn with_license_file(
     let file = state
         .seat_files
         .get_or_mint(
-            &state.signing_key,
+            &state.license_signing_key,
             key,
             record,
             activation,
             machine,
             answer.now,
+            &mut |file| {
+                record_minted(
+                    state,
+                    file,
+                    activation,
+                    record,
+                    answer.now,
+                    "/license/validate",
+                )
+            },
         )
         .map_err(internal)?;
     data.insert("license_file".into(), json!(file));
     signed(state, data, answer)
+}
+
+/// What happens to every license file the server mints, before it is cached, committed with its
+/// seat, or answered: the ledger entry (`--ledger`), then the metric. A ledger that cannot be
+/// written fails the request, so no seat is taken and no file leaves unrecorded.
+fn record_minted(
+    state: &AppState,
+    file: &str,
+    activation: &Activation,
+    record: &LicenseKeyRecord,
+    now: i64,
+    route: &'static str,
+) -> Result<(), SeatFileError> {
+    if let Some(ledger) = &state.ledger {
+        ledger.record_seat_file(
+            file,
+            activation,
+            record,
+            state.license_signing_key.kid(),
+            now,
+        )?;
+    }
+    state.metrics.minted(route);
+    Ok(())
 }
 
 async fn do_activate(
@@ -390,17 +427,24 @@ async fn do_activate(
     // The file is minted (or taken from the cache) inside the store's transaction: a seat whose
     // file cannot be made is not taken.
     let mut make_file = |record: &LicenseKeyRecord, activation: &Activation| {
-        state
-            .seat_files
-            .get_or_mint(
-                &state.signing_key,
-                key,
-                record,
-                activation,
-                machine,
-                answer.now,
-            )
-            .map_err(|e| -> SeatFileError { Box::new(e) })
+        state.seat_files.get_or_mint(
+            &state.license_signing_key,
+            key,
+            record,
+            activation,
+            machine,
+            answer.now,
+            &mut |file| {
+                record_minted(
+                    state,
+                    file,
+                    activation,
+                    record,
+                    answer.now,
+                    "/license/activate",
+                )
+            },
+        )
     };
     match activation::activate(
         state.store.as_ref(),

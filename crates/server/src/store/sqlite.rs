@@ -95,6 +95,18 @@ const LICENSE_COLUMNS: &str =
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn count_activations(&self) -> Result<i64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
     async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError> {
         let permissions: Vec<&str> = token.permissions.iter().map(|p| p.name()).collect();
         sqlx::query(
