@@ -54,7 +54,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/license/validate", &["post"]),
     ("/license/deactivate", &["post"]),
     ("/license/public-key", &["get"]),
+    ("/license/vendor-public-key", &["get"]),
     ("/.well-known/jwks.json", &["get"]),
+    ("/healthz", &["get"]),
+    ("/readyz", &["get"]),
+    ("/metrics", &["get"]),
 ];
 
 #[tokio::test]
