@@ -51,7 +51,19 @@ fn serve_install_stop_restart() {
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("lct_"));
-    assert_eq!(created["permissions"].as_array().unwrap().len(), 4);
+    let granted = created["permissions"].as_array().unwrap();
+    for name in [
+        "edit-privileged-setting",
+        "manage-certificates",
+        "manage-licenses",
+        "manage-license-keys",
+        "read-metrics",
+    ] {
+        assert!(
+            granted.contains(&json!(name)),
+            "`all` lacks {name}: {granted:?}"
+        );
+    }
     // Only the hash is stored: the token text is nowhere in the database file.
     let db = std::fs::read(dir.path().join("licet.db")).unwrap();
     let wal = std::fs::read(dir.path().join("licet.db-wal")).unwrap_or_default();
