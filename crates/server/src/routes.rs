@@ -7,3 +7,5 @@ pub mod keys;
 pub mod license_keys;
 pub mod licenses;
 pub mod workspace;
+pub mod admin_log;
+pub mod tokens;
