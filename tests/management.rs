@@ -44,7 +44,17 @@ fn a_token_revoked_on_the_database_is_refused_by_the_running_server() {
     let db = new_db(dir.path());
     let created = run_json(
         dir.path(),
-        &["token", "create", "--db", &db, "--user", "ops", "--permission", "all", "--json"],
+        &[
+            "token",
+            "create",
+            "--db",
+            &db,
+            "--user",
+            "ops",
+            "--permission",
+            "all",
+            "--json",
+        ],
     );
     let token = created["token"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
@@ -61,10 +71,17 @@ fn a_token_revoked_on_the_database_is_refused_by_the_running_server() {
 
     let (code, _, stderr) = run(dir.path(), &["token", "revoke", &id, "--db", &db]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&server.base, "/api/v1/tokens", &token), 401, "refused at once");
+    assert_eq!(
+        get(&server.base, "/api/v1/tokens", &token),
+        401,
+        "refused at once"
+    );
     // Unknown and already-revoked ids: exit 1, nothing logged twice.
     assert_eq!(run(dir.path(), &["token", "revoke", &id, "--db", &db]).0, 1);
-    assert_eq!(run(dir.path(), &["token", "revoke", "no-such-id", "--db", &db]).0, 1);
+    assert_eq!(
+        run(dir.path(), &["token", "revoke", "no-such-id", "--db", &db]).0,
+        1
+    );
     let log = run_json(dir.path(), &["admin-log", "--db", &db, "--json"]);
     let actions: Vec<&str> = log["data"]
         .as_array()
@@ -73,7 +90,10 @@ fn a_token_revoked_on_the_database_is_refused_by_the_running_server() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["token.revoke", "token.create"]);
-    assert!(log["data"][0]["user_id"].as_str().unwrap().starts_with("cli:"));
+    assert!(log["data"][0]["user_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("cli:"));
     assert!(!log.to_string().contains(&token));
     server.terminate();
 }
@@ -83,7 +103,17 @@ fn tokens_expire_after_90_days_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let db = new_db(dir.path());
     let create = |extra: &[&str]| {
-        let mut args = vec!["token", "create", "--db", &db, "--user", "u", "--permission", "manage-tokens", "--json"];
+        let mut args = vec![
+            "token",
+            "create",
+            "--db",
+            &db,
+            "--user",
+            "u",
+            "--permission",
+            "manage-tokens",
+            "--json",
+        ];
         args.extend_from_slice(extra);
         run_json(dir.path(), &args)
     };
@@ -94,13 +124,28 @@ fn tokens_expire_after_90_days_unless_told_otherwise() {
             .as_secs()
     };
     let default = create(&[]);
-    assert!((expires(&default) - (now + 90 * 86_400)).abs() < 60, "{default}");
+    assert!(
+        (expires(&default) - (now + 90 * 86_400)).abs() < 60,
+        "{default}"
+    );
     let week = create(&["--expires-days", "7"]);
     assert!((expires(&week) - (now + 7 * 86_400)).abs() < 60);
     assert_eq!(create(&["--no-expiry"])["expiresAt"], Value::Null);
     let (code, _, _) = run(
         dir.path(),
-        &["token", "create", "--db", &db, "--user", "u", "--permission", "all", "--no-expiry", "--expires-days", "3"],
+        &[
+            "token",
+            "create",
+            "--db",
+            &db,
+            "--user",
+            "u",
+            "--permission",
+            "all",
+            "--no-expiry",
+            "--expires-days",
+            "3",
+        ],
     );
     assert_eq!(code, 2);
 }
@@ -111,15 +156,48 @@ fn keys_are_listed_shown_updated_and_seats_freed_from_the_cli() {
     let db = new_db(dir.path());
     let created = run_json(
         dir.path(),
-        &["license-key", "create", "--db", &db, "--customer", "ACME", "--product", "app", "--max-activations", "1", "--json"],
+        &[
+            "license-key",
+            "create",
+            "--db",
+            &db,
+            "--customer",
+            "ACME",
+            "--product",
+            "app",
+            "--max-activations",
+            "1",
+            "--json",
+        ],
     );
     let key = created["license_key"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
     run_json(
         dir.path(),
-        &["license-key", "create", "--db", &db, "--customer", "Globex", "--max-activations", "1", "--json"],
+        &[
+            "license-key",
+            "create",
+            "--db",
+            &db,
+            "--customer",
+            "Globex",
+            "--max-activations",
+            "1",
+            "--json",
+        ],
     );
-    let listed = run_json(dir.path(), &["license-key", "list", "--db", &db, "--customer", "ACME", "--json"]);
+    let listed = run_json(
+        dir.path(),
+        &[
+            "license-key",
+            "list",
+            "--db",
+            &db,
+            "--customer",
+            "ACME",
+            "--json",
+        ],
+    );
     assert_eq!(listed["pagination"]["total"], 1);
     assert_eq!(listed["data"][0]["id"], json!(id));
     assert_eq!(listed["data"][0]["key_hint"], json!(&key[key.len() - 4..]));
@@ -136,31 +214,77 @@ fn keys_are_listed_shown_updated_and_seats_freed_from_the_cli() {
     for n in [1, 2] {
         let (code, _, stderr) = run(
             dir.path(),
-            &["activation", "request", "--license-key", &key, "--machine", &machine(n), "--state", &format!("s{n}"), "--out", &format!("req{n}.json")],
+            &[
+                "activation",
+                "request",
+                "--license-key",
+                &key,
+                "--machine",
+                &machine(n),
+                "--state",
+                &format!("s{n}"),
+                "--out",
+                &format!("req{n}.json"),
+            ],
         );
         assert_eq!(code, 0, "{stderr}");
     }
     let respond = |n: u32| {
         run(
             dir.path(),
-            &["activation", "respond", &format!("req{n}.json"), "--key", "v.key.pem", "--db", &db, "--out", &format!("lic{n}.json")],
+            &[
+                "activation",
+                "respond",
+                &format!("req{n}.json"),
+                "--key",
+                "v.key.pem",
+                "--db",
+                &db,
+                "--out",
+                &format!("lic{n}.json"),
+            ],
         )
     };
     let (code, _, stderr) = respond(1);
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = respond(2);
     assert_eq!(code, 1);
-    assert!(stderr.contains(&machine(1)), "the vendor sees the holder: {stderr}");
+    assert!(
+        stderr.contains(&machine(1)),
+        "the vendor sees the holder: {stderr}"
+    );
 
-    let shown = run_json(dir.path(), &["license-key", "show", &id, "--db", &db, "--json"]);
+    let shown = run_json(
+        dir.path(),
+        &["license-key", "show", &id, "--db", &db, "--json"],
+    );
     assert_eq!(shown["seats"][0]["machine_id"], json!(machine(1)));
-    assert!(shown["seats"][0]["hostname"].is_string(), "the request's hostname is kept");
-    let by_key = run_json(dir.path(), &["license-key", "show", &key, "--db", &db, "--json"]);
+    assert!(
+        shown["seats"][0]["hostname"].is_string(),
+        "the request's hostname is kept"
+    );
+    let by_key = run_json(
+        dir.path(),
+        &["license-key", "show", &key, "--db", &db, "--json"],
+    );
     assert_eq!(by_key["seats"], shown["seats"]);
 
     let updated = run_json(
         dir.path(),
-        &["license-key", "update", &id, "--db", &db, "--max-activations", "2", "--expires", "2031-01-31", "--feature", "tier=gold", "--json"],
+        &[
+            "license-key",
+            "update",
+            &id,
+            "--db",
+            &db,
+            "--max-activations",
+            "2",
+            "--expires",
+            "2031-01-31",
+            "--feature",
+            "tier=gold",
+            "--json",
+        ],
     );
     assert_eq!(updated["max_activations"], 2);
     assert_eq!(updated["features"], json!({"tier": "gold"}));
@@ -169,18 +293,47 @@ fn keys_are_listed_shown_updated_and_seats_freed_from_the_cli() {
 
     // Freeing a seat nobody holds: exit 1 and nothing logged.
     let before = run_json(dir.path(), &["admin-log", "--db", &db, "--json"])["total"].clone();
-    let (code, _, stderr) = run(dir.path(), &["license-key", "free-seat", &id, "--machine", &machine(3), "--db", &db]);
+    let (code, _, stderr) = run(
+        dir.path(),
+        &[
+            "license-key",
+            "free-seat",
+            &id,
+            "--machine",
+            &machine(3),
+            "--db",
+            &db,
+        ],
+    );
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(run_json(dir.path(), &["admin-log", "--db", &db, "--json"])["total"], before);
+    assert_eq!(
+        run_json(dir.path(), &["admin-log", "--db", &db, "--json"])["total"],
+        before
+    );
     let freed = run_json(
         dir.path(),
-        &["license-key", "free-seat", &key, "--machine", &machine(1), "--db", &db, "--json"],
+        &[
+            "license-key",
+            "free-seat",
+            &key,
+            "--machine",
+            &machine(1),
+            "--db",
+            &db,
+            "--json",
+        ],
     );
     assert_eq!(freed["activations"], 1);
-    let log = run_json(dir.path(), &["admin-log", "--db", &db, "--json", "--limit", "2"]);
+    let log = run_json(
+        dir.path(),
+        &["admin-log", "--db", &db, "--json", "--limit", "2"],
+    );
     assert_eq!(log["data"][0]["action"], "license_key.free_seat");
     assert_eq!(log["data"][1]["action"], "license_key.update");
     assert_eq!(log["data"].as_array().unwrap().len(), 2);
-    let (code, _, _) = run(dir.path(), &["admin-log", "--db", &db, "--since", "not-a-date"]);
+    let (code, _, _) = run(
+        dir.path(),
+        &["admin-log", "--db", &db, "--since", "not-a-date"],
+    );
     assert_eq!(code, 2);
 }

@@ -226,7 +226,12 @@ pub struct AdminLogArgs {
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
     /// At most N entries (1 to 500).
-    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        allow_negative_numbers = true
+    )]
     pub limit: i64,
     /// Print JSON.
     #[arg(long)]
@@ -705,10 +710,20 @@ pub struct LicenseKeyListArgs {
     #[arg(long, value_name = "STATUS")]
     pub status: Option<String>,
     /// The page, from 1.
-    #[arg(long, value_name = "N", default_value = "1", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     pub page: String,
     /// Keys per page, 1 to 500.
-    #[arg(long, value_name = "N", default_value = "50", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "50",
+        allow_negative_numbers = true
+    )]
     pub per_page: String,
     /// Print JSON (`data` and `pagination`, as the API).
     #[arg(long)]
@@ -746,13 +761,22 @@ pub struct LicenseKeyUpdateArgs {
     #[arg(long)]
     pub perpetual: bool,
     /// Seat lease, 1 to 3650 days.
-    #[arg(long, value_name = "N", allow_negative_numbers = true, conflicts_with = "default_lease")]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "default_lease"
+    )]
     pub lease_days: Option<i64>,
     /// Return to the default lease (30 days online).
     #[arg(long)]
     pub default_lease: bool,
     /// An entitlement NAME=VALUE (repeatable); the ones given replace the key's features.
-    #[arg(long = "feature", value_name = "NAME=VALUE", conflicts_with = "no_features")]
+    #[arg(
+        long = "feature",
+        value_name = "NAME=VALUE",
+        conflicts_with = "no_features"
+    )]
     pub features: Vec<String>,
     /// Remove every feature.
     #[arg(long)]

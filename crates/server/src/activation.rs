@@ -370,8 +370,7 @@ pub async fn respond_offline(
                 deliver(&file, activation, record)?;
                 Ok::<_, SeatFileError>(file)
             };
-            let hostname = Some(request.hostname.as_str())
-                .filter(|h| check_hostname(h).is_ok());
+            let hostname = Some(request.hostname.as_str()).filter(|h| check_hostname(h).is_ok());
             match activate(store, &key, &machine, hostname, now, &mut make_file).await? {
                 ActivationOutcome::NotFound => {
                     Err(RespondError::Refused("License key not found".into()))

@@ -141,10 +141,23 @@ impl BadParameter {
     }
 }
 
-fn parse_bounded(name: &str, text: Option<&str>, default: i64, max: i64) -> Result<i64, BadParameter> {
+fn parse_bounded(
+    name: &str,
+    text: Option<&str>,
+    default: i64,
+    max: i64,
+) -> Result<i64, BadParameter> {
     let Some(text) = text else { return Ok(default) };
-    let rule = || format!("must be a whole number from 1 to {max}, not {}", licet_verifier::jws::quote(text));
-    let n: i64 = text.trim().parse().map_err(|_| BadParameter::new(name, rule()))?;
+    let rule = || {
+        format!(
+            "must be a whole number from 1 to {max}, not {}",
+            licet_verifier::jws::quote(text)
+        )
+    };
+    let n: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| BadParameter::new(name, rule()))?;
     if (1..=max).contains(&n) {
         Ok(n)
     } else {
@@ -193,7 +206,10 @@ pub fn query_params(
         if !allowed.contains(&name.as_ref()) {
             return Err(BadParameter::new(
                 &name,
-                format!("is not a parameter of this route (they are {})", allowed.join(", ")),
+                format!(
+                    "is not a parameter of this route (they are {})",
+                    allowed.join(", ")
+                ),
             ));
         }
         if value.len() > 1024 {
@@ -261,7 +277,11 @@ mod tests {
             })
         );
         for bad in ["0", "-1", "1000001", "x", "1e3", "99999999999999999999"] {
-            assert_eq!(Page::parse(Some(bad), None).unwrap_err().name, "page", "{bad}");
+            assert_eq!(
+                Page::parse(Some(bad), None).unwrap_err().name,
+                "page",
+                "{bad}"
+            );
         }
         for bad in ["0", "501", "-5"] {
             assert_eq!(Page::parse(None, Some(bad)).unwrap_err().name, "per_page");

@@ -463,8 +463,11 @@ pub trait KeyStore: Send + Sync {
         page: PageRequest,
     ) -> Result<(Vec<(LicenseKeyRecord, i64)>, i64), StoreError>;
     /// The seats of a key, oldest first, at most `limit`.
-    async fn list_seats(&self, key_sha256: &[u8], limit: i64)
-        -> Result<Vec<Activation>, StoreError>;
+    async fn list_seats(
+        &self,
+        key_sha256: &[u8],
+        limit: i64,
+    ) -> Result<Vec<Activation>, StoreError>;
     /// Records that the seat validated at `now` (only the seat with this license id: a seat
     /// freed and taken again since is not touched).
     async fn stamp_validation(

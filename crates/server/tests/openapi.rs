@@ -45,7 +45,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/license-keys", &["get", "post"]),
     ("/api/v1/license-keys/{key}", &["get", "patch"]),
     ("/api/v1/license-keys/{key}/activations", &["post"]),
-    ("/api/v1/license-keys/{key}/activations/{machine_id}", &["delete"]),
+    (
+        "/api/v1/license-keys/{key}/activations/{machine_id}",
+        &["delete"],
+    ),
     ("/api/v1/tokens", &["get"]),
     ("/api/v1/tokens/{id}", &["delete"]),
     ("/api/v1/admin-log", &["get"]),

@@ -80,7 +80,9 @@ pub fn key_list(args: LicenseKeyListArgs) -> Result<u8> {
         print_json(&json!({"data": data, "pagination": page.view(total)}))?;
         return Ok(EXIT_OK);
     }
-    let mut out = String::from("ID                                    HINT  CUSTOMER  PRODUCT  STATUS  SEATS  EXPIRES\n");
+    let mut out = String::from(
+        "ID                                    HINT  CUSTOMER  PRODUCT  STATUS  SEATS  EXPIRES\n",
+    );
     for key in &data {
         out.push_str(&format!(
             "{}  {:4}  {}  {}  {}  {}/{}  {}\n",
@@ -206,7 +208,10 @@ pub fn key_update(args: LicenseKeyUpdateArgs) -> Result<u8> {
     let changes = parse_key_changes(&body, now).map_err(|m| {
         anyhow!(
             "the key was not changed: {}",
-            m.replace("the body names no change: give any of", "give any of the options for")
+            m.replace(
+                "the body names no change: give any of",
+                "give any of the options for"
+            )
         )
     })?;
     let lookup = key_ref.clone();
@@ -268,14 +273,18 @@ pub fn key_free_seat(args: LicenseKeyFreeSeatArgs) -> Result<u8> {
 }
 
 pub fn token_list(args: TokenListArgs) -> Result<u8> {
-    let tokens = with_store(&args.db, |store| async move { Ok(store.list_tokens().await?) })?;
+    let tokens = with_store(
+        &args.db,
+        |store| async move { Ok(store.list_tokens().await?) },
+    )?;
     let now = UnixTime::now().as_secs();
     let data: Vec<Value> = tokens.iter().map(|t| token_view(t, now)).collect();
     if args.json {
         print_json(&Value::Array(data))?;
         return Ok(EXIT_OK);
     }
-    let mut out = String::from("ID                                    USER  STATUS  EXPIRES  PERMISSIONS\n");
+    let mut out =
+        String::from("ID                                    USER  STATUS  EXPIRES  PERMISSIONS\n");
     for t in &data {
         let permissions: Vec<String> = t["permissions"]
             .as_array()

@@ -6,14 +6,14 @@ use crate::args::{LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
+use licet_server::admin::Actor;
 use licet_server::auth::Permission;
 use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
-use licet_server::admin::Actor;
 use licet_server::{
-    create_token_as, default_master_key_path, DEFAULT_TOKEN_EXPIRY_DAYS, default_signing_key_path, load_or_create_signing_key,
-    require_rsa, AppState, SqliteStore,
+    create_token_as, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
+    require_rsa, AppState, SqliteStore, DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -96,7 +96,9 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
     } else {
         let days = args.expires_days.unwrap_or(DEFAULT_TOKEN_EXPIRY_DAYS);
         if days == 0 {
-            return Err(anyhow!("--expires-days must be at least 1 (or give --no-expiry)"));
+            return Err(anyhow!(
+                "--expires-days must be at least 1 (or give --no-expiry)"
+            ));
         }
         Some(now + i64::from(days) * 86_400)
     };

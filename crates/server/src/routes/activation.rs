@@ -210,7 +210,15 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let answer = Answer { now, nonce };
     let response = match action {
         Action::Activate => {
-            do_activate(&state, &key, &machine, hostname.as_deref(), &answer, &mut meter).await
+            do_activate(
+                &state,
+                &key,
+                &machine,
+                hostname.as_deref(),
+                &answer,
+                &mut meter,
+            )
+            .await
         }
         Action::Validate => do_validate(&state, &key, &machine, &answer, &mut meter).await,
         Action::Deactivate => do_deactivate(&state, &key, &machine, &answer, &mut meter).await,

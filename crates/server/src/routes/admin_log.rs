@@ -65,5 +65,7 @@ pub async fn list(
         .await
         .map_err(|e| ApiError::internal(e, PATH))?;
     let data: Vec<Value> = entries.iter().map(admin_log_view).collect();
-    Ok(Json(json!({ "data": data, "pagination": page.view(total) })))
+    Ok(Json(
+        json!({ "data": data, "pagination": page.view(total) }),
+    ))
 }

@@ -53,7 +53,14 @@ fn certificate_audit_view(c: &CertificateRecord, department: &str) -> Value {
     })
 }
 
-async fn log(state: &AppState, token: &crate::store::ApiToken, action: &str, target: &str, before: Option<Value>, after: Option<Value>) {
+async fn log(
+    state: &AppState,
+    token: &crate::store::ApiToken,
+    action: &str,
+    target: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) {
     crate::admin::log_after(
         state.store.as_ref(),
         crate::admin::Actor::token(token).entry(state.now(), action, target, before, after),

@@ -97,13 +97,17 @@ pub async fn create(
             "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at, lease_days}}: {e}"
         ))
     })?;
-    let (key, record) =
-        create_license_key(state.store.as_ref(), &Actor::token(&token), body, state.now())
-            .await
-            .map_err(|e| match e {
-                CreateKeyError::Invalid(message) => invalid(message),
-                CreateKeyError::Store(e) => ApiError::internal(e, COLLECTION),
-            })?;
+    let (key, record) = create_license_key(
+        state.store.as_ref(),
+        &Actor::token(&token),
+        body,
+        state.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        CreateKeyError::Invalid(message) => invalid(message),
+        CreateKeyError::Store(e) => ApiError::internal(e, COLLECTION),
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "data": key_view(Some(&key), &record, 0) })),
@@ -158,7 +162,9 @@ pub async fn list(
         .iter()
         .map(|(record, count)| key_view(None, record, *count))
         .collect();
-    Ok(Json(json!({ "data": data, "pagination": page.view(total) })))
+    Ok(Json(
+        json!({ "data": data, "pagination": page.view(total) }),
+    ))
 }
 
 fn parse_key_ref(text: &str, path: &str) -> Result<KeyRef, ApiError> {
@@ -379,8 +385,12 @@ pub async fn free(
     let path = format!("{}/activations/{machine}", key_path(&key));
     let token = caller(&state, &headers, &path).await?;
     let key_ref = parse_key_ref(&key, &path)?;
-    let machine = MachineId::parse(&machine)
-        .map_err(|_| ApiError::not_found("No such machine id: it must be 64 hexadecimal characters", &path))?;
+    let machine = MachineId::parse(&machine).map_err(|_| {
+        ApiError::not_found(
+            "No such machine id: it must be 64 hexadecimal characters",
+            &path,
+        )
+    })?;
     let (record, freed, remaining) = free_seat(
         state.store.as_ref(),
         &Actor::token(&token),

@@ -120,9 +120,10 @@ pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     }
     tracing::info!(user = %user_id, status = %report.status, "license applied to the workspace");
     // The license id when the signature verified; an unverified file names nothing reliable.
-    let license_id = report
-        .verified_license()
-        .map_or_else(|| "(unverified)".to_owned(), |l| l.claims().license_id.clone());
+    let license_id = report.verified_license().map_or_else(
+        || "(unverified)".to_owned(),
+        |l| l.claims().license_id.clone(),
+    );
     crate::admin::log_after(
         state.store.as_ref(),
         crate::admin::Actor::token(&token).entry(

@@ -614,7 +614,9 @@ impl KeyStore for SqliteStore {
             query.push(", product = ").push_bind(product.clone());
         }
         if let Some(license_type) = &changes.license_type {
-            query.push(", license_type = ").push_bind(license_type.clone());
+            query
+                .push(", license_type = ")
+                .push_bind(license_type.clone());
         }
         query
             .push(" WHERE key_sha256 = ")
@@ -712,7 +714,9 @@ impl KeyStore for SqliteStore {
         if let Some(entry) = log {
             let mut entry = entry.clone();
             entry.after = Some(activation.audit_view());
-            write_admin_log(&mut *tx, &entry).await.map_err(ActivateError::Store)?;
+            write_admin_log(&mut *tx, &entry)
+                .await
+                .map_err(ActivateError::Store)?;
         }
         // The file is made before the commit: a seat whose file cannot be made is never taken,
         // and the seat count stays exact (the seat lock and the write lock are still held).
