@@ -715,3 +715,46 @@ async fn the_audit_log_filters_and_never_holds_secrets() {
     let text = serde_json::to_string(&all).unwrap();
     assert!(!text.contains(&key) && !text.contains(&h.admin));
 }
+
+#[tokio::test]
+async fn migration_0007_gives_existing_keys_distinct_uuid_ids_and_no_hint() {
+    use sqlx::Row;
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    for sql in [
+        include_str!("../migrations/0001_tokens_and_installed_licenses.sql"),
+        include_str!("../migrations/0002_license_keys_and_activations.sql"),
+        include_str!("../migrations/0003_license_key_assignment.sql"),
+        include_str!("../migrations/0004_applied_license.sql"),
+        include_str!("../migrations/0005_departments_and_certificates.sql"),
+        include_str!("../migrations/0006_license_key_lease_days.sql"),
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    for hash in [[1u8], [2u8]] {
+        sqlx::query("INSERT INTO license_keys (key_sha256, customer, license_type, max_activations, status, created_at, updated_at) VALUES (?, 'C', 'STANDARD', 1, 'active', 0, 0)")
+            .bind(hash.to_vec())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::raw_sql(include_str!("../migrations/0007_management.sql"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let rows = sqlx::query("SELECT id, key_hint FROM license_keys")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.get("id")).collect();
+    for (row, id) in rows.iter().zip(&ids) {
+        let parsed = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+        assert_eq!(
+            &parsed.hyphenated().to_string(),
+            id,
+            "stored as KeyRef looks it up"
+        );
+        assert_eq!(row.get::<Option<String>, _>("key_hint"), None);
+    }
+    assert_ne!(ids[0], ids[1]);
+}
