@@ -137,3 +137,9 @@ impl Drop for Server {
         let _ = self.child.kill();
     }
 }
+
+/// The URL of a new license database in `dir`: every e2e test that needs a database makes it
+/// here, so the way databases are created (`licet db init`) changes in one place.
+pub fn new_db(dir: &Path) -> String {
+    format!("sqlite://{}/licet.db", dir.display())
+}

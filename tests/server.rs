@@ -51,7 +51,7 @@ fn serve_install_stop_restart() {
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("lct_"));
-    assert_eq!(created["permissions"].as_array().unwrap().len(), 4);
+    assert_eq!(created["permissions"].as_array().unwrap().len(), 6);
     // Only the hash is stored: the token text is nowhere in the database file.
     let db = std::fs::read(dir.path().join("licet.db")).unwrap();
     let wal = std::fs::read(dir.path().join("licet.db-wal")).unwrap_or_default();

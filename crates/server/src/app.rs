@@ -47,6 +47,9 @@ pub struct AppState {
     /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
     /// per file p12-keystore bounds per bag only).
     pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
+    /// `/license/validate` writes a seat's `last_validated_at` only when the stored one is at
+    /// least this many seconds old ([`crate::activation::VALIDATION_STAMP_SECS`]).
+    pub validation_stamp_secs: i64,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             seat_files: Arc::new(SeatFileCache::default()),
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
             request_timeout: REQUEST_TIMEOUT,
+            validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
         }
     }
 
@@ -91,7 +95,10 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// handler's path and method from its `#[utoipa::path]`, so a route cannot be served without
 /// being documented.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{activation, assign, certificates, keys, license_keys, licenses, workspace};
+    use routes::{
+        activation, admin_log, assign, certificates, keys, license_keys, licenses, tokens,
+        workspace,
+    };
     let activation_limit = DefaultBodyLimit::max(activation::MAX_ACTIVATION_REQUEST_BYTES);
     let machine_routes = OpenApiRouter::new()
         .routes(routes!(activation::activate))
@@ -106,8 +113,13 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(licenses::list, licenses::install))
         .routes(routes!(licenses::get_one, licenses::set_enabled))
-        .routes(routes!(license_keys::create))
+        .routes(routes!(license_keys::list, license_keys::create))
         .routes(routes!(license_keys::get_one, license_keys::set_status))
+        .routes(routes!(license_keys::activate))
+        .routes(routes!(license_keys::free))
+        .routes(routes!(tokens::list))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(admin_log::list))
         .routes(routes!(assign::assign))
         .routes(routes!(workspace::add))
         .routes(routes!(workspace::info))

@@ -22,15 +22,21 @@ pub enum Permission {
     ManageLicenses,
     /// Create and manage license keys.
     ManageLicenseKeys,
+    /// List and revoke API tokens.
+    ManageTokens,
+    /// Read the administrative audit log.
+    ViewAdminLog,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 4] = [
+    pub const ALL: [Permission; 6] = [
         Permission::EditPrivilegedSetting,
         Permission::ManageCertificates,
         Permission::ManageLicenses,
         Permission::ManageLicenseKeys,
+        Permission::ManageTokens,
+        Permission::ViewAdminLog,
     ];
 
     /// The permission's name, as on the command line.
@@ -40,6 +46,8 @@ impl Permission {
             Permission::ManageCertificates => "manage-certificates",
             Permission::ManageLicenses => "manage-licenses",
             Permission::ManageLicenseKeys => "manage-license-keys",
+            Permission::ManageTokens => "manage-tokens",
+            Permission::ViewAdminLog => "view-admin-log",
         }
     }
 }
@@ -52,7 +60,7 @@ impl fmt::Display for Permission {
 
 /// A permission name that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a permission; use edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys or all")]
+#[error("`{0}` is not a permission; use edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, manage-tokens, view-admin-log or all")]
 pub struct UnknownPermission(pub String);
 
 impl FromStr for Permission {
@@ -88,9 +96,11 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     out
 }
 
-/// Finds the token behind an `X-Auth-Token` value and checks that it is current. The lookup is by
-/// hash; the stored hash is then compared in constant time, so neither step depends on how much
-/// of a guessed token is right.
+/// Finds the token behind an `X-Auth-Token` value and checks that it is current: not expired
+/// and not revoked. The token is read from the store on every request (no cache), so a token
+/// revoked by `licet token revoke` on the same database is refused by the next request. The
+/// lookup is by hash; the stored hash is then compared in constant time, so neither step
+/// depends on how much of a guessed token is right.
 pub async fn authenticate(
     store: &dyn Store,
     header: Option<&str>,
@@ -113,7 +123,8 @@ pub async fn authenticate(
         Some(record)
             if aws_lc_rs::constant_time::verify_slices_are_equal(&record.token_sha256, &hash)
                 .is_ok()
-                && record.expires_at.is_none_or(|exp| now < exp) =>
+                && record.expires_at.is_none_or(|exp| now < exp)
+                && record.revoked_at.is_none() =>
         {
             Ok(record)
         }

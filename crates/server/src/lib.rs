@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod admin;
 mod app;
 pub mod auth;
 pub mod error;
@@ -29,7 +30,7 @@ pub mod routes;
 mod serve;
 pub mod signing;
 pub mod store;
-mod tokens;
+pub mod tokens;
 
 pub use app::{
     openapi as openapi_document, router, AppState, Clock, DEFAULT_RATE_LIMIT_PER_IP,
@@ -40,4 +41,4 @@ pub use serve::{
     serve, ServeError,
 };
 pub use store::sqlite::SqliteStore;
-pub use tokens::create_token;
+pub use tokens::{create_token, create_token_as, revoke_token, DEFAULT_TOKEN_EXPIRY_DAYS};

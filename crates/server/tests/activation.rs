@@ -178,15 +178,19 @@ async fn admin_creates_reads_and_suspends_keys() {
         keys,
         [
             "activations",
+            "created_at",
             "customer",
             "expires_at",
             "features",
+            "id",
+            "key_hint",
             "lease_days",
             "license_key",
             "license_type",
             "max_activations",
             "product",
-            "status"
+            "status",
+            "updated_at"
         ]
     );
 

@@ -1,18 +1,19 @@
 //! `licet serve`, `licet token create` and `licet license-key create`: the commands on the
-//! license database.
+//! license database (the other management commands are in `manage.rs`).
 
 use super::keys::{load_signing_key, load_trusted_keys};
 use crate::args::{LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
+use licet_server::admin::Actor;
 use licet_server::auth::Permission;
 use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    create_token, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
-    require_rsa, AppState, SqliteStore,
+    create_token_as, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
+    require_rsa, AppState, SqliteStore, DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -90,14 +91,32 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
         return Err(anyhow!("--user must not be empty"));
     }
     let now = UnixTime::now().as_secs();
-    let expires_at = args.expires_days.map(|d| now + i64::from(d) * 86_400);
+    let expires_at = if args.no_expiry {
+        None
+    } else {
+        let days = args.expires_days.unwrap_or(DEFAULT_TOKEN_EXPIRY_DAYS);
+        if days == 0 {
+            return Err(anyhow!(
+                "--expires-days must be at least 1 (or give --no-expiry)"
+            ));
+        }
+        Some(now + i64::from(days) * 86_400)
+    };
     let (token, record) = runtime()?.block_on(async {
         let store = SqliteStore::open(&args.db)
             .await
             .with_context(|| format!("cannot open the database {}", args.db))?;
-        create_token(&store, &args.user, &permissions, now, expires_at)
-            .await
-            .map_err(anyhow::Error::from)
+        let created = create_token_as(
+            &store,
+            &Actor::cli_from_env(),
+            &args.user,
+            &permissions,
+            now,
+            expires_at,
+        )
+        .await;
+        store.close().await;
+        created.map_err(anyhow::Error::from)
     })?;
     if args.json {
         let names: Vec<&str> = record.permissions.iter().map(|p| p.name()).collect();
@@ -140,7 +159,7 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
         let store = SqliteStore::open(&args.db)
             .await
             .with_context(|| format!("cannot open the database {}", args.db))?;
-        let created = create_license_key(&store, new, now).await;
+        let created = create_license_key(&store, &Actor::cli_from_env(), new, now).await;
         store.close().await;
         created.map_err(|e| match e {
             CreateKeyError::Invalid(message) => {
@@ -150,7 +169,7 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
         })
     })?;
     if args.json {
-        let out = licet_server::routes::license_keys::key_view(&key, &record, 0);
+        let out = licet_server::routes::license_keys::key_view(Some(&key), &record, 0);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
     } else {
         print_stdout(&format!("{}\n", key.as_str()))?;
