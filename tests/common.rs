@@ -69,6 +69,18 @@ pub fn have(tool: &str) -> bool {
     Command::new(tool).arg("version").output().is_ok()
 }
 
+/// Creates `licet.db` in `dir` with `licet db init` and returns its URL (`sqlite://licet.db`,
+/// relative to `dir`, as the tests' commands run there). Commands never create a database.
+pub fn new_db(dir: &Path) -> String {
+    let url = "sqlite://licet.db".to_owned();
+    licet()
+        .current_dir(dir)
+        .args(["db", "init", &url])
+        .assert()
+        .success();
+    url
+}
+
 /// A `licet serve` process on a free port, stopped when dropped.
 pub struct Server {
     /// The process.
@@ -83,8 +95,12 @@ impl Server {
         Self::start_with(dir, &["--trust", "v.pub.pem"])
     }
 
-    /// Starts in `dir` with extra arguments.
+    /// Starts in `dir` with extra arguments, on `sqlite://licet.db` there (created with
+    /// [`new_db`] when missing).
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        if !dir.join("licet.db").exists() {
+            new_db(dir);
+        }
         let mut child = Command::new(licet_bin())
             .current_dir(dir)
             .args([

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Db(DbCommand::Init(args)) => serve::db_init(args),
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
         Command::Issue(args) => issue(*args),
         Command::Verify(args) => verify(args),
