@@ -28,6 +28,7 @@ fn serve_install_stop_restart() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -128,6 +129,7 @@ fn serve_install_stop_restart() {
 #[test]
 fn token_create_refuses_unknown_permissions() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     licet()
         .current_dir(dir.path())
         .args([
@@ -148,6 +150,7 @@ fn token_create_refuses_unknown_permissions() {
 #[test]
 fn serve_refuses_a_non_rsa_signing_key() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     licet()
         .current_dir(dir.path())
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
@@ -179,6 +182,7 @@ fn activation_over_http_is_signed_for_any_client() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -348,6 +352,7 @@ fn kill_9_during_activations_loses_no_acknowledged_seat() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -566,6 +571,7 @@ fn stream_upload(base: &str, token: &str, size: usize, chunked: bool) -> String 
 #[test]
 fn an_upload_over_5_mb_is_refused_without_the_memory_growing_by_its_size() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -634,6 +640,7 @@ fn claims_of(file: &str) -> Value {
 fn a_kept_seat_file_dies_at_its_lease_end_after_another_machine_takes_the_seat() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    common::new_db(d);
     let out = licet()
         .current_dir(d)
         .args([

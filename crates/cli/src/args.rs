@@ -77,9 +77,12 @@ pub enum Command {
     VerifyResponse(VerifyResponseArgs),
     /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
     #[command(
-        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout."
+        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n  licet serve --tls-cert server.crt.pem --tls-key server.key.pem --listen [::]:8443\n  licet serve --trusted-proxy 127.0.0.1/32 --trusted-proxy ::1/128    # behind nginx on the same host\n\nThe database must exist: create it with `licet db init URL`.\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout."
     )]
     Serve(ServeArgs),
+    /// The license database of `licet serve`.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// API tokens for `licet serve`.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -173,6 +176,54 @@ pub struct ServeArgs {
     /// Requests per minute per license key on /license/*.
     #[arg(long, value_name = "N", default_value_t = 600)]
     pub rate_limit_per_key: u32,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "CERT.pem",
+        requires = "tls_key",
+        conflicts_with = "tls_p12"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (unencrypted, mode 0600).
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with the key and certificate chain of this PKCS#12 file (mode 0600).
+    #[arg(long, value_name = "FILE.p12")]
+    pub tls_p12: Option<PathBuf>,
+    /// Passphrase file for --tls-p12 (else LICET_TLS_PASSPHRASE, else the empty passphrase).
+    #[arg(long, value_name = "FILE", requires = "tls_p12")]
+    pub tls_passphrase_file: Option<PathBuf>,
+    /// Seconds a connection may go without a request in progress (TLS handshake, request head, idle keep-alive) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Open connections at most; at the bound the one idle the longest is closed for a new one.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// A reverse proxy (address or CIDR) whose forwarding header names the client (repeatable); never believed from other peers.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies write: x-forwarded-for or forwarded (RFC 7239).
+    #[arg(long, value_name = "HEADER", default_value = "x-forwarded-for", value_parser = ["x-forwarded-for", "forwarded"])]
+    pub proxy_header: String,
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Create the database (mode 0600) and apply the migrations; an existing one is only migrated.
+    #[command(
+        after_help = "Examples:\n  licet db init sqlite://licet.db\n  licet db init sqlite:///var/lib/licet/licet.db --json\n\nOther commands never create a database: a --db that does not exist is an error, so a\nmistyped path cannot start an empty license server. On an existing database `db init`\napplies pending migrations only, says so, and exits 0.\nExit 0: created or up to date; 2: the URL is not a SQLite URL, or the file cannot be made."
+    )]
+    Init(DbInitArgs),
+}
+
+#[derive(Args)]
+pub struct DbInitArgs {
+    /// Database URL (sqlite://PATH).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

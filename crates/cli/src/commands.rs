@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Db(DbCommand::Init(args)) => serve::db_init(args),
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
         Command::Token(TokenCommand::List(args)) => manage::token_list(args),
         Command::Token(TokenCommand::Revoke(args)) => manage::token_revoke(args),

@@ -44,6 +44,9 @@ pub struct AppState {
     pub seat_files: Arc<SeatFileCache>,
     /// The longest a request may take before it is answered 408 ([`REQUEST_TIMEOUT`]).
     pub request_timeout: Duration,
+    /// Reverse proxies whose forwarding header names the client (`--trusted-proxy`); none by
+    /// default.
+    pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
     /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
     /// per file p12-keystore bounds per bag only).
     pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
@@ -69,6 +72,7 @@ impl AppState {
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
             request_timeout: REQUEST_TIMEOUT,
             validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
+            trusted_proxies: Arc::default(),
         }
     }
 
@@ -153,7 +157,12 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_LICENSE_REQUEST_BYTES))
-        // Innermost first: the timeout's 408 still passes the rate-limit headers and the log.
+        // Innermost first: no body is read for a token route without a token.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_token,
+        ))
+        // The timeout's 408 still passes the rate-limit headers and the log.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,
@@ -163,6 +172,11 @@ pub fn router(state: AppState) -> Router {
             routes::activation::rate_limit_license_paths,
         ))
         .layer(middleware::from_fn(request_log))
+        // Outermost: the client address (`--trusted-proxy`) for the rate limiter and the log.
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            crate::client_addr::client_address,
+        ))
         .with_state(state)
 }
 
@@ -213,11 +227,15 @@ async fn request_log(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("(no route)", |m| m.as_str())
         .to_owned();
+    let client = request
+        .extensions()
+        .get::<crate::client_addr::ClientAddr>()
+        .map(|c| c.0);
     let started = Instant::now();
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    tracing::info!(request_id = %id, %method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    tracing::info!(request_id = %id, client = ?client, %method, %route, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     response
 }

@@ -32,9 +32,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
     let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();

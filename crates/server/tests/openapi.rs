@@ -14,9 +14,10 @@ use tower::ServiceExt;
 
 async fn app() -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
     let state = AppState::new(Arc::new(store), TrustedKeys::new(), key);
     (router(state), dir)

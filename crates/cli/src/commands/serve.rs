@@ -2,23 +2,26 @@
 //! license database (the other management commands are in `manage.rs`).
 
 use super::keys::{load_signing_key, load_trusted_keys};
-use crate::args::{LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
+use crate::args::{DbInitArgs, LicenseKeyCreateArgs, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
 use licet_server::admin::Actor;
 use licet_server::auth::Permission;
+use licet_server::client_addr::{ProxyHeader, TrustedProxies};
 use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    create_token_as, default_master_key_path, default_signing_key_path, load_or_create_signing_key,
-    require_rsa, AppState, SqliteStore, DEFAULT_TOKEN_EXPIRY_DAYS,
+    check_master_key, create_token_as, default_master_key_path, default_signing_key_path,
+    load_or_create_signing_key, require_rsa, AppState, ServeOptions, SqliteStore,
+    DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -41,23 +44,50 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     if trusted.is_empty() {
         print_stderr("warning: no --trust key: every license file will be refused (UNKNOWN_KEY)");
     }
-    let signing_key = match &args.signing_key {
-        Some(path) => {
-            let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
-            require_rsa(loaded.key)
-                .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?
+    let tls = match (&args.tls_cert, &args.tls_key, &args.tls_p12) {
+        (Some(cert), Some(key), None) => Some(licet_server::tls::load_pem(cert, key)?),
+        (None, None, Some(p12)) => {
+            let passphrase = tls_passphrase(args.tls_passphrase_file.as_deref())?;
+            Some(licet_server::tls::load_pkcs12(p12, passphrase.as_ref())?)
         }
-        None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
+        _ => None,
+    };
+    let mut nets = Vec::new();
+    for text in &args.trusted_proxies {
+        nets.push(parse_proxy(text)?);
+    }
+    let header = if args.proxy_header == "forwarded" {
+        ProxyHeader::Forwarded
+    } else {
+        ProxyHeader::XForwardedFor
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let options = ServeOptions {
+        tls,
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..ServeOptions::default()
     };
     runtime()?.block_on(async {
         let store = SqliteStore::open(&args.db)
             .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
+            .with_context(|| format!("cannot open the database {}", licet_server::redact_db_url(&args.db)))?;
+        // After the database: a mistyped --db must not leave a new key beside it.
+        let signing_key = match &args.signing_key {
+            Some(path) => {
+                licet_server::private::require_private(path)?;
+                let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
+                require_rsa(loaded.key)
+                    .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?
+            }
+            None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
+        };
         let mut state = AppState::new(Arc::new(store), trusted, signing_key);
         state.rate_limiter = Arc::new(RateLimiter::new(
             args.rate_limit_per_ip,
             args.rate_limit_per_key,
         ));
+        state.trusted_proxies = Arc::new(TrustedProxies::new(nets, header));
         let master_path = args
             .master_key_file
             .clone()
@@ -68,13 +98,65 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
                 master_path.display()
             );
         }
-        state.master_key = Arc::new(MasterKey::load_or_create(&master_path)?);
-        licet_server::serve(state, args.listen, |bound| {
-            let _ = print_stdout(&format!("listening on http://{bound}\n"));
+        let master_key = MasterKey::load_or_create(&master_path)?;
+        check_master_key(state.store.as_ref(), &master_key, &master_path).await?;
+        state.master_key = Arc::new(master_key);
+        licet_server::serve_with(state, args.listen, options, |bound| {
+            let _ = print_stdout(&format!("listening on {scheme}://{bound}\n"));
         })
         .await?;
         Ok::<_, anyhow::Error>(())
     })?;
+    Ok(EXIT_OK)
+}
+
+/// `--tls-passphrase-file` (first line), else LICET_TLS_PASSPHRASE, else none (the empty one).
+fn tls_passphrase(file: Option<&std::path::Path>) -> Result<Option<licet_issuer::Passphrase>> {
+    if file.is_some() {
+        return super::keys::resolve_passphrase(file);
+    }
+    match std::env::var("LICET_TLS_PASSPHRASE") {
+        Ok(value) => Ok(Some(licet_issuer::Passphrase::new(value))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(anyhow!("LICET_TLS_PASSPHRASE is not valid Unicode"))
+        }
+    }
+}
+
+/// `--trusted-proxy`: a CIDR, or a single address (a /32 or /128).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet> {
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net);
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| anyhow!("--trusted-proxy {text:?} is not an address or CIDR (for example 10.0.0.0/8, 127.0.0.1 or ::1/128)"))
+}
+
+/// `licet db init URL`: creates the database (mode 0600) or migrates an existing one.
+pub fn db_init(args: DbInitArgs) -> Result<u8> {
+    let outcome = runtime()?.block_on(async {
+        let (store, outcome) = SqliteStore::init(&args.url).await?;
+        store.close().await;
+        Ok::<_, anyhow::Error>(outcome)
+    })?;
+    if args.json {
+        let out = json!({"url": args.url, "created": outcome.created, "migrationsApplied": outcome.migrations_applied});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else if outcome.created {
+        print_stdout(&format!("created the database {}\n", args.url))?;
+    } else if outcome.migrations_applied > 0 {
+        print_stdout(&format!(
+            "the database {} already exists: applied {} pending migration(s); nothing else changed\n",
+            args.url, outcome.migrations_applied
+        ))?;
+    } else {
+        print_stdout(&format!(
+            "the database {} already exists and is up to date; nothing changed\n",
+            args.url
+        ))?;
+    }
     Ok(EXIT_OK)
 }
 
@@ -103,9 +185,12 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
         Some(now + i64::from(days) * 86_400)
     };
     let (token, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
+        let store = SqliteStore::open(&args.db).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                licet_server::redact_db_url(&args.db)
+            )
+        })?;
         let created = create_token_as(
             &store,
             &Actor::cli_from_env(),
@@ -156,9 +241,12 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
     };
     let now = UnixTime::now().as_secs();
     let (key, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
+        let store = SqliteStore::open(&args.db).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                licet_server::redact_db_url(&args.db)
+            )
+        })?;
         let created = create_license_key(&store, &Actor::cli_from_env(), new, now).await;
         store.close().await;
         created.map_err(|e| match e {

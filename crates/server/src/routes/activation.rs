@@ -83,7 +83,11 @@ fn stricter(a: RateDecision, b: RateDecision) -> RateDecision {
     }
 }
 
+/// The client's address: as `--trusted-proxy` decides ([`crate::client_addr`]), else the peer.
 fn client_ip(request: &Request) -> std::net::IpAddr {
+    if let Some(client) = request.extensions().get::<crate::client_addr::ClientAddr>() {
+        return client.0;
+    }
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -16,7 +16,11 @@ use serde_json::json;
 
 const ADD: &str = "/api/v1/licenses.add";
 
-fn unauthorized() -> Response {
+/// The workspace routes, which answer a missing or bad token in the seed's own shape.
+pub(crate) const PATHS: [&str; 2] = [ADD, "/api/v1/licenses.info"];
+
+/// 401 in the seed 003 shape.
+pub(crate) fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         Json(json!({"status": "error", "message": "You must be logged in to do this."})),

@@ -1,4 +1,5 @@
-//! The SQLite store: one file, WAL journal, migrations from `migrations/` applied on open.
+//! The SQLite store: one file (mode 0600, created only by [`SqliteStore::init`]), WAL journal,
+//! migrations from `migrations/` applied on open.
 
 use super::{
     ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
@@ -12,6 +13,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlitePool};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,11 +33,64 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite:path`), in WAL
-    /// mode with full synchronous writes, and applies pending migrations.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
+    /// Opens the existing database at `url` (`sqlite://PATH` or `sqlite:PATH`, or
+    /// `sqlite::memory:`), in WAL mode with full synchronous writes, and applies pending
+    /// migrations. A file that does not exist is an error naming `licet db init`: a mistyped
+    /// path must not start an empty license server.
+    pub async fn open(url: &str) -> Result<Self, OpenError> {
+        let location = parse_url(url)?;
+        if let Location::File(path) = &location {
+            if !path.exists() {
+                return Err(OpenError::Missing {
+                    path: path.clone(),
+                    url: url.to_owned(),
+                });
+            }
+        }
+        Self::connect(url).await.map(|(store, _)| store)
+    }
+
+    /// Creates the database at `url` (the file mode 0600; SQLite gives its -wal and -shm files
+    /// the database file's mode) and applies the migrations; an existing database is only
+    /// migrated. `licet db init`.
+    pub async fn init(url: &str) -> Result<(Self, DbInit), OpenError> {
+        let location = parse_url(url)?;
+        let mut created = false;
+        if let Location::File(path) = &location {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(path) {
+                Ok(_) => created = true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(OpenError::Create {
+                        path: path.clone(),
+                        source,
+                    })
+                }
+            }
+        } else {
+            created = true;
+        }
+        let (store, migrations_applied) = Self::connect(url).await?;
+        Ok((
+            store,
+            DbInit {
+                created,
+                migrations_applied,
+            },
+        ))
+    }
+
+    async fn connect(url: &str) -> Result<(Self, usize), OpenError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::from)?
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a transaction that returned is on disk, so a 200 survives a kill -9.
             .synchronous(SqliteSynchronous::Full)
@@ -44,20 +99,124 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(StoreError::from)?;
+        let applied = |pool: SqlitePool| async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0)
+        };
+        let before = applied(pool.clone()).await;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| StoreError(e.to_string()))?;
-        Ok(SqliteStore {
-            pool,
-            seats: Default::default(),
-        })
+        let after = applied(pool.clone()).await;
+        Ok((
+            SqliteStore {
+                pool,
+                seats: Default::default(),
+            },
+            usize::try_from(after - before).unwrap_or(0),
+        ))
     }
 
     /// The pool, for tests and maintenance.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// What [`SqliteStore::init`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbInit {
+    /// Whether the database was created (false: it existed and was only migrated).
+    pub created: bool,
+    /// How many migrations were applied.
+    pub migrations_applied: usize,
+}
+
+/// Why a database could not be opened or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The database file does not exist (it is never created by accident).
+    #[error("the database {path} does not exist; create it with `licet db init {url}` (or check the path)", path = .path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// The URL given.
+        url: String,
+    },
+    /// A URL whose scheme names a database licet does not speak.
+    #[error("{0}")]
+    UnsupportedScheme(String),
+    /// The database file could not be created.
+    #[error("cannot create the database {path}: {source}", path = .path.display())]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SQLite or a migration failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a database URL points.
+enum Location {
+    File(PathBuf),
+    Memory,
+}
+
+/// The SQLite file a URL names, or an error naming an unsupported scheme.
+fn parse_url(url: &str) -> Result<Location, OpenError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"));
+    let Some(rest) = rest else {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        let message = match scheme.as_deref() {
+            Some("postgres" | "postgresql") => format!(
+                "`{}` is a PostgreSQL URL: PostgreSQL is not supported yet; use sqlite://PATH",
+                redact_url(url)
+            ),
+            Some("mysql" | "mariadb") => format!(
+                "`{}` is a MySQL URL: MySQL is not supported; use sqlite://PATH",
+                redact_url(url)
+            ),
+            Some(other) if !other.is_empty() && !other.contains(['/', '\\', '.']) => format!(
+                "the database URL scheme `{other}:` is not supported; use sqlite://PATH"
+            ),
+            _ => format!(
+                "`{url}` is not a database URL; a SQLite database is written sqlite://PATH (for example sqlite://{url})"
+            ),
+        };
+        return Err(OpenError::UnsupportedScheme(message));
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.starts_with(":memory:") || url.contains("mode=memory") {
+        return Ok(Location::Memory);
+    }
+    if path.is_empty() {
+        return Err(OpenError::UnsupportedScheme(
+            "the database URL names no file; write sqlite://PATH".into(),
+        ));
+    }
+    Ok(Location::File(PathBuf::from(path)))
+}
+
+/// A URL without its password (`user:secret@` becomes `user:***@`), for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            let userinfo = &url[start + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..start + 3], &url[at..])
+        }
+        _ => url.to_owned(),
     }
 }
 
