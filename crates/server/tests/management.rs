@@ -25,9 +25,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
     let mut state = AppState::new(Arc::new(store), TrustedKeys::new(), api_key);
     let now = Arc::new(AtomicI64::new(T0));
