@@ -7,12 +7,13 @@ ALTER TABLE license_keys ADD COLUMN id TEXT;
 ALTER TABLE license_keys ADD COLUMN key_hint TEXT;
 UPDATE license_keys SET id = lower(
     hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
-    || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-'
+    || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-'
     || hex(randomblob(6)))
 WHERE id IS NULL;
 CREATE UNIQUE INDEX license_keys_id ON license_keys (id);
 CREATE INDEX license_keys_customer ON license_keys (customer);
 CREATE INDEX license_keys_product ON license_keys (product);
+CREATE INDEX license_keys_created ON license_keys (created_at);
 
 -- Seats: the machine's hostname when the activation named one, and when the machine last
 -- validated (written at most once per granularity, see docs/API.md).
@@ -34,3 +35,4 @@ CREATE TABLE admin_log (
     after     TEXT                       -- JSON, or NULL
 );
 CREATE INDEX admin_log_at ON admin_log (at);
+CREATE INDEX admin_log_target ON admin_log (target);

@@ -53,7 +53,9 @@ pub fn validation_stamp_due(last_validated_at: Option<i64>, now: i64, granularit
 pub const MAX_HOSTNAME_BYTES: usize = 253;
 
 /// Checks a hostname named by an activation: 1 to [`MAX_HOSTNAME_BYTES`] bytes, no control
-/// characters. The error is a sentence for the caller.
+/// characters and no invisible formatting characters (bidirectional overrides, zero-width
+/// characters), which a customer could use to make a hostname read as another in an
+/// administrator's listing. The error is a sentence for the caller.
 pub fn check_hostname(hostname: &str) -> Result<(), String> {
     if hostname.is_empty() || hostname.len() > MAX_HOSTNAME_BYTES {
         return Err(format!(
@@ -63,7 +65,22 @@ pub fn check_hostname(hostname: &str) -> Result<(), String> {
     if hostname.chars().any(char::is_control) {
         return Err("The hostname must not contain control characters.".into());
     }
+    if hostname.chars().any(is_invisible_format) {
+        return Err(
+            "The hostname must not contain invisible formatting characters (bidirectional or zero-width)."
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// Unicode format characters (general category Cf) that change how text around them reads:
+/// bidirectional embeddings, overrides, isolates and marks, zero-width characters, the soft
+/// hyphen and the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
 }
 
 /// The seat holders named in an administrator's refusal (the first ones; the count says how
@@ -629,6 +646,24 @@ impl SeatFileCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostnames_that_would_read_as_others_are_refused() {
+        assert!(check_hostname("build-07.example").is_ok());
+        assert!(check_hostname("bücher-rechner").is_ok());
+        for spoof in [
+            "build-07\u{202E}lpmaxe",
+            "build\u{200B}-07",
+            "\u{FEFF}build",
+            "a\u{2066}b",
+        ] {
+            let err = check_hostname(spoof).unwrap_err();
+            assert!(err.contains("invisible formatting"), "{spoof:?}: {err}");
+        }
+        assert!(check_hostname("a\u{1b}[31mb")
+            .unwrap_err()
+            .contains("control"));
+    }
 
     fn record(expires_at: Option<i64>, lease_days: Option<i64>) -> LicenseKeyRecord {
         LicenseKeyRecord {
