@@ -805,3 +805,56 @@ fn a_wrong_master_key_is_a_startup_error() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn one_address_cannot_hold_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Serve::start(
+        d,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--header-timeout",
+            "60",
+            "--max-connections",
+            "20",
+            "--max-connections-per-ip",
+            "5",
+        ],
+    );
+    // 127.0.0.1 holds five connections with requests in progress (slow bodies, never closed to
+    // make room) and tries for more.
+    let mut held = Vec::new();
+    for _ in 0..12 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        let _ = s.write_all(
+            b"POST /license/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        );
+        held.push(s);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let closed = held
+        .iter_mut()
+        .map(|s| closed_within(s, Duration::from_millis(300)).is_some())
+        .filter(|c| *c)
+        .count();
+    assert_eq!(
+        closed, 7,
+        "connections over the per-address bound of 5 are closed at once"
+    );
+    // Another address (127.0.0.2 is loopback too) is served at once.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    socket
+        .connect_timeout(&server.addr.into(), Duration::from_secs(2))
+        .unwrap();
+    let mut other: TcpStream = socket.into();
+    other
+        .write_all(b"GET /license/public-key HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (status, _) = read_head(&mut other);
+    assert_eq!(status, 200);
+}

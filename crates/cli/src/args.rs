@@ -199,6 +199,9 @@ pub struct ServeArgs {
     /// Open connections at most; at the bound the one idle the longest is closed for a new one.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Open connections one client address (IPv4, or IPv6 /64) may hold; more are closed at once. Trusted proxies are exempt.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_ip: u64,
     /// A reverse proxy (address or CIDR) whose forwarding header names the client (repeatable); never believed from other peers.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<String>,

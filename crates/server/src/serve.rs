@@ -2,6 +2,7 @@
 //! idle clients, graceful shutdown, and the response-signing key.
 
 use crate::app::{router, AppState};
+use crate::ratelimit::ClientBlock;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -65,6 +66,11 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bound on open connections (room for the 5,000-idle benchmark, docs/PERFORMANCE.md).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
+/// Default bound on the connections one client address (an IPv4 address, or an IPv6 /64) may
+/// hold open at once; trusted proxies (`--trusted-proxy`) are exempt, since they carry many
+/// clients. Without it one host could hold every slot with slow requests.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+
 /// File descriptors kept for everything that is not a client connection (the database, key
 /// files, the listener, logs).
 const RESERVED_FDS: u64 = 64;
@@ -86,6 +92,9 @@ pub struct ServeOptions {
     /// Open connections at most. At the bound, the connection idle the longest is closed to make
     /// room for a new one; when every connection has a request in progress, new ones wait.
     pub max_connections: usize,
+    /// Open connections one client address (IPv4, or IPv6 /64) may hold at most; a connection
+    /// over it is closed at once. Trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
     /// How long requests in flight may run after SIGINT/SIGTERM.
     pub drain_timeout: Duration,
 }
@@ -96,6 +105,7 @@ impl Default for ServeOptions {
             tls: None,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             drain_timeout: DRAIN_TIMEOUT,
         }
     }
@@ -125,6 +135,7 @@ pub async fn serve_with(
     let max_connections = connection_bound(options.max_connections);
     tracing::info!(%bound, tls = options.tls.is_some(), max_connections, "listening");
     on_ready(bound);
+    let trusted_proxies = state.trusted_proxies.clone();
     let app = router(state);
     let builder = Arc::new(connection_builder(options.header_timeout));
     let acceptor = options.tls.clone().map(tokio_rustls::TlsAcceptor::from);
@@ -149,6 +160,16 @@ pub async fn serve_with(
                     continue;
                 }
             },
+        };
+        // One address cannot hold more than its share of the slots (slow requests are never
+        // closed to make room, so without this one host could hold them all).
+        let exempt = trusted_proxies.trusts(peer.ip());
+        let Some(share) =
+            registry.reserve(peer.ip(), exempt, options.max_connections_per_ip.max(1))
+        else {
+            tracing::debug!(%peer, "closing a connection over the per-address bound");
+            drop(stream);
+            continue;
         };
         let slot = loop {
             if let Ok(slot) = slots.clone().try_acquire_owned() {
@@ -182,6 +203,7 @@ pub async fn serve_with(
             header_timeout: options.header_timeout,
             stop: stop_rx.clone(),
             _slot: slot,
+            _share: share,
         }));
     }
     drop(listener);
@@ -305,14 +327,63 @@ impl Drop for Busy {
     }
 }
 
-/// Every open connection, so that the oldest idle one can be closed at the bound.
+/// Every open connection, so that the oldest idle one can be closed at the bound, and the
+/// connections of each client address.
 #[derive(Default)]
 struct Registry {
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, Arc<ConnState>>>,
+    per_client: Arc<Mutex<HashMap<ClientBlock, usize>>>,
+}
+
+/// One connection's place in its address's count, given back when dropped.
+struct Share {
+    counts: Arc<Mutex<HashMap<ClientBlock, usize>>>,
+    client: Option<ClientBlock>,
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let Some(client) = self.client else { return };
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&client) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&client);
+            }
+        }
+    }
 }
 
 impl Registry {
+    /// Counts a new connection from `ip` unless its address already holds `per_client`
+    /// (`exempt`: a trusted proxy, not counted).
+    fn reserve(&self, ip: std::net::IpAddr, exempt: bool, per_client: usize) -> Option<Share> {
+        if exempt {
+            return Some(Share {
+                counts: self.per_client.clone(),
+                client: None,
+            });
+        }
+        let client = ClientBlock::of(ip);
+        let mut counts = self
+            .per_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = counts.entry(client).or_insert(0);
+        if *n >= per_client {
+            return None;
+        }
+        *n += 1;
+        Some(Share {
+            counts: self.per_client.clone(),
+            client: Some(client),
+        })
+    }
+
     fn register(&self) -> Arc<ConnState> {
         let conn = Arc::new(ConnState {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -379,6 +450,7 @@ struct Connection {
     header_timeout: Duration,
     stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
+    _share: Share,
 }
 
 async fn connection(c: Connection) {
@@ -455,7 +527,14 @@ async fn serve_connection<I>(
     tokio::pin!(served);
     let mut stopping = false;
     loop {
-        let idle_deadline = conn.idle_since() + header_timeout;
+        // While a request is in progress the idle clock does not run (the request timeout
+        // bounds it): look again a header timeout from now, not at a deadline already past,
+        // which would wake this loop at every timer tick until the request ends.
+        let idle_deadline = if conn.in_flight.load(Ordering::Acquire) > 0 {
+            Instant::now() + header_timeout
+        } else {
+            conn.idle_since() + header_timeout
+        };
         tokio::select! {
             result = served.as_mut() => {
                 if let Err(e) = result {
@@ -463,8 +542,14 @@ async fn serve_connection<I>(
                 }
                 return;
             }
-            // Closed at the bound: it has no request in progress, so nothing is lost.
-            () = conn.close.notified() => return,
+            // Closed at the bound: chosen while it had no request in progress. A request may have
+            // started since; then it stays open (and may be chosen again later).
+            () = conn.close.notified() => {
+                if conn.in_flight.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                conn.closing.store(false, Ordering::Relaxed);
+            }
             _ = stop.wait_for(|stopped| *stopped), if !stopping => {
                 stopping = true;
                 served.as_mut().graceful_shutdown();

@@ -66,6 +66,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         tls,
         header_timeout: Duration::from_secs(args.header_timeout),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(usize::MAX),
         ..ServeOptions::default()
     };
     runtime()?.block_on(async {
