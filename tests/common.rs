@@ -69,6 +69,15 @@ pub fn have(tool: &str) -> bool {
     Command::new(tool).arg("version").output().is_ok()
 }
 
+/// Creates `licet.db` in `dir` with `licet db init` and returns its URL (absolute, so it works from
+/// any working directory): commands never create a database, so every e2e test that needs one
+/// makes it here.
+pub fn new_db(dir: &Path) -> String {
+    let url = format!("sqlite://{}/licet.db", dir.display());
+    licet().args(["db", "init", &url]).assert().success();
+    url
+}
+
 /// A `licet serve` process on a free port, stopped when dropped.
 pub struct Server {
     /// The process.
@@ -83,8 +92,12 @@ impl Server {
         Self::start_with(dir, &["--trust", "v.pub.pem"])
     }
 
-    /// Starts in `dir` with extra arguments.
+    /// Starts in `dir` with extra arguments, on `sqlite://licet.db` there (created with
+    /// [`new_db`] when missing).
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        if !dir.join("licet.db").exists() {
+            new_db(dir);
+        }
         let mut child = Command::new(licet_bin())
             .current_dir(dir)
             .args([

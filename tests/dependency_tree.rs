@@ -69,3 +69,44 @@ fn verifier_has_no_network_or_database_crates() {
         "forbidden crates in the verifier's tree: {found:?}\n{tree}"
     );
 }
+
+/// TLS in `licet serve` is rustls on aws-lc-rs: no OpenSSL, and no `rsa` crate (RUSTSEC-2023-0071,
+/// the Marvin timing attack) anywhere in the binary's tree.
+#[test]
+fn the_binary_has_no_openssl_and_no_rsa_crate() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tree",
+            "-p",
+            "licet",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        crates.contains(&"rustls") && crates.contains(&"aws-lc-rs"),
+        "{tree}"
+    );
+    for banned in ["openssl", "openssl-sys", "native-tls", "rsa"] {
+        assert!(
+            !crates.contains(&banned),
+            "{banned} is in the tree of licet:\n{tree}"
+        );
+    }
+}

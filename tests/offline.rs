@@ -33,6 +33,7 @@ fn vendor_with_key(dir: &Path, seats: u32) -> String {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir);
     let out = licet()
         .current_dir(dir)
         .args([
@@ -344,6 +345,7 @@ fn a_vendor_without_a_server_creates_keys_and_answers_requests() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(d);
     let (code, stdout, stderr) = run(
         d,
         &[
@@ -427,6 +429,7 @@ fn offline_seats_are_leases_when_the_key_sets_lease_days() {
     let key_end_text = licet_verifier::UnixTime::from_secs(key_end)
         .unwrap()
         .to_rfc3339();
+    common::new_db(d);
     let create = |extra: &[&str]| {
         let mut args = vec![
             "license-key",

@@ -30,6 +30,7 @@ struct Vendor {
 
 fn vendor() -> Vendor {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([

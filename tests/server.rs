@@ -28,6 +28,7 @@ fn serve_install_stop_restart() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -57,6 +58,8 @@ fn serve_install_stop_restart() {
         "manage-certificates",
         "manage-licenses",
         "manage-license-keys",
+        "manage-tokens",
+        "view-admin-log",
         "read-metrics",
     ] {
         assert!(
@@ -140,6 +143,7 @@ fn serve_install_stop_restart() {
 #[test]
 fn token_create_refuses_unknown_permissions() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     licet()
         .current_dir(dir.path())
         .args([
@@ -160,6 +164,7 @@ fn token_create_refuses_unknown_permissions() {
 #[test]
 fn serve_refuses_a_non_rsa_signing_key() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     licet()
         .current_dir(dir.path())
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
@@ -191,6 +196,7 @@ fn activation_over_http_is_signed_for_any_client() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -360,6 +366,7 @@ fn kill_9_during_activations_loses_no_acknowledged_seat() {
         .args(["keygen", "--alg", "ed25519", "--out", "v"])
         .assert()
         .success();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -578,6 +585,7 @@ fn stream_upload(base: &str, token: &str, size: usize, chunked: bool) -> String 
 #[test]
 fn an_upload_over_5_mb_is_refused_without_the_memory_growing_by_its_size() {
     let dir = tempfile::tempdir().unwrap();
+    common::new_db(dir.path());
     let out = licet()
         .current_dir(dir.path())
         .args([
@@ -646,6 +654,7 @@ fn claims_of(file: &str) -> Value {
 fn a_kept_seat_file_dies_at_its_lease_end_after_another_machine_takes_the_seat() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    common::new_db(d);
     let out = licet()
         .current_dir(d)
         .args([

@@ -77,12 +77,21 @@ pub enum Command {
     VerifyResponse(VerifyResponseArgs),
     /// Run the license HTTP API (installed licenses, signing keys) on SQLite.
     #[command(
-        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n  licet serve --license-signing-key vendor.key.pem --ledger issued.jsonl --metrics-listen 127.0.0.1:9090 --log-format json\n\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nWithout --license-signing-key, that response key also signs seat licenses (RS256): give the vendor key that signs your other license files, so customers need one public key.\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout (then the metrics address, with --metrics-listen)."
+        after_help = "Examples:\n  licet serve --trust vendor.pub.pem\n  licet serve --db sqlite:///var/lib/licet/licet.db --listen 0.0.0.0:8443 --signing-key api.p12 --passphrase-file p.txt --trust jwks.json\n  licet serve --tls-cert server.crt.pem --tls-key server.key.pem --listen [::]:8443\n  licet serve --license-signing-key vendor.key.pem --ledger issued.jsonl --metrics-listen 127.0.0.1:9090 --log-format json\n  licet serve --trusted-proxy 127.0.0.1/32 --trusted-proxy ::1/128    # behind nginx on the same host\n\nThe database must exist: create it with `licet db init URL`.\nWithout --signing-key, an RSA-2048 key is made on first start beside the database (licet-signing.key.pem, mode 0600).\nWithout --license-signing-key, that response key also signs seat licenses (RS256): give the vendor key that signs your other license files, so customers need one public key.\nLogs go to stderr (LICET_LOG=debug for more); the bound address is printed on stdout (then the metrics address, with --metrics-listen)."
     )]
     Serve(ServeArgs),
+    /// The license database of `licet serve`.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// API tokens for `licet serve`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read the administrative audit log of the license database (newest first).
+    #[command(
+        name = "admin-log",
+        after_help = "Examples:\n  licet admin-log --db sqlite://licet.db\n  licet admin-log --since 2027-01-01 --limit 500 --json\n\nEvery administrative change is recorded: key create/update/free-seat/activation, token\ncreate/revoke, license install/enable/disable, certificate upload/delete, department create,\nkey assignment, workspace apply; who (token id and user, or cli:<user>), what, when, and the\nstate before and after (never a key, token, passkey or private key)."
+    )]
+    AdminLog(AdminLogArgs),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
     #[command(
         after_help = "Examples:\n  licet demo\n  licet demo --keep    # keep the directory with the key pair and the license files"
@@ -189,6 +198,38 @@ pub struct ServeArgs {
     /// Log format on stderr: text, or json (one JSON object per line).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "CERT.pem",
+        requires = "tls_key",
+        conflicts_with = "tls_p12"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (unencrypted, mode 0600).
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with the key and certificate chain of this PKCS#12 file (mode 0600).
+    #[arg(long, value_name = "FILE.p12")]
+    pub tls_p12: Option<PathBuf>,
+    /// Passphrase file for --tls-p12 (else LICET_TLS_PASSPHRASE, else the empty passphrase).
+    #[arg(long, value_name = "FILE", requires = "tls_p12")]
+    pub tls_passphrase_file: Option<PathBuf>,
+    /// Seconds a connection may go without a request in progress (TLS handshake, request head, idle keep-alive) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Open connections at most; at the bound the one idle the longest is closed for a new one.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Open connections one client address (IPv4, or IPv6 /64) may hold; more are closed at once. Trusted proxies are exempt.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_ip: u64,
+    /// A reverse proxy (address or CIDR) whose forwarding header names the client (repeatable); never believed from other peers.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies write: x-forwarded-for or forwarded (RFC 7239).
+    #[arg(long, value_name = "HEADER", default_value = "x-forwarded-for", value_parser = ["x-forwarded-for", "forwarded"])]
+    pub proxy_header: String,
 }
 
 /// How `licet serve` writes its log.
@@ -201,12 +242,85 @@ pub enum LogFormat {
 }
 
 #[derive(Subcommand)]
+pub enum DbCommand {
+    /// Create the database (mode 0600) and apply the migrations; an existing one is only migrated.
+    #[command(
+        after_help = "Examples:\n  licet db init sqlite://licet.db\n  licet db init sqlite:///var/lib/licet/licet.db --json\n\nOther commands never create a database: a --db that does not exist is an error, so a\nmistyped path cannot start an empty license server. On an existing database `db init`\napplies pending migrations only, says so, and exits 0.\nExit 0: created or up to date; 2: the URL is not a SQLite URL, or the file cannot be made."
+    )]
+    Init(DbInitArgs),
+}
+
+#[derive(Args)]
+pub struct DbInitArgs {
+    /// Database URL (sqlite://PATH).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
 pub enum TokenCommand {
     /// Create an API token; it is printed once and only its SHA-256 is stored.
     #[command(
-        after_help = "Examples:\n  licet token create --db sqlite://licet.db --user admin --permission all\n  licet token create --user ops --permission manage-licenses --permission manage-license-keys --json"
+        after_help = "Examples:\n  licet token create --db sqlite://licet.db --user admin --permission all\n  licet token create --user ops --permission manage-licenses --permission manage-license-keys --json\n  licet token create --user ci --permission view-admin-log --expires-days 7\n\nTokens expire after 90 days unless --expires-days N or --no-expiry is given."
     )]
     Create(TokenCreateArgs),
+    /// List every token (never its text or hash): id, user, permissions, created, expiry, status.
+    #[command(
+        after_help = "Examples:\n  licet token list --db sqlite://licet.db\n  licet token list --json"
+    )]
+    List(TokenListArgs),
+    /// Revoke a token by its id: a running server refuses it from the next request on.
+    #[command(
+        after_help = "Examples:\n  licet token revoke 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --db sqlite://licet.db\n\nThe token's row is kept (its id is never reused). Exit 0 revoked, 1 no such token or already\nrevoked (nothing is logged), 2 usage or I/O error."
+    )]
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Args)]
+pub struct TokenListArgs {
+    /// Database URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id (from `licet token list`).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Database URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct AdminLogArgs {
+    /// Database URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Only entries at or after DATE (RFC 3339, or YYYY-MM-DD meaning 00:00:00Z).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// At most N entries (1 to 500).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        allow_negative_numbers = true
+    )]
+    pub limit: i64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -217,12 +331,16 @@ pub struct TokenCreateArgs {
     /// The user the token belongs to (the X-User-Id it goes with).
     #[arg(long, value_name = "USER_ID")]
     pub user: String,
-    /// edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys, read-metrics, or all (repeatable).
+    /// edit-privileged-setting, manage-certificates, manage-licenses, manage-license-keys,
+    /// manage-tokens, view-admin-log, read-metrics, or all (repeatable).
     #[arg(long = "permission", value_name = "P", required = true)]
     pub permissions: Vec<String>,
-    /// The token expires after N days (default: never).
-    #[arg(long, value_name = "N")]
+    /// The token expires after N days (default: 90).
+    #[arg(long, value_name = "N", conflicts_with = "no_expiry")]
     pub expires_days: Option<u32>,
+    /// The token never expires (revoke it with `licet token revoke` when it is no longer used).
+    #[arg(long)]
+    pub no_expiry: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -663,6 +781,125 @@ pub struct LicenseKeyCreateArgs {
 }
 
 #[derive(Args)]
+pub struct LicenseKeyListArgs {
+    /// The license database.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Only this customer's keys.
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// Only keys of this product.
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// Only keys with this status: active or suspended.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// The page, from 1.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
+    pub page: String,
+    /// Keys per page, 1 to 500.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "50",
+        allow_negative_numbers = true
+    )]
+    pub per_page: String,
+    /// Print JSON (`data` and `pagination`, as the API).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LicenseKeyShowArgs {
+    /// The key's text or its id.
+    #[arg(value_name = "KEY|ID")]
+    pub key: String,
+    /// The license database.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LicenseKeyUpdateArgs {
+    /// The key's text or its id.
+    #[arg(value_name = "KEY|ID")]
+    pub key: String,
+    /// The license database.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Seats, 1 to 1,000,000.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_activations: Option<i64>,
+    /// New expiry (renewal): RFC 3339, or YYYY-MM-DD (valid through that day, UTC).
+    #[arg(long, value_name = "DATE", conflicts_with = "perpetual")]
+    pub expires: Option<String>,
+    /// Make the key perpetual.
+    #[arg(long)]
+    pub perpetual: bool,
+    /// Seat lease, 1 to 3650 days.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "default_lease"
+    )]
+    pub lease_days: Option<i64>,
+    /// Return to the default lease (30 days online).
+    #[arg(long)]
+    pub default_lease: bool,
+    /// An entitlement NAME=VALUE (repeatable); the ones given replace the key's features.
+    #[arg(
+        long = "feature",
+        value_name = "NAME=VALUE",
+        conflicts_with = "no_features"
+    )]
+    pub features: Vec<String>,
+    /// Remove every feature.
+    #[arg(long)]
+    pub no_features: bool,
+    /// The customer.
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// The product (an empty string removes it).
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// The license type.
+    #[arg(long = "type", value_name = "T")]
+    pub license_type: Option<String>,
+    /// active or suspended.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Print JSON (the key after the change).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LicenseKeyFreeSeatArgs {
+    /// The key's text or its id.
+    #[arg(value_name = "KEY|ID")]
+    pub key: String,
+    /// The machine whose seat is freed (64 hex).
+    #[arg(long, value_name = "HEX")]
+    pub machine: String,
+    /// The license database.
+    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
+    pub db: String,
+    /// Print JSON (the freed seat).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
 pub struct AuditArgs {
     /// License files and directories.
     #[arg(value_name = "PATH", required = true)]
@@ -811,6 +1048,28 @@ pub enum LicenseKeyCommand {
         after_help = "Examples:\n  licet license-key create --db sqlite://licet.db --customer ACME-001 --max-activations 5\n  licet license-key create --customer ACME-001 --product app --type TRIAL --expires 2027-06-30 \\\n      --feature seats=10 --max-activations 2 --json\n  licet license-key create --customer ACME-001 --max-activations 1 --lease-days 7   # weekly re-activation\n\nOnly the key's SHA-256 is stored: keep the printed key, it cannot be shown again."
     )]
     Create(Box<LicenseKeyCreateArgs>),
+    /// List and search the keys of the license database (never their text: id and hint).
+    #[command(
+        after_help = "Examples:\n  licet license-key list --db sqlite://licet.db\n  licet license-key list --customer ACME-001 --status active --page 2 --per-page 100 --json\n\nFilters are exact matches. Pages are 1 to 1,000,000, of 1 to 500 keys (default 50)."
+    )]
+    List(LicenseKeyListArgs),
+    /// Show one key, named by its text or its id, with its seats.
+    #[command(
+        after_help = "Examples:\n  licet license-key show PRQDU-CT2KE-YS3WX-TH4CH-ECK5P --db sqlite://licet.db\n  licet license-key show 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --json\n\nEach seat: machine id, hostname (if the activation named one), activated at, last validated\nat (accurate to within 60 seconds), seat license id. Exit 1 when there is no such key."
+    )]
+    Show(LicenseKeyShowArgs),
+    /// Change a key (named by its text or its id): seats, expiry (renewal), lease, features,
+    /// customer, product, type, status.
+    #[command(
+        after_help = "Examples:\n  licet license-key update ACME1-... --max-activations 10 --expires 2028-06-30\n  licet license-key update 6f0c5a2e-... --status suspended --json\n  licet license-key update 6f0c5a2e-... --feature seats=20 --feature tier=gold   # replaces the features\n\nLowering --max-activations below the seats in use keeps every seat; new activations are\nrefused until enough seats are freed. Exit 1 when there is no such key."
+    )]
+    Update(Box<LicenseKeyUpdateArgs>),
+    /// Free one machine's seat of a key as an administrator.
+    #[command(
+        name = "free-seat",
+        after_help = "Examples:\n  licet license-key free-seat 6f0c5a2e-... --machine 3f1c...e9 --db sqlite://licet.db\n\nThe machine's license file dies at its lease end; if it activates again it gets a new seat\nand a new license id. Exit 1 when there is no such key or the machine holds no seat."
+    )]
+    FreeSeat(LicenseKeyFreeSeatArgs),
     /// Check a license key's format and check character and print its canonical form.
     /// Exit 0 valid (or an older key), 1 malformed or mistyped.
     #[command(

@@ -22,6 +22,7 @@ mod clock;
 mod demo;
 mod keys;
 mod lifecycle;
+mod manage;
 mod offline;
 mod serve;
 
@@ -43,7 +44,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Db(DbCommand::Init(args)) => serve::db_init(args),
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
+        Command::Token(TokenCommand::List(args)) => manage::token_list(args),
+        Command::Token(TokenCommand::Revoke(args)) => manage::token_revoke(args),
+        Command::AdminLog(args) => manage::admin_log(args),
+        Command::LicenseKey(LicenseKeyCommand::List(args)) => manage::key_list(args),
+        Command::LicenseKey(LicenseKeyCommand::Show(args)) => manage::key_show(args),
+        Command::LicenseKey(LicenseKeyCommand::Update(args)) => manage::key_update(*args),
+        Command::LicenseKey(LicenseKeyCommand::FreeSeat(args)) => manage::key_free_seat(args),
         Command::Issue(args) => issue(*args),
         Command::Verify(args) => verify(args),
         Command::Inspect(args) => inspect(args),

@@ -38,8 +38,8 @@ pub use input::{parse_date, parse_feature, DateMeaning, InputError};
 pub use mint::{mint_license, MintError, MintedLicense, LICENSE_TYP};
 pub use passphrase::Passphrase;
 pub use pkcs12::{
-    load_pkcs12, self_signed_certificate, write_pkcs12, CertificateInfo, Pkcs12Error,
-    Pkcs12Identity, MAX_PKCS12_BYTES, PKCS12_ITERATIONS,
+    load_pkcs12, load_pkcs12_tls, self_signed_certificate, write_pkcs12, CertificateInfo,
+    Pkcs12Error, Pkcs12Identity, TlsIdentity, MAX_PKCS12_BYTES, PKCS12_ITERATIONS,
 };
 pub use revoke::{extend_revocation_list, RevocationRequest, RevokeError, SignedRevocationList};
 pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};

@@ -169,6 +169,45 @@ pub fn load_pkcs12(
         return Err(Pkcs12Error::TooLarge);
     }
     let archive = open_archive(bytes, passphrase)?;
+    let chosen = choose_key(&archive, alias)?;
+    let bag = &archive.keys[chosen];
+    let key = signing_key_from(&bag.key)?;
+
+    let spki = spki_der(&key)?;
+    let by_local_id = bag.local_key_id.as_ref().and_then(|id| {
+        archive
+            .certs
+            .iter()
+            .find(|c| c.local_key_id.as_deref() == Some(id.as_ref()))
+    });
+    let certificate = match by_local_id {
+        Some(cert) if cert_spki(cert.cert.as_der()).is_ok_and(|s| s == spki) => cert,
+        _ => archive
+            .certs
+            .iter()
+            .find(|c| cert_spki(c.cert.as_der()).is_ok_and(|s| s == spki))
+            .ok_or(Pkcs12Error::NoMatchingCertificate)?,
+    };
+    let friendly_name = bag
+        .friendly_name
+        .clone()
+        .or_else(|| certificate.friendly_name.clone());
+    let info = certificate_info(
+        certificate.cert.as_der(),
+        &key,
+        friendly_name,
+        file_name,
+        archive.certs.len().saturating_sub(1),
+    )?;
+    Ok(Pkcs12Identity {
+        key,
+        certificate: info,
+        certificate_der: certificate.cert.as_der().to_vec(),
+    })
+}
+
+/// The index of the key bag `alias` names, or of the only one.
+fn choose_key(archive: &Pkcs12Archive, alias: Option<&str>) -> Result<usize, Pkcs12Error> {
     let keys: Vec<_> = archive.keys.iter().enumerate().collect();
     if keys.is_empty() {
         return Err(Pkcs12Error::NoPrivateKey {
@@ -212,39 +251,63 @@ pub fn load_pkcs12(
             ))
         }
     };
-    let bag = &archive.keys[chosen];
-    let key = signing_key_from(&bag.key)?;
+    Ok(chosen)
+}
 
-    let spki = spki_der(&key)?;
-    let by_local_id = bag.local_key_id.as_ref().and_then(|id| {
+/// A TLS server identity read from a PKCS#12 file: any key type (TLS keys are often ECDSA), its
+/// certificate first, then the file's other certificates (the chain).
+pub struct TlsIdentity {
+    /// The private key, PKCS#8 DER.
+    pub key_pkcs8_der: Zeroizing<Vec<u8>>,
+    /// The key's certificate, then the others in the file, DER.
+    pub chain_der: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("key_pkcs8_der", &"<redacted>")
+            .field("certificates", &self.chain_der.len())
+            .finish()
+    }
+}
+
+/// Reads a TLS server key and its certificate chain from PKCS#12 bytes. The key's certificate
+/// is the one with its localKeyId, else the only certificate; the TLS library then checks
+/// that the certificate's public key matches the key.
+pub fn load_pkcs12_tls(
+    bytes: &[u8],
+    passphrase: Option<&Passphrase>,
+    alias: Option<&str>,
+) -> Result<TlsIdentity, Pkcs12Error> {
+    if bytes.len() as u64 > MAX_PKCS12_BYTES {
+        return Err(Pkcs12Error::TooLarge);
+    }
+    let archive = open_archive(bytes, passphrase)?;
+    let chosen = choose_key(&archive, alias)?;
+    let bag = &archive.keys[chosen];
+    let leaf = match bag.local_key_id.as_ref().and_then(|id| {
         archive
             .certs
             .iter()
-            .find(|c| c.local_key_id.as_deref() == Some(id.as_ref()))
-    });
-    let certificate = match by_local_id {
-        Some(cert) if cert_spki(cert.cert.as_der()).is_ok_and(|s| s == spki) => cert,
-        _ => archive
+            .position(|c| c.local_key_id.as_deref() == Some(id.as_ref()))
+    }) {
+        Some(i) => i,
+        None if archive.certs.len() == 1 => 0,
+        None => return Err(Pkcs12Error::NoMatchingCertificate),
+    };
+    let mut chain_der = vec![archive.certs[leaf].cert.as_der().to_vec()];
+    chain_der.extend(
+        archive
             .certs
             .iter()
-            .find(|c| cert_spki(c.cert.as_der()).is_ok_and(|s| s == spki))
-            .ok_or(Pkcs12Error::NoMatchingCertificate)?,
-    };
-    let friendly_name = bag
-        .friendly_name
-        .clone()
-        .or_else(|| certificate.friendly_name.clone());
-    let info = certificate_info(
-        certificate.cert.as_der(),
-        &key,
-        friendly_name,
-        file_name,
-        archive.certs.len().saturating_sub(1),
-    )?;
-    Ok(Pkcs12Identity {
-        key,
-        certificate: info,
-        certificate_der: certificate.cert.as_der().to_vec(),
+            .enumerate()
+            .filter(|(i, _)| *i != leaf)
+            .map(|(_, c)| c.cert.as_der().to_vec()),
+    );
+    Ok(TlsIdentity {
+        key_pkcs8_der: Zeroizing::new(bag.key.as_der().to_vec()),
+        chain_der,
     })
 }
 

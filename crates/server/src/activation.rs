@@ -8,8 +8,8 @@
 //! seat was freed keeps a file that dies at its lease end.
 
 use crate::store::{
-    ActivateError, Activation, ActivationOutcome, LicenseKeyRecord, SeatFileError, SeatFileMaker,
-    Store, StoreError,
+    ActivateError, Activation, ActivationOutcome, AdminEntry, LicenseKeyRecord, SeatFileError,
+    SeatFileMaker, Store, StoreError,
 };
 use aws_lc_rs::digest::{digest, SHA256};
 use licet_issuer::{mint_license, KeySpec, MintError, SigningKey};
@@ -37,6 +37,71 @@ pub const LEASE_DAYS: RangeInclusive<i64> = 1..=3650;
 pub const RENEWAL_STEP_SECS: i64 = 86_400;
 
 const DAY_SECS: i64 = 86_400;
+
+/// `/license/validate` records a seat's `last_validated_at` only when the stored value is older
+/// than this (or absent), deciding from the row it read anyway: so the hot path writes at most
+/// once per seat per minute, and `last_validated_at` is accurate to within this many seconds.
+/// `AppState::validation_stamp_secs` overrides it (tests).
+pub const VALIDATION_STAMP_SECS: i64 = 60;
+
+/// Whether a validation at `now` should be written, given the seat's stored stamp.
+pub fn validation_stamp_due(last_validated_at: Option<i64>, now: i64, granularity: i64) -> bool {
+    last_validated_at.is_none_or(|last| now.saturating_sub(last) >= granularity)
+}
+
+/// The longest hostname stored with a seat, in bytes (a DNS name is at most 253).
+pub const MAX_HOSTNAME_BYTES: usize = 253;
+
+/// Checks a hostname named by an activation: 1 to [`MAX_HOSTNAME_BYTES`] bytes, no control
+/// characters and no invisible formatting characters (bidirectional overrides, zero-width
+/// characters), which a customer could use to make a hostname read as another in an
+/// administrator's listing. The error is a sentence for the caller.
+pub fn check_hostname(hostname: &str) -> Result<(), String> {
+    if hostname.is_empty() || hostname.len() > MAX_HOSTNAME_BYTES {
+        return Err(format!(
+            "The hostname must be 1 to {MAX_HOSTNAME_BYTES} bytes long."
+        ));
+    }
+    if hostname.chars().any(char::is_control) {
+        return Err("The hostname must not contain control characters.".into());
+    }
+    if hostname.chars().any(is_invisible_format) {
+        return Err(
+            "The hostname must not contain invisible formatting characters (bidirectional or zero-width)."
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Unicode format characters (general category Cf) that change how text around them reads:
+/// bidirectional embeddings, overrides, isolates and marks, zero-width characters, the soft
+/// hyphen and the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+/// The seat holders named in an administrator's refusal (the first ones; the count says how
+/// many there are in all).
+pub const HOLDERS_NAMED: i64 = 50;
+
+/// Names the machines holding a full key's seats, for an administrator: `id (hostname)`, ...
+pub fn describe_holders(holders: &[Activation], in_use: i64) -> String {
+    let mut names: Vec<String> = holders
+        .iter()
+        .map(|a| match &a.hostname {
+            Some(host) => format!("{} ({})", a.machine_id, licet_verifier::jws::quote(host)),
+            None => a.machine_id.clone(),
+        })
+        .collect();
+    let shown = i64::try_from(holders.len()).unwrap_or(i64::MAX);
+    if in_use > shown {
+        names.push(format!("and {} more", in_use - shown));
+    }
+    names.join(", ")
+}
 
 /// How a seat's license file travels, which decides its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,22 +138,49 @@ pub fn seat_file_expiry(
 
 /// Applies the activation rules: the key exists, is active, is not expired, and has a seat left;
 /// a machine that already has a seat keeps it. `make_file` makes the seat's license file inside
-/// the store's transaction; if it fails, no seat is taken.
+/// the store's transaction; if it fails, no seat is taken. A new seat stores `hostname`.
 pub async fn activate(
     store: &dyn Store,
     key: &LicenseKey,
     machine: &MachineId,
+    hostname: Option<&str>,
     now: i64,
     make_file: SeatFileMaker<'_>,
+) -> Result<ActivationOutcome, ActivateError> {
+    activate_by_hash(
+        store,
+        &key_hash(key),
+        machine,
+        hostname,
+        now,
+        make_file,
+        None,
+    )
+    .await
+}
+
+/// [`activate`] for a key named by its hash (an administrator may name it by id), writing `log`
+/// with the new seat in the same transaction. A new seat always gets a new license id, so a
+/// machine whose seat was freed never gets its old seat's license id (nor its cached file) back.
+pub async fn activate_by_hash(
+    store: &dyn Store,
+    key_sha256: &[u8],
+    machine: &MachineId,
+    hostname: Option<&str>,
+    now: i64,
+    make_file: SeatFileMaker<'_>,
+    log: Option<&AdminEntry>,
 ) -> Result<ActivationOutcome, ActivateError> {
     let license_id = uuid::Uuid::new_v4().to_string();
     store
         .activate(
-            &key_hash(key),
+            key_sha256,
             machine.as_str(),
             &license_id,
+            hostname,
             now,
             make_file,
+            log,
         )
         .await
 }
@@ -160,6 +252,8 @@ pub fn check_seat_files_can_be_minted(record: &LicenseKeyRecord, now: i64) -> Re
         machine_id: "0".repeat(64),
         license_id: uuid::Uuid::nil().to_string(),
         activated_at: now,
+        hostname: None,
+        last_validated_at: None,
     };
     let machine = MachineId::parse(&activation.machine_id).map_err(|e| e.to_string())?;
     let signing_key = SigningKey::generate(KeySpec::Ed25519).map_err(|e| e.to_string())?;
@@ -293,7 +387,8 @@ pub async fn respond_offline(
                 deliver(&file, activation, record)?;
                 Ok::<_, SeatFileError>(file)
             };
-            match activate(store, &key, &machine, now, &mut make_file).await? {
+            let hostname = Some(request.hostname.as_str()).filter(|h| check_hostname(h).is_ok());
+            match activate(store, &key, &machine, hostname, now, &mut make_file).await? {
                 ActivationOutcome::NotFound => {
                     Err(RespondError::Refused("License key not found".into()))
                 }
@@ -303,9 +398,16 @@ pub async fn respond_offline(
                 ActivationOutcome::Expired => {
                     Err(RespondError::Refused("License key has expired".into()))
                 }
-                ActivationOutcome::LimitReached { max_activations } => Err(RespondError::Refused(
-                    format!("Activation limit reached: all {max_activations} seat(s) are in use"),
-                )),
+                ActivationOutcome::LimitReached { max_activations } => {
+                    // The vendor runs this command: name the machines holding the seats.
+                    let hash = key_hash(&key);
+                    let holders = store.list_seats(&hash, HOLDERS_NAMED).await?;
+                    let in_use = store.get_license_key(&hash).await?.map_or(0, |(_, n)| n);
+                    Err(RespondError::Refused(format!(
+                        "Activation limit reached: all {max_activations} seat(s) are in use, held by {}",
+                        describe_holders(&holders, in_use)
+                    )))
+                }
                 ActivationOutcome::Active {
                     key: record,
                     activation,
@@ -339,7 +441,7 @@ pub async fn respond_offline(
                 )));
             }
             let (freed, remaining) = store
-                .deactivate(&hash, machine.as_str())
+                .deactivate(&hash, machine.as_str(), None)
                 .await?
                 .ok_or_else(not_activated)?;
             Ok(OfflineOutcome::Released {
@@ -551,9 +653,29 @@ impl SeatFileCache {
 mod tests {
     use super::*;
 
+    #[test]
+    fn hostnames_that_would_read_as_others_are_refused() {
+        assert!(check_hostname("build-07.example").is_ok());
+        assert!(check_hostname("bücher-rechner").is_ok());
+        for spoof in [
+            "build-07\u{202E}lpmaxe",
+            "build\u{200B}-07",
+            "\u{FEFF}build",
+            "a\u{2066}b",
+        ] {
+            let err = check_hostname(spoof).unwrap_err();
+            assert!(err.contains("invisible formatting"), "{spoof:?}: {err}");
+        }
+        assert!(check_hostname("a\u{1b}[31mb")
+            .unwrap_err()
+            .contains("control"));
+    }
+
     fn record(expires_at: Option<i64>, lease_days: Option<i64>) -> LicenseKeyRecord {
         LicenseKeyRecord {
             key_sha256: vec![0; 32],
+            id: uuid::Uuid::nil().to_string(),
+            key_hint: None,
             customer: "C".into(),
             product: None,
             license_type: "STANDARD".into(),

@@ -53,9 +53,15 @@ pub struct AppState {
     pub seat_files: Arc<SeatFileCache>,
     /// The longest a request may take before it is answered 408 ([`REQUEST_TIMEOUT`]).
     pub request_timeout: Duration,
+    /// Reverse proxies whose forwarding header names the client (`--trusted-proxy`); none by
+    /// default.
+    pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
     /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
     /// per file p12-keystore bounds per bag only).
     pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
+    /// `/license/validate` writes a seat's `last_validated_at` only when the stored one is at
+    /// least this many seconds old ([`crate::activation::VALIDATION_STAMP_SECS`]).
+    pub validation_stamp_secs: i64,
 }
 
 impl AppState {
@@ -79,6 +85,8 @@ impl AppState {
             seat_files: Arc::new(SeatFileCache::default()),
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
             request_timeout: REQUEST_TIMEOUT,
+            validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
+            trusted_proxies: Arc::default(),
         }
     }
 
@@ -148,7 +156,10 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// handler's path and method from its `#[utoipa::path]`, so a route cannot be served without
 /// being documented.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{activation, assign, certificates, keys, license_keys, licenses, ops, workspace};
+    use routes::{
+        activation, admin_log, assign, certificates, keys, license_keys, licenses, ops, tokens,
+        workspace,
+    };
     let activation_limit = DefaultBodyLimit::max(activation::MAX_ACTIVATION_REQUEST_BYTES);
     let machine_routes = OpenApiRouter::new()
         .routes(routes!(activation::activate))
@@ -163,8 +174,13 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(licenses::list, licenses::install))
         .routes(routes!(licenses::get_one, licenses::set_enabled))
-        .routes(routes!(license_keys::create))
+        .routes(routes!(license_keys::list, license_keys::create))
         .routes(routes!(license_keys::get_one, license_keys::set_status))
+        .routes(routes!(license_keys::activate))
+        .routes(routes!(license_keys::free))
+        .routes(routes!(tokens::list))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(admin_log::list))
         .routes(routes!(assign::assign))
         .routes(routes!(workspace::add))
         .routes(routes!(workspace::info))
@@ -202,7 +218,12 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_LICENSE_REQUEST_BYTES))
-        // Innermost first: the timeout's 408 still passes the rate-limit headers and the log.
+        // Innermost first: no body is read for a token route without a token.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_token,
+        ))
+        // The timeout's 408 still passes the rate-limit headers and the log.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,
@@ -212,6 +233,11 @@ pub fn router(state: AppState) -> Router {
             routes::activation::rate_limit_license_paths,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), request_log))
+        // Outermost: the client address (`--trusted-proxy`) for the rate limiter and the log.
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            crate::client_addr::client_address,
+        ))
         .with_state(state)
 }
 
@@ -294,7 +320,7 @@ async fn request_log(
         .to_owned();
     let client = request
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .get::<crate::client_addr::ClientAddr>()
         .map(|c| c.0);
     let started = Instant::now();
     let mut response = next.run(request).await;

@@ -115,6 +115,16 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, detail_code, message, path)
     }
 
+    /// 422, LE_ERR_SS_422: a query parameter is malformed or out of range; the message names it.
+    pub fn bad_parameter(bad: &crate::admin::BadParameter, path: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "LE_ERR_SS_422",
+            format!("The query parameter {bad}"),
+            path,
+        )
+    }
+
     /// 413, LE_ERR_SS_413: the body is over the route's limit.
     pub fn too_large(limit: usize, path: &str) -> Self {
         Self::new(

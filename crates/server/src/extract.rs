@@ -22,3 +22,22 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
         }
     }
 }
+
+/// The two path parameters of a route, such as `{key}` and `{machine_id}`; the same 400 as
+/// [`PathParam`] when one cannot be decoded.
+#[derive(Debug)]
+pub struct PathParams2(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams2 {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((a, b))) => Ok(PathParams2(a, b)),
+            Err(e) => Err(ApiError::validation(
+                format!("The path is invalid: {}", e.body_text()),
+                parts.uri.path(),
+            )),
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! use licet_server::{router, AppState, SqliteStore};
 //! use std::sync::Arc;
 //!
-//! let store = SqliteStore::open("sqlite://licet.db").await?;
+//! let (store, _) = SqliteStore::init("sqlite://licet.db").await?; // creates it (0600) or migrates
 //! let signing_key = licet_server::load_or_create_signing_key("licet-signing.key.pem".as_ref())?;
 //! let state = AppState::new(Arc::new(store), licet_verifier::TrustedKeys::new(), signing_key);
 //! let app = router(state); // an axum::Router
@@ -17,8 +17,10 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod admin;
 mod app;
 pub mod auth;
+pub mod client_addr;
 pub mod error;
 mod extract;
 pub mod ledger;
@@ -26,12 +28,14 @@ pub mod license_keys;
 pub mod master_key;
 pub mod metrics;
 pub mod openapi;
+pub mod private;
 pub mod ratelimit;
 pub mod routes;
 mod serve;
 pub mod signing;
 pub mod store;
-mod tokens;
+pub mod tls;
+pub mod tokens;
 
 pub use app::{
     check_response_key, openapi as openapi_document, ops_router, router, serve_ops, AppState,
@@ -39,8 +43,9 @@ pub use app::{
     MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
 };
 pub use serve::{
-    default_master_key_path, default_signing_key_path, load_or_create_signing_key, require_rsa,
-    serve, ServeError,
+    check_master_key, default_master_key_path, default_signing_key_path,
+    load_or_create_signing_key, require_rsa, serve, serve_with, ServeError, ServeOptions,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DRAIN_TIMEOUT,
 };
-pub use store::sqlite::SqliteStore;
-pub use tokens::create_token;
+pub use store::sqlite::{redact_url as redact_db_url, DbInit, OpenError, SqliteStore};
+pub use tokens::{create_token, create_token_as, revoke_token, DEFAULT_TOKEN_EXPIRY_DAYS};

@@ -72,20 +72,8 @@ impl MasterKey {
                 let _ = dir.sync_all();
             }
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| err(e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(err(format!(
-                    "it is readable by others (mode {:o}); run chmod 600 on it",
-                    mode & 0o777
-                )));
-            }
-        }
+        // Mode 0600 or stricter, else refused with the fix (`chmod 600 PATH`).
+        crate::private::require_private(path).map_err(|e| err(e.to_string()))?;
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| err(e.to_string()))?);
         if bytes.len() != 32 {
             return Err(err(format!(

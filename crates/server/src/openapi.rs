@@ -32,6 +32,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "activation", description = "Machine activation with signed responses (seed 004)"),
         (name = "keys", description = "The response-signing and license-signing public keys"),
         (name = "operations", description = "Health, readiness and Prometheus metrics"),
+        (name = "tokens", description = "API tokens (permission manage-tokens)"),
+        (name = "admin-log", description = "The administrative audit log (permission view-admin-log)"),
     )
 )]
 pub struct ApiDoc;
@@ -200,11 +202,16 @@ pub struct NewLicenseKey {
     lease_days: Option<i64>,
 }
 
-/// A license key and its seats.
+/// A license key and its seat count.
 #[derive(ToSchema)]
 pub struct LicenseKeyVo {
-    /// `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
-    license_key: String,
+    /// The key's stable id (UUID): how listings name it.
+    id: String,
+    /// `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX` when the caller named the key by its text (or just
+    /// created it); null otherwise: the server keeps only the key's hash.
+    license_key: Option<String>,
+    /// The key's last 4 characters; null for keys made before hints were stored.
+    key_hint: Option<String>,
     customer: String,
     product: Option<String>,
     license_type: String,
@@ -216,13 +223,168 @@ pub struct LicenseKeyVo {
     lease_days: Option<i64>,
     /// `active` or `suspended`.
     status: String,
+    /// Seats in use (may exceed `max_activations` after it was lowered).
     activations: i64,
+    /// RFC 3339 UTC.
+    created_at: String,
+    /// RFC 3339 UTC.
+    updated_at: String,
 }
 
 /// `{"data": LicenseKey}`.
 #[derive(ToSchema)]
 pub struct LicenseKeyEnvelope {
     data: LicenseKeyVo,
+}
+
+/// A key with its seats.
+#[derive(ToSchema)]
+pub struct LicenseKeyDetailVo {
+    id: String,
+    license_key: Option<String>,
+    key_hint: Option<String>,
+    customer: String,
+    product: Option<String>,
+    license_type: String,
+    features: Option<BTreeMap<String, Value>>,
+    max_activations: i64,
+    expires_at: Option<String>,
+    lease_days: Option<i64>,
+    status: String,
+    activations: i64,
+    created_at: String,
+    updated_at: String,
+    /// The seats, oldest first (the first 1000).
+    seats: Vec<SeatVo>,
+}
+
+/// `{"data": LicenseKeyDetail}`.
+#[derive(ToSchema)]
+pub struct LicenseKeyDetailEnvelope {
+    data: LicenseKeyDetailVo,
+}
+
+/// A seat: a machine holding one activation of a key.
+#[derive(ToSchema)]
+pub struct SeatVo {
+    /// 64 hexadecimal characters.
+    machine_id: String,
+    /// The hostname the activation named, if any.
+    hostname: Option<String>,
+    /// The `jti` of the seat's license files.
+    license_id: String,
+    /// RFC 3339 UTC.
+    activated_at: String,
+    /// RFC 3339 UTC, accurate to within 60 seconds; null if the machine never validated.
+    last_validated_at: Option<String>,
+}
+
+/// A seat taken or freed by an administrator.
+#[derive(ToSchema)]
+pub struct AdminSeatVo {
+    machine_id: String,
+    hostname: Option<String>,
+    license_id: String,
+    activated_at: String,
+    last_validated_at: Option<String>,
+    /// The key's id.
+    key_id: String,
+    /// Seats in use after the call.
+    activations: i64,
+    max_activations: i64,
+    /// Present on activation: whether a seat was taken now.
+    new_seat: Option<bool>,
+}
+
+/// `{"data": Seat}`.
+#[derive(ToSchema)]
+pub struct SeatEnvelope {
+    data: AdminSeatVo,
+}
+
+/// `POST /api/v1/license-keys/{key}/activations`.
+#[derive(ToSchema)]
+pub struct AdminActivationRequest {
+    /// 64 hexadecimal characters.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    machine_id: String,
+    /// 1 to 253 bytes, no control characters.
+    #[schema(min_length = 1, max_length = 253)]
+    hostname: Option<String>,
+}
+
+/// Where a listing's page lies.
+#[derive(ToSchema)]
+pub struct Pagination {
+    page: i64,
+    per_page: i64,
+    /// Rows matching, on every page.
+    total: i64,
+    /// Pages in all.
+    pages: i64,
+}
+
+/// `{"data": [LicenseKey], "pagination"}`.
+#[derive(ToSchema)]
+pub struct LicenseKeyListEnvelope {
+    data: Vec<LicenseKeyVo>,
+    pagination: Pagination,
+}
+
+/// An API token as listings show it: never its text or hash.
+#[derive(ToSchema)]
+pub struct TokenVo {
+    id: String,
+    user_id: String,
+    permissions: Vec<String>,
+    /// RFC 3339 UTC.
+    created_at: String,
+    /// RFC 3339 UTC, or null (no expiry).
+    expires_at: Option<String>,
+    /// RFC 3339 UTC, or null.
+    revoked_at: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    status: String,
+}
+
+/// `{"data": Token}`.
+#[derive(ToSchema)]
+pub struct TokenEnvelope {
+    data: TokenVo,
+}
+
+/// `{"data": [Token]}`.
+#[derive(ToSchema)]
+pub struct TokenListEnvelope {
+    data: Vec<TokenVo>,
+}
+
+/// One administrative change.
+#[derive(ToSchema)]
+pub struct AdminLogEntryVo {
+    /// Increasing sequence number.
+    seq: i64,
+    /// RFC 3339 UTC.
+    at: String,
+    /// The API token that made the change; null for a CLI command.
+    token_id: Option<String>,
+    /// The token's user, or `cli:<user>`.
+    user_id: String,
+    /// Such as `license_key.update`.
+    action: String,
+    /// A key id, `keyid/machine`, a token id, a license id, a certificate id, ...
+    target: String,
+    /// The state before (never a secret), or null.
+    before: Option<Value>,
+    /// The state after (never a secret), or null.
+    after: Option<Value>,
+}
+
+/// `{"data": [AdminLogEntry], "pagination"}`.
+#[derive(ToSchema)]
+pub struct AdminLogEnvelope {
+    data: Vec<AdminLogEntryVo>,
+    pagination: Pagination,
 }
 
 /// `PATCH /api/v1/license-keys/{key}`: at least one field; an absent field is left as it is.
@@ -234,6 +396,20 @@ pub struct KeyChanges {
     lease_days: Option<i64>,
     /// The entitlements copied into new license files; null removes them.
     features: Option<BTreeMap<String, Value>>,
+    /// 1 to 1,000,000. Lower than the seats in use: every seat is kept, new activations are
+    /// refused until enough are freed.
+    #[schema(minimum = 1, maximum = 1000000)]
+    max_activations: Option<i64>,
+    /// Renewal: RFC 3339 or YYYY-MM-DD (through that day, UTC), in the future; null makes the
+    /// key perpetual.
+    expires_at: Option<String>,
+    /// Not empty.
+    #[schema(min_length = 1)]
+    customer: Option<String>,
+    /// Null removes it.
+    product: Option<String>,
+    /// `STANDARD`, `TRIAL`, ...
+    license_type: Option<String>,
 }
 
 /// The states of a license key.
@@ -364,6 +540,10 @@ pub struct ActivationRequest {
     /// can tell this answer from a replayed one.
     #[schema(pattern = "^[A-Za-z0-9_-]{16,128}$")]
     nonce: Option<String>,
+    /// Optional: the machine's hostname, 1 to 253 bytes without control characters; stored with
+    /// a new seat for the administrator.
+    #[schema(min_length = 1, max_length = 253)]
+    hostname: Option<String>,
 }
 
 /// The signed seat data.

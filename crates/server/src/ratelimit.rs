@@ -63,13 +63,16 @@ impl Default for Bounds {
 /// What a client address counts as: an IPv4 address, or the /64 of an IPv6 address (the block
 /// one client holds). Byte arrays keep the bucket small (9 bytes, no heap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Client {
+pub(crate) enum Client {
     V4([u8; 4]),
     V6Net([u8; 8]),
 }
 
+/// What a client address counts as, for the listener's per-address connection bound too.
+pub(crate) type ClientBlock = Client;
+
 impl Client {
-    fn of(ip: IpAddr) -> Self {
+    pub(crate) fn of(ip: IpAddr) -> Self {
         // `to_canonical`: an IPv4 client reaching a dual-stack listener arrives as
         // `::ffff:a.b.c.d`; counted per /64 it would share `::/64` with every other IPv4 client.
         match ip.to_canonical() {

@@ -20,6 +20,8 @@ pub struct ApiToken {
     pub created_at: i64,
     /// Unix seconds; `None` does not expire.
     pub expires_at: Option<i64>,
+    /// Unix seconds; `Some` once revoked (the row stays, so the id is never reused).
+    pub revoked_at: Option<i64>,
 }
 
 /// A license file installed on this server.
@@ -60,15 +62,29 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the handlers need from storage.
 #[async_trait]
-pub trait Store: KeyStore + CertStore + Send + Sync {
+pub trait Store: KeyStore + CertStore + AdminLogStore + Send + Sync {
     /// Checks with one cheap query that the database answers (`GET /readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Seats in use across every key (the `licet_seats_in_use` gauge, read at scrape time).
     async fn count_activations(&self) -> Result<i64, StoreError>;
-    /// Stores a new token.
-    async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError>;
-    /// The token with this SHA-256, if any.
+    /// Stores a new token, and `log` in the same transaction.
+    async fn insert_token(
+        &self,
+        token: &ApiToken,
+        log: Option<&AdminEntry>,
+    ) -> Result<(), StoreError>;
+    /// The token with this SHA-256, if any (revoked or not: the caller checks).
     async fn find_token(&self, sha256: &[u8; 32]) -> Result<Option<ApiToken>, StoreError>;
+    /// Every token (revoked ones too), oldest first.
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+    /// Revokes the token with this id, and writes `log` in the same transaction; `None` when
+    /// there is no such token or it was revoked before (then nothing is written).
+    async fn revoke_token(
+        &self,
+        id: &str,
+        now: i64,
+        log: &AdminEntry,
+    ) -> Result<Option<ApiToken>, StoreError>;
     /// Inserts a license, or replaces the one with the same id unless the new file was issued
     /// earlier (no downgrade): then `None`. A replacement keeps `installed_at` and `enabled`.
     async fn upsert_license(
@@ -163,6 +179,10 @@ pub trait CertStore: Send + Sync {
 pub struct LicenseKeyRecord {
     /// SHA-256 of the canonical key text.
     pub key_sha256: Vec<u8>,
+    /// Stable id (UUID) naming the key without its text.
+    pub id: String,
+    /// The key's last 4 characters, stored at creation; `None` for keys made before hints.
+    pub key_hint: Option<String>,
     /// Customer id: the `sub` of license files issued for the key.
     pub customer: String,
     /// Product: the `aud`.
@@ -199,6 +219,11 @@ pub struct Activation {
     pub license_id: String,
     /// Unix seconds.
     pub activated_at: i64,
+    /// The machine's hostname, when its activation named one.
+    pub hostname: Option<String>,
+    /// When the machine last validated, Unix seconds, accurate to within the validation stamp
+    /// granularity (`crate::activation::VALIDATION_STAMP_SECS`); `None` if it never did.
+    pub last_validated_at: Option<i64>,
 }
 
 /// Why the license file of a seat being taken could not be made (minting, or what the caller
@@ -237,12 +262,23 @@ pub struct KeyChanges {
     pub lease_days: Option<Option<i64>>,
     /// The new entitlements; `Some(None)` removes them.
     pub features: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// The new number of seats. Seats already taken are kept when it is lower than the seats
+    /// in use; new activations are refused until enough are freed.
+    pub max_activations: Option<i64>,
+    /// The new expiry (renewal); `Some(None)` makes the key perpetual.
+    pub expires_at: Option<Option<i64>>,
+    /// The new customer.
+    pub customer: Option<String>,
+    /// The new product; `Some(None)` removes it.
+    pub product: Option<Option<String>>,
+    /// The new license type.
+    pub license_type: Option<String>,
 }
 
 impl KeyChanges {
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
-        self.status.is_none() && self.lease_days.is_none() && self.features.is_none()
+        *self == KeyChanges::default()
     }
 
     /// `record` with the changes applied (what the store will hold afterwards).
@@ -257,7 +293,124 @@ impl KeyChanges {
         if let Some(features) = &self.features {
             updated.features = features.clone();
         }
+        if let Some(max) = self.max_activations {
+            updated.max_activations = max;
+        }
+        if let Some(expires_at) = self.expires_at {
+            updated.expires_at = expires_at;
+        }
+        if let Some(customer) = &self.customer {
+            updated.customer = customer.clone();
+        }
+        if let Some(product) = &self.product {
+            updated.product = product.clone();
+        }
+        if let Some(license_type) = &self.license_type {
+            updated.license_type = license_type.clone();
+        }
         updated
+    }
+}
+
+/// Which keys a listing returns; every filter is an exact match, bound as a parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyFilter {
+    /// Only this customer's keys.
+    pub customer: Option<String>,
+    /// Only keys of this product.
+    pub product: Option<String>,
+    /// Only keys with this status (`active` or `suspended`).
+    pub status: Option<String>,
+}
+
+/// A page of a listing: 1-based page number and its size (checked by `crate::admin::Page`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// One entry of the administrative audit log, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// The API token that made the change; `None` for a CLI command.
+    pub token_id: Option<String>,
+    /// The token's user, or `cli:<user>` for a CLI command.
+    pub user_id: String,
+    /// What was done, such as `license_key.update`.
+    pub action: String,
+    /// What it was done to (a key id, a token id, a license id, ...).
+    pub target: String,
+    /// The state before, without secrets.
+    pub before: Option<serde_json::Value>,
+    /// The state after, without secrets.
+    pub after: Option<serde_json::Value>,
+}
+
+/// A stored entry of the administrative audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminLogRecord {
+    /// Increasing sequence number.
+    pub seq: i64,
+    /// The entry.
+    pub entry: AdminEntry,
+}
+
+/// Which audit-log entries a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminLogFilter {
+    /// Only entries at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only this target.
+    pub target: Option<String>,
+}
+
+/// Storage of the administrative audit log.
+#[async_trait]
+pub trait AdminLogStore: Send + Sync {
+    /// Appends an entry (for changes whose own write is not in this store's transaction).
+    async fn insert_admin_log(&self, entry: &AdminEntry) -> Result<(), StoreError>;
+    /// Entries matching `filter`, newest first, and how many match in all.
+    async fn list_admin_log(
+        &self,
+        filter: &AdminLogFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AdminLogRecord>, i64), StoreError>;
+}
+
+impl LicenseKeyRecord {
+    /// What the audit log records of a key: every field but the hash (never the key text).
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "key_hint": self.key_hint,
+            "customer": self.customer,
+            "product": self.product,
+            "license_type": self.license_type,
+            "features": self.features,
+            "max_activations": self.max_activations,
+            "expires_at": self.expires_at,
+            "lease_days": self.lease_days,
+            "status": self.status,
+        })
+    }
+}
+
+impl Activation {
+    /// What the audit log records of a seat.
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "machine_id": self.machine_id,
+            "hostname": self.hostname,
+            "license_id": self.license_id,
+            "activated_at": self.activated_at,
+        })
     }
 }
 
@@ -295,8 +448,39 @@ pub enum ActivationOutcome {
 /// Storage of license keys and activations.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
-    /// Stores a new license key.
-    async fn insert_license_key(&self, key: &LicenseKeyRecord) -> Result<(), StoreError>;
+    /// Stores a new license key, and `log` in the same transaction.
+    async fn insert_license_key(
+        &self,
+        key: &LicenseKeyRecord,
+        log: Option<&AdminEntry>,
+    ) -> Result<(), StoreError>;
+    /// The key with this id, and its number of activations.
+    async fn get_license_key_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
+    /// Keys matching `filter`, by creation time then id, each with its number of activations,
+    /// and how many keys match in all.
+    async fn list_license_keys(
+        &self,
+        filter: &KeyFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<(LicenseKeyRecord, i64)>, i64), StoreError>;
+    /// The seats of a key, oldest first, at most `limit`.
+    async fn list_seats(
+        &self,
+        key_sha256: &[u8],
+        limit: i64,
+    ) -> Result<Vec<Activation>, StoreError>;
+    /// Records that the seat validated at `now` (only the seat with this license id: a seat
+    /// freed and taken again since is not touched).
+    async fn stamp_validation(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+        license_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// The key with this hash, and its number of activations.
     async fn get_license_key(
         &self,
@@ -304,22 +488,30 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
     /// Applies `changes` (only the fields they name, so concurrent changes of other fields are
     /// kept); returns the updated key and its activations, or `None` when there is no such key.
+    /// `log`, when given, is written in the same transaction with the key's state before and
+    /// after as its `before` and `after`.
     async fn update_license_key(
         &self,
         key_sha256: &[u8],
         changes: &KeyChanges,
         now: i64,
+        log: Option<&AdminEntry>,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError>;
     /// Takes a seat for `machine_id` if the key is active, unexpired at `now`, and has one free,
     /// all in one transaction; a machine that has a seat keeps it (no second seat). `make_file`
     /// makes the seat's license file inside that transaction; when it fails nothing is committed.
+    /// A new seat stores `hostname`; `log`, when given, is written in the same transaction when
+    /// a new seat is taken, with the seat as its `after`.
+    #[allow(clippy::too_many_arguments)]
     async fn activate(
         &self,
         key_sha256: &[u8],
         machine_id: &str,
         new_license_id: &str,
+        hostname: Option<&str>,
         now: i64,
         make_file: SeatFileMaker<'_>,
+        log: Option<&AdminEntry>,
     ) -> Result<ActivationOutcome, ActivateError>;
     /// This machine's seat, if any.
     async fn find_activation(
@@ -341,11 +533,13 @@ pub trait KeyStore: Send + Sync {
         Ok(Some((key, count, seat)))
     }
     /// Frees this machine's seat, in one transaction: the freed seat and the seats still in use,
-    /// or `None` if the machine held none.
+    /// or `None` if the machine held none. `log`, when given, is written in the same transaction
+    /// when a seat was freed, with the seat as its `before`.
     async fn deactivate(
         &self,
         key_sha256: &[u8],
         machine_id: &str,
+        log: Option<&AdminEntry>,
     ) -> Result<Option<(Activation, i64)>, StoreError>;
     /// Assigns an active, unassigned key to its owner; false if there is no such key, it is
     /// suspended, or it was assigned before.

@@ -31,9 +31,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
     let mut state = AppState::new(Arc::new(store.clone()), TrustedKeys::new(), api_key);
     let now = Arc::new(AtomicI64::new(T0));
@@ -178,15 +179,19 @@ async fn admin_creates_reads_and_suspends_keys() {
         keys,
         [
             "activations",
+            "created_at",
             "customer",
             "expires_at",
             "features",
+            "id",
+            "key_hint",
             "lease_days",
             "license_key",
             "license_type",
             "max_activations",
             "product",
-            "status"
+            "status",
+            "updated_at"
         ]
     );
 

@@ -32,9 +32,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let state = AppState::new(
         Arc::new(store.clone()),
         TrustedKeys::new(),

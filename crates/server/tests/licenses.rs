@@ -8,8 +8,9 @@ use http_body_util::BodyExt;
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
 use licet_server::store::{
-    ActivateError, Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord,
-    Department, InstalledLicense, KeyChanges, KeyStore, LicenseKeyRecord, SeatFileMaker, Store,
+    ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
+    AdminLogStore, ApiToken, CertStore, CertificateRecord, Department, InstalledLicense,
+    KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest, SeatFileMaker, Store,
     StoreError,
 };
 use licet_server::{create_token, router, AppState, SqliteStore};
@@ -31,9 +32,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
     let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
@@ -568,7 +570,7 @@ impl Store for BrokenStore {
     async fn count_activations(&self) -> Result<i64, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
-    async fn insert_token(&self, _: &ApiToken) -> Result<(), StoreError> {
+    async fn insert_token(&self, _: &ApiToken, _: Option<&AdminEntry>) -> Result<(), StoreError> {
         Err(StoreError("disk on fire: /secret/path".into()))
     }
     async fn find_token(&self, _: &[u8; 32]) -> Result<Option<ApiToken>, StoreError> {
@@ -600,11 +602,59 @@ impl Store for BrokenStore {
     ) -> Result<Option<InstalledLicense>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn revoke_token(
+        &self,
+        _: &str,
+        _: i64,
+        _: &AdminEntry,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+}
+
+#[async_trait]
+impl AdminLogStore for BrokenStore {
+    async fn insert_admin_log(&self, _: &AdminEntry) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn list_admin_log(
+        &self,
+        _: &AdminLogFilter,
+        _: PageRequest,
+    ) -> Result<(Vec<AdminLogRecord>, i64), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
 }
 
 #[async_trait]
 impl KeyStore for BrokenStore {
-    async fn insert_license_key(&self, _: &LicenseKeyRecord) -> Result<(), StoreError> {
+    async fn insert_license_key(
+        &self,
+        _: &LicenseKeyRecord,
+        _: Option<&AdminEntry>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn get_license_key_by_id(
+        &self,
+        _: &str,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn list_license_keys(
+        &self,
+        _: &KeyFilter,
+        _: PageRequest,
+    ) -> Result<(Vec<(LicenseKeyRecord, i64)>, i64), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn list_seats(&self, _: &[u8], _: i64) -> Result<Vec<Activation>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn stamp_validation(&self, _: &[u8], _: &str, _: &str, _: i64) -> Result<(), StoreError> {
         Err(StoreError("disk on fire".into()))
     }
     async fn get_license_key(
@@ -618,6 +668,7 @@ impl KeyStore for BrokenStore {
         _: &[u8],
         _: &KeyChanges,
         _: i64,
+        _: Option<&AdminEntry>,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
@@ -626,15 +677,22 @@ impl KeyStore for BrokenStore {
         _: &[u8],
         _: &str,
         _: &str,
+        _: Option<&str>,
         _: i64,
         _: SeatFileMaker<'_>,
+        _: Option<&AdminEntry>,
     ) -> Result<ActivationOutcome, ActivateError> {
         Err(StoreError("disk on fire".into()).into())
     }
     async fn find_activation(&self, _: &[u8], _: &str) -> Result<Option<Activation>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
-    async fn deactivate(&self, _: &[u8], _: &str) -> Result<Option<(Activation, i64)>, StoreError> {
+    async fn deactivate(
+        &self,
+        _: &[u8],
+        _: &str,
+        _: Option<&AdminEntry>,
+    ) -> Result<Option<(Activation, i64)>, StoreError> {
         Err(StoreError("disk on fire".into()))
     }
     async fn assign_license_key(

@@ -14,9 +14,10 @@ use tower::ServiceExt;
 
 async fn app() -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
     let state = AppState::new(Arc::new(store), TrustedKeys::new(), key);
     (router(state), dir)
@@ -42,8 +43,16 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, String, Vec<u8>) {
 const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/licenses", &["get", "post"]),
     ("/api/v1/licenses/{license_id}", &["get", "patch"]),
-    ("/api/v1/license-keys", &["post"]),
+    ("/api/v1/license-keys", &["get", "post"]),
     ("/api/v1/license-keys/{key}", &["get", "patch"]),
+    ("/api/v1/license-keys/{key}/activations", &["post"]),
+    (
+        "/api/v1/license-keys/{key}/activations/{machine_id}",
+        &["delete"],
+    ),
+    ("/api/v1/tokens", &["get"]),
+    ("/api/v1/tokens/{id}", &["delete"]),
+    ("/api/v1/admin-log", &["get"]),
     ("/api/v1/assign-license-key", &["post"]),
     ("/api/v1/licenses.add", &["post"]),
     ("/api/v1/licenses.info", &["get"]),

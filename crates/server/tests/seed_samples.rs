@@ -23,9 +23,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
     let state = AppState::new(Arc::new(store), TrustedKeys::new(), key);
     let (token, _) = create_token(state.store.as_ref(), "admin", &Permission::ALL, 0, None)

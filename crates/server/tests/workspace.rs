@@ -67,9 +67,10 @@ fn license(vendor: &SigningKey, exp: i64) -> String {
 #[tokio::test]
 async fn apply_and_confirm_a_workspace_license() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
     let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
     let mut state = AppState::new(

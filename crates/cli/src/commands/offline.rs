@@ -157,9 +157,12 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
             Ok(())
         };
         runtime()?.block_on(async {
-            let store = SqliteStore::open(&args.db)
-                .await
-                .with_context(|| format!("cannot open the database {}", args.db))?;
+            let store = SqliteStore::open(&args.db).await.with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    licet_server::redact_db_url(&args.db)
+                )
+            })?;
             let outcome =
                 respond_offline(&store, &key, &message, now.as_secs(), &mut deliver).await;
             store.close().await;

@@ -1,24 +1,28 @@
 //! `licet serve`, `licet token create` and `licet license-key create`: the commands on the
-//! license database.
+//! license database (the other management commands are in `manage.rs`).
 
 use super::keys::{load_signing_key, load_trusted_keys};
-use crate::args::{LicenseKeyCreateArgs, LogFormat, ServeArgs, TokenCreateArgs};
+use crate::args::{DbInitArgs, LicenseKeyCreateArgs, LogFormat, ServeArgs, TokenCreateArgs};
 use crate::io::{print_stderr, print_stdout};
 use crate::EXIT_OK;
 use anyhow::{anyhow, Context, Result};
+use licet_server::admin::Actor;
 use licet_server::auth::Permission;
+use licet_server::client_addr::{ProxyHeader, TrustedProxies};
 use licet_server::ledger::ServerLedger;
 use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseKey};
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    check_response_key, create_token, default_master_key_path, default_signing_key_path,
-    load_or_create_signing_key, require_rsa, serve_ops, AppState, SqliteStore,
+    check_master_key, check_response_key, create_token_as, default_master_key_path,
+    default_signing_key_path, load_or_create_signing_key, require_rsa, serve_ops, AppState,
+    ServeOptions, SqliteStore, DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -50,17 +54,6 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         // Through the log, so that `--log-format json` keeps every line JSON.
         tracing::warn!("no --trust key: every license file will be refused (UNKNOWN_KEY)");
     }
-    let signing_key = match &args.signing_key {
-        Some(path) => {
-            let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
-            let key = require_rsa(loaded.key)
-                .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?;
-            check_response_key(&key)
-                .map_err(|e| anyhow!("the signing key {}: {e}", path.display()))?;
-            key
-        }
-        None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
-    };
     let license_key = match &args.license_signing_key {
         Some(path) => Some(
             load_signing_key(
@@ -70,13 +63,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             )?
             .key,
         ),
-        None => {
-            tracing::warn!(
-                kid = signing_key.kid(),
-                "no --license-signing-key: seat licenses are signed RS256 by the response-signing key, so customers verify them with /license/public-key; give your vendor key to sign them like your other license files"
-            );
-            None
-        }
+        None => None,
     };
     let ledger = args
         .ledger
@@ -84,10 +71,54 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         .map(ServerLedger::open)
         .transpose()?
         .map(Arc::new);
+    let tls = match (&args.tls_cert, &args.tls_key, &args.tls_p12) {
+        (Some(cert), Some(key), None) => Some(licet_server::tls::load_pem(cert, key)?),
+        (None, None, Some(p12)) => {
+            let passphrase = tls_passphrase(args.tls_passphrase_file.as_deref())?;
+            Some(licet_server::tls::load_pkcs12(p12, passphrase.as_ref())?)
+        }
+        _ => None,
+    };
+    let mut nets = Vec::new();
+    for text in &args.trusted_proxies {
+        nets.push(parse_proxy(text)?);
+    }
+    let header = if args.proxy_header == "forwarded" {
+        ProxyHeader::Forwarded
+    } else {
+        ProxyHeader::XForwardedFor
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let options = ServeOptions {
+        tls,
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(usize::MAX),
+        ..ServeOptions::default()
+    };
     runtime()?.block_on(async {
         let store = SqliteStore::open(&args.db)
             .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
+            .with_context(|| format!("cannot open the database {}", licet_server::redact_db_url(&args.db)))?;
+        // After the database: a mistyped --db must not leave a new key beside it.
+        let signing_key = match &args.signing_key {
+            Some(path) => {
+                licet_server::private::require_private(path)?;
+                let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
+                let key = require_rsa(loaded.key)
+                    .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?;
+                check_response_key(&key)
+                    .map_err(|e| anyhow!("the signing key {}: {e}", path.display()))?;
+                key
+            }
+            None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
+        };
+        if license_key.is_none() {
+            tracing::warn!(
+                kid = signing_key.kid(),
+                "no --license-signing-key: seat licenses are signed RS256 by the response-signing key, so customers verify them with /license/public-key; give your vendor key to sign them like your other license files"
+            );
+        }
         let mut state = AppState::new(Arc::new(store), trusted, signing_key);
         if let Some(key) = license_key {
             state = state.with_license_key(key)?;
@@ -97,6 +128,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             args.rate_limit_per_ip,
             args.rate_limit_per_key,
         ));
+        state.trusted_proxies = Arc::new(TrustedProxies::new(nets, header));
         let master_path = args
             .master_key_file
             .clone()
@@ -107,7 +139,9 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
                 master_path.display()
             );
         }
-        state.master_key = Arc::new(MasterKey::load_or_create(&master_path)?);
+        let master_key = MasterKey::load_or_create(&master_path)?;
+        check_master_key(state.store.as_ref(), &master_key, &master_path).await?;
+        state.master_key = Arc::new(master_key);
         // The monitoring listener: bound before the main one, so a bad address stops the start.
         let metrics_bound = match args.metrics_listen {
             Some(addr) => {
@@ -125,8 +159,8 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             }
             None => None,
         };
-        licet_server::serve(state, args.listen, |bound| {
-            let _ = print_stdout(&format!("listening on http://{bound}\n"));
+        licet_server::serve_with(state, args.listen, options, |bound| {
+            let _ = print_stdout(&format!("listening on {scheme}://{bound}\n"));
             if let Some(metrics) = metrics_bound {
                 let _ = print_stdout(&format!("metrics on http://{metrics}\n"));
             }
@@ -134,6 +168,56 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         .await?;
         Ok::<_, anyhow::Error>(())
     })?;
+    Ok(EXIT_OK)
+}
+
+/// `--tls-passphrase-file` (first line), else LICET_TLS_PASSPHRASE, else none (the empty one).
+fn tls_passphrase(file: Option<&std::path::Path>) -> Result<Option<licet_issuer::Passphrase>> {
+    if file.is_some() {
+        return super::keys::resolve_passphrase(file);
+    }
+    match std::env::var("LICET_TLS_PASSPHRASE") {
+        Ok(value) => Ok(Some(licet_issuer::Passphrase::new(value))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(anyhow!("LICET_TLS_PASSPHRASE is not valid Unicode"))
+        }
+    }
+}
+
+/// `--trusted-proxy`: a CIDR, or a single address (a /32 or /128).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet> {
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net);
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| anyhow!("--trusted-proxy {text:?} is not an address or CIDR (for example 10.0.0.0/8, 127.0.0.1 or ::1/128)"))
+}
+
+/// `licet db init URL`: creates the database (mode 0600) or migrates an existing one.
+pub fn db_init(args: DbInitArgs) -> Result<u8> {
+    let outcome = runtime()?.block_on(async {
+        let (store, outcome) = SqliteStore::init(&args.url).await?;
+        store.close().await;
+        Ok::<_, anyhow::Error>(outcome)
+    })?;
+    if args.json {
+        let out = json!({"url": args.url, "created": outcome.created, "migrationsApplied": outcome.migrations_applied});
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else if outcome.created {
+        print_stdout(&format!("created the database {}\n", args.url))?;
+    } else if outcome.migrations_applied > 0 {
+        print_stdout(&format!(
+            "the database {} already exists: applied {} pending migration(s); nothing else changed\n",
+            args.url, outcome.migrations_applied
+        ))?;
+    } else {
+        print_stdout(&format!(
+            "the database {} already exists and is up to date; nothing changed\n",
+            args.url
+        ))?;
+    }
     Ok(EXIT_OK)
 }
 
@@ -150,14 +234,35 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
         return Err(anyhow!("--user must not be empty"));
     }
     let now = UnixTime::now().as_secs();
-    let expires_at = args.expires_days.map(|d| now + i64::from(d) * 86_400);
+    let expires_at = if args.no_expiry {
+        None
+    } else {
+        let days = args.expires_days.unwrap_or(DEFAULT_TOKEN_EXPIRY_DAYS);
+        if days == 0 {
+            return Err(anyhow!(
+                "--expires-days must be at least 1 (or give --no-expiry)"
+            ));
+        }
+        Some(now + i64::from(days) * 86_400)
+    };
     let (token, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
-        create_token(&store, &args.user, &permissions, now, expires_at)
-            .await
-            .map_err(anyhow::Error::from)
+        let store = SqliteStore::open(&args.db).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                licet_server::redact_db_url(&args.db)
+            )
+        })?;
+        let created = create_token_as(
+            &store,
+            &Actor::cli_from_env(),
+            &args.user,
+            &permissions,
+            now,
+            expires_at,
+        )
+        .await;
+        store.close().await;
+        created.map_err(anyhow::Error::from)
     })?;
     if args.json {
         let names: Vec<&str> = record.permissions.iter().map(|p| p.name()).collect();
@@ -197,10 +302,13 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
     };
     let now = UnixTime::now().as_secs();
     let (key, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", args.db))?;
-        let created = create_license_key(&store, new, now).await;
+        let store = SqliteStore::open(&args.db).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                licet_server::redact_db_url(&args.db)
+            )
+        })?;
+        let created = create_license_key(&store, &Actor::cli_from_env(), new, now).await;
         store.close().await;
         created.map_err(|e| match e {
             CreateKeyError::Invalid(message) => {
@@ -210,7 +318,7 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
         })
     })?;
     if args.json {
-        let out = licet_server::routes::license_keys::key_view(&key, &record, 0);
+        let out = licet_server::routes::license_keys::key_view(Some(&key), &record, 0);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
     } else {
         print_stdout(&format!("{}\n", key.as_str()))?;

@@ -83,7 +83,11 @@ fn stricter(a: RateDecision, b: RateDecision) -> RateDecision {
     }
 }
 
+/// The client's address: as `--trusted-proxy` decides ([`crate::client_addr`]), else the peer.
 fn client_ip(request: &Request) -> std::net::IpAddr {
+    if let Some(client) = request.extensions().get::<crate::client_addr::ClientAddr>() {
+        return client.0;
+    }
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -192,7 +196,7 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
             return with_rate_headers(unreadable, ip_decision, now);
         }
     };
-    let (key, machine, nonce) = match parse_request(&body) {
+    let (key, machine, nonce, hostname) = match parse_request(&body) {
         Ok(parsed) => parsed,
         Err(errors) => {
             let body = json!({"message": "The given data was invalid.", "errors": errors});
@@ -212,7 +216,17 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     };
     let answer = Answer { now, nonce };
     let response = match action {
-        Action::Activate => do_activate(&state, &key, &machine, &answer, &mut meter).await,
+        Action::Activate => {
+            do_activate(
+                &state,
+                &key,
+                &machine,
+                hostname.as_deref(),
+                &answer,
+                &mut meter,
+            )
+            .await
+        }
         Action::Validate => do_validate(&state, &key, &machine, &answer, &mut meter).await,
         Action::Deactivate => do_deactivate(&state, &key, &machine, &answer, &mut meter).await,
     };
@@ -245,10 +259,19 @@ fn parse_nonce(value: Option<&Value>) -> Result<Option<String>, &'static str> {
     }
 }
 
+fn parse_hostname(value: Option<&Value>) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => activation::check_hostname(s).map(|()| Some(s.clone())),
+        Some(_) => Err("The hostname must be a string.".into()),
+    }
+}
+
+/// What a machine route's body names: key, machine, nonce, hostname.
+type ParsedRequest = (LicenseKey, MachineId, Option<String>, Option<String>);
+
 /// Field-level validation in the seed's 422 shape.
-fn parse_request(
-    body: &[u8],
-) -> Result<(LicenseKey, MachineId, Option<String>), Map<String, Value>> {
+fn parse_request(body: &[u8]) -> Result<ParsedRequest, Map<String, Value>> {
     let mut errors = Map::new();
     let object = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => map,
@@ -273,9 +296,13 @@ fn parse_request(
         Some(_) => Err("The machine id must be a string."),
     };
     let nonce = parse_nonce(object.get("nonce"));
-    match (key, machine, nonce) {
-        (Ok(k), Ok(m), Ok(n)) => Ok((k, m, n)),
-        (k, m, n) => {
+    let hostname = parse_hostname(object.get("hostname"));
+    match (key, machine, nonce, hostname) {
+        (Ok(k), Ok(m), Ok(n), Ok(h)) => Ok((k, m, n, h)),
+        (k, m, n, h) => {
+            if let Err(e) = h {
+                errors.insert("hostname".into(), json!([e]));
+            }
             if let Err(e) = k {
                 errors.insert("license_key".into(), json!([e]));
             }
@@ -410,6 +437,7 @@ async fn do_activate(
     state: &AppState,
     key: &LicenseKey,
     machine: &MachineId,
+    hostname: Option<&str>,
     answer: &Answer,
     meter: &mut KeyMeter<'_>,
 ) -> Result<Response, Response> {
@@ -450,6 +478,7 @@ async fn do_activate(
         state.store.as_ref(),
         key,
         machine,
+        hostname,
         answer.now,
         &mut make_file,
     )
@@ -535,6 +564,26 @@ async fn do_validate(
     };
     let (record, count) = usable(found, answer.now)?;
     let activation = seat.ok_or_else(not_activated)?;
+    // Decided from the row just read: at most one write per seat per granularity, so the hot
+    // path stays read-only. A failed stamp is logged, never the machine's problem.
+    if activation::validation_stamp_due(
+        activation.last_validated_at,
+        answer.now,
+        state.validation_stamp_secs,
+    ) {
+        if let Err(e) = state
+            .store
+            .stamp_validation(
+                &record.key_sha256,
+                machine.as_str(),
+                &activation.license_id,
+                answer.now,
+            )
+            .await
+        {
+            tracing::warn!(cause = %e, "last_validated_at not recorded");
+        }
+    }
     let data = seat_data(key, machine, &record, &activation, count, &record.status);
     with_license_file(state, data, key, &record, &activation, machine, answer)
 }
@@ -557,7 +606,7 @@ async fn do_deactivate(
     let (record, _) = usable(found, answer.now)?;
     let (freed, remaining) = state
         .store
-        .deactivate(&key_hash(key), machine.as_str())
+        .deactivate(&key_hash(key), machine.as_str(), None)
         .await
         .map_err(internal)?
         .ok_or_else(not_activated)?;

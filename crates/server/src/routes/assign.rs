@@ -155,12 +155,13 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
     )
     .await;
     let authorised = match token {
-        Ok(token) => require(&token, Permission::ManageLicenseKeys, PATH).is_ok(),
+        Ok(token) if require(&token, Permission::ManageLicenseKeys, PATH).is_ok() => Some(token),
+        Ok(_) => None,
         Err(e) if e.status() == StatusCode::INTERNAL_SERVER_ERROR => return e.into_response(),
-        Err(_) => false,
+        Err(_) => None,
     };
     let subject = Subject::of(&form);
-    if !authorised {
+    let Some(token) = authorised else {
         return envelope(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -168,7 +169,7 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
             "Invalid API key",
             &subject,
         );
-    }
+    };
     let Some(key) = form
         .license_key
         .as_deref()
@@ -189,15 +190,33 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
         return crate::error::ApiError::too_large(MAX_FIELD_BYTES, PATH).into_response();
     }
     let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (owner_name, owner_email) = (clean(form.owner_name), clean(form.email));
     let assigned = state
         .store
         .assign_license_key(
             &key_hash(&key),
-            clean(form.owner_name).as_deref(),
-            clean(form.email).as_deref(),
+            owner_name.as_deref(),
+            owner_email.as_deref(),
             state.now(),
         )
         .await;
+    if let Ok(true) = assigned {
+        let key_id = match state.store.get_license_key(&key_hash(&key)).await {
+            Ok(Some((record, _))) => record.id,
+            _ => String::from("(unknown)"),
+        };
+        crate::admin::log_after(
+            state.store.as_ref(),
+            crate::admin::Actor::token(&token).entry(
+                state.now(),
+                crate::admin::actions::KEY_ASSIGN,
+                &key_id,
+                None,
+                Some(serde_json::json!({"owner_name": owner_name, "owner_email": owner_email})),
+            ),
+        )
+        .await;
+    }
     match assigned {
         Ok(true) => envelope(
             &state,

@@ -26,12 +26,46 @@ pub const MAX_TEXT_FIELD_BYTES: usize = 4096;
 /// The body limit of the upload route: the 5 MB file plus the small text fields.
 pub const MAX_CERTIFICATE_REQUEST_BYTES: usize = MAX_PKCS12_BYTES as usize + 64 * 1024;
 
-async fn caller(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(), ApiError> {
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<crate::store::ApiToken, ApiError> {
     let header = headers
         .get("x-auth-token")
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
-    require(&token, Permission::ManageCertificates, path)
+    require(&token, Permission::ManageCertificates, path)?;
+    Ok(token)
+}
+
+/// What the audit log records of a certificate (never its private key).
+fn certificate_audit_view(c: &CertificateRecord, department: &str) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "subject": c.subject,
+        "kid": c.kid,
+        "expiry": c.expiry,
+        "department_id": c.department_id,
+        "department": department,
+        "enabled": c.enabled,
+    })
+}
+
+async fn log(
+    state: &AppState,
+    token: &crate::store::ApiToken,
+    action: &str,
+    target: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) {
+    crate::admin::log_after(
+        state.store.as_ref(),
+        crate::admin::Actor::token(token).entry(state.now(), action, target, before, after),
+    )
+    .await;
 }
 
 fn rfc3339(secs: i64) -> String {
@@ -80,7 +114,7 @@ pub async fn create_department(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller(&state, &headers, DEPARTMENTS).await?;
+    let token = caller(&state, &headers, DEPARTMENTS).await?;
     let body: NewDepartment = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"name\": \"...\"}}: {e}"),
@@ -111,6 +145,15 @@ pub async fn create_department(
             DEPARTMENTS,
         ));
     }
+    log(
+        &state,
+        &token,
+        crate::admin::actions::DEPARTMENT_CREATE,
+        &department.id,
+        None,
+        Some(json!({"id": department.id, "name": department.name})),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({"data": department_view(&department)})),
@@ -240,7 +283,7 @@ pub async fn upload(
     headers: HeaderMap,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller(&state, &headers, CERTIFICATES).await?;
+    let token = caller(&state, &headers, CERTIFICATES).await?;
     let upload = read_upload(&state, request).await?;
     let (file_name, bytes) = upload
         .file
@@ -345,6 +388,15 @@ pub async fn upload(
         ));
     }
     tracing::info!(certificate = %id, kid = %record.kid, "certificate uploaded");
+    log(
+        &state,
+        &token,
+        crate::admin::actions::CERTIFICATE_UPLOAD,
+        &record.id,
+        None,
+        Some(certificate_audit_view(&record, &department.name)),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({"data": certificate_view(&record, &department.name)})),
@@ -423,7 +475,7 @@ pub async fn delete(
     PathParam(id): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{CERTIFICATES}/{id}");
-    caller(&state, &headers, &path).await?;
+    let token = caller(&state, &headers, &path).await?;
     let Some((c, d)) = state
         .store
         .get_certificate(&id)
@@ -446,5 +498,14 @@ pub async fn delete(
             &path,
         ));
     }
+    log(
+        &state,
+        &token,
+        crate::admin::actions::CERTIFICATE_DELETE,
+        &c.id,
+        Some(certificate_audit_view(&c, &d)),
+        None,
+    )
+    .await;
     Ok(Json(json!({"data": certificate_view(&c, &d)})))
 }

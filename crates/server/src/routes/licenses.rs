@@ -86,13 +86,27 @@ async fn caller(
     headers: &HeaderMap,
     permission: Permission,
     path: &str,
-) -> Result<(), ApiError> {
+) -> Result<crate::store::ApiToken, ApiError> {
     // A header that is not text is a bad token (303), not a missing one (301).
     let header = headers
         .get("x-auth-token")
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
-    require(&token, permission, path)
+    require(&token, permission, path)?;
+    Ok(token)
+}
+
+/// What the audit log records of an installed license (not the file).
+fn license_audit_view(l: &InstalledLicense) -> serde_json::Value {
+    serde_json::json!({
+        "license_id": l.license_id,
+        "customer_id": l.customer_id,
+        "license_type": l.license_type,
+        "issued_at": l.issued_at,
+        "expires_at": l.expires_at,
+        "kid": l.kid,
+        "enabled": l.enabled,
+    })
 }
 
 #[derive(Deserialize)]
@@ -168,7 +182,7 @@ pub async fn install(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
-    caller(&state, &headers, Permission::ManageLicenses, COLLECTION).await?;
+    let token = caller(&state, &headers, Permission::ManageLicenses, COLLECTION).await?;
     let text = license_text(&state, request).await?;
     let now_secs = state.now();
     let now = UnixTime::from_secs(now_secs).map_err(|e| ApiError::internal(e, COLLECTION))?;
@@ -210,6 +224,17 @@ pub async fn install(
         ));
     };
     tracing::info!(license_id = %stored.license_id, kid = %stored.kid, "license installed");
+    crate::admin::log_after(
+        state.store.as_ref(),
+        crate::admin::Actor::token(&token).entry(
+            now_secs,
+            crate::admin::actions::LICENSE_INSTALL,
+            &stored.license_id,
+            None,
+            Some(license_audit_view(&stored)),
+        ),
+    )
+    .await;
     Ok(envelope("License installed", view(&state, &stored)))
 }
 
@@ -296,7 +321,7 @@ pub async fn set_enabled(
     request: Request,
 ) -> Result<Json<Envelope<LicenseVo>>, ApiError> {
     let path = format!("{COLLECTION}/{license_id}");
-    caller(&state, &headers, Permission::ManageLicenses, &path).await?;
+    let token = caller(&state, &headers, Permission::ManageLicenses, &path).await?;
     // Read only after authentication: an anonymous client cannot make the server buffer a body.
     let body = Bytes::from_request(request, &state)
         .await
@@ -312,6 +337,24 @@ pub async fn set_enabled(
         .set_license_enabled(&license_id, body.enabled, state.now())
         .await
         .map_err(|e| ApiError::internal(e, &path))?;
+    if let Some(license) = &updated {
+        let action = if body.enabled {
+            crate::admin::actions::LICENSE_ENABLE
+        } else {
+            crate::admin::actions::LICENSE_DISABLE
+        };
+        crate::admin::log_after(
+            state.store.as_ref(),
+            crate::admin::Actor::token(&token).entry(
+                state.now(),
+                action,
+                &license.license_id,
+                None,
+                Some(license_audit_view(license)),
+            ),
+        )
+        .await;
+    }
     match updated {
         Some(license) => Ok(envelope(
             if body.enabled {

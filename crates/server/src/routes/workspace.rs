@@ -16,7 +16,11 @@ use serde_json::json;
 
 const ADD: &str = "/api/v1/licenses.add";
 
-fn unauthorized() -> Response {
+/// The workspace routes, which answer a missing or bad token in the seed's own shape.
+pub(crate) const PATHS: [&str; 2] = [ADD, "/api/v1/licenses.info"];
+
+/// 401 in the seed 003 shape.
+pub(crate) fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         Json(json!({"status": "error", "message": "You must be logged in to do this."})),
@@ -43,7 +47,7 @@ fn bad_request(error: String) -> Response {
 
 /// The caller's user id, after checking that `X-Auth-Token` belongs to `X-User-Id` and carries
 /// `edit-privileged-setting`.
-async fn user(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+async fn user(state: &AppState, headers: &HeaderMap) -> Result<crate::store::ApiToken, Response> {
     let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
     let token = authenticate(
         state.store.as_ref(),
@@ -64,7 +68,7 @@ async fn user(state: &AppState, headers: &HeaderMap) -> Result<String, Response>
         return Err(unauthorized());
     }
     require(&token, Permission::EditPrivilegedSetting, ADD).map_err(|_| forbidden())?;
-    Ok(token.user_id)
+    Ok(token)
 }
 
 #[derive(Deserialize)]
@@ -89,10 +93,11 @@ fn now(state: &AppState) -> UnixTime {
     ))]
 /// `POST /api/v1/licenses.add` with `{"license": "<license file text>"}`.
 pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let user_id = match user(&state, &headers).await {
-        Ok(user) => user,
+    let token = match user(&state, &headers).await {
+        Ok(token) => token,
         Err(response) => return response,
     };
+    let user_id = token.user_id.clone();
     let Ok(body) = serde_json::from_slice::<AddLicense>(&body) else {
         return bad_request("The body must be JSON {\"license\": \"<license file text>\"}".into());
     };
@@ -118,6 +123,22 @@ pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return crate::error::ApiError::internal(e, ADD).into_response();
     }
     tracing::info!(user = %user_id, status = %report.status, "license applied to the workspace");
+    // The license id when the signature verified; an unverified file names nothing reliable.
+    let license_id = report.verified_license().map_or_else(
+        || "(unverified)".to_owned(),
+        |l| l.claims().license_id.clone(),
+    );
+    crate::admin::log_after(
+        state.store.as_ref(),
+        crate::admin::Actor::token(&token).entry(
+            state.now(),
+            crate::admin::actions::WORKSPACE_APPLY,
+            &license_id,
+            None,
+            Some(json!({"license_id": license_id, "status": report.status.to_string()})),
+        ),
+    )
+    .await;
     Json(json!({"success": true})).into_response()
 }
 

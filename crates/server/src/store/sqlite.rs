@@ -1,8 +1,10 @@
-//! The SQLite store: one file, WAL journal, migrations from `migrations/` applied on open.
+//! The SQLite store: one file (mode 0600, created only by [`SqliteStore::init`]), WAL journal,
+//! migrations from `migrations/` applied on open.
 
 use super::{
-    ActivateError, Activation, ActivationOutcome, ApiToken, CertStore, CertificateRecord,
-    Department, InstalledLicense, KeyChanges, KeyStore, LicenseKeyRecord, SeatFileMaker, Store,
+    ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
+    AdminLogStore, ApiToken, CertStore, CertificateRecord, Department, InstalledLicense,
+    KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest, SeatFileMaker, Store,
     StoreError,
 };
 use crate::auth::Permission;
@@ -11,6 +13,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlitePool};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -30,11 +33,64 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite:path`), in WAL
-    /// mode with full synchronous writes, and applies pending migrations.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
+    /// Opens the existing database at `url` (`sqlite://PATH` or `sqlite:PATH`, or
+    /// `sqlite::memory:`), in WAL mode with full synchronous writes, and applies pending
+    /// migrations. A file that does not exist is an error naming `licet db init`: a mistyped
+    /// path must not start an empty license server.
+    pub async fn open(url: &str) -> Result<Self, OpenError> {
+        let location = parse_url(url)?;
+        if let Location::File(path) = &location {
+            if !path.exists() {
+                return Err(OpenError::Missing {
+                    path: path.clone(),
+                    url: url.to_owned(),
+                });
+            }
+        }
+        Self::connect(url).await.map(|(store, _)| store)
+    }
+
+    /// Creates the database at `url` (the file mode 0600; SQLite gives its -wal and -shm files
+    /// the database file's mode) and applies the migrations; an existing database is only
+    /// migrated. `licet db init`.
+    pub async fn init(url: &str) -> Result<(Self, DbInit), OpenError> {
+        let location = parse_url(url)?;
+        let mut created = false;
+        if let Location::File(path) = &location {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(path) {
+                Ok(_) => created = true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(OpenError::Create {
+                        path: path.clone(),
+                        source,
+                    })
+                }
+            }
+        } else {
+            created = true;
+        }
+        let (store, migrations_applied) = Self::connect(url).await?;
+        Ok((
+            store,
+            DbInit {
+                created,
+                migrations_applied,
+            },
+        ))
+    }
+
+    async fn connect(url: &str) -> Result<(Self, usize), OpenError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::from)?
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a transaction that returned is on disk, so a 200 survives a kill -9.
             .synchronous(SqliteSynchronous::Full)
@@ -43,20 +99,124 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(StoreError::from)?;
+        let applied = |pool: SqlitePool| async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0)
+        };
+        let before = applied(pool.clone()).await;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| StoreError(e.to_string()))?;
-        Ok(SqliteStore {
-            pool,
-            seats: Default::default(),
-        })
+        let after = applied(pool.clone()).await;
+        Ok((
+            SqliteStore {
+                pool,
+                seats: Default::default(),
+            },
+            usize::try_from(after - before).unwrap_or(0),
+        ))
     }
 
     /// The pool, for tests and maintenance.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// What [`SqliteStore::init`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbInit {
+    /// Whether the database was created (false: it existed and was only migrated).
+    pub created: bool,
+    /// How many migrations were applied.
+    pub migrations_applied: usize,
+}
+
+/// Why a database could not be opened or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The database file does not exist (it is never created by accident).
+    #[error("the database {path} does not exist; create it with `licet db init {url}` (or check the path)", path = .path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// The URL given.
+        url: String,
+    },
+    /// A URL whose scheme names a database licet does not speak.
+    #[error("{0}")]
+    UnsupportedScheme(String),
+    /// The database file could not be created.
+    #[error("cannot create the database {path}: {source}", path = .path.display())]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SQLite or a migration failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a database URL points.
+enum Location {
+    File(PathBuf),
+    Memory,
+}
+
+/// The SQLite file a URL names, or an error naming an unsupported scheme.
+fn parse_url(url: &str) -> Result<Location, OpenError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"));
+    let Some(rest) = rest else {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        let message = match scheme.as_deref() {
+            Some("postgres" | "postgresql") => format!(
+                "`{}` is a PostgreSQL URL: PostgreSQL is not supported yet; use sqlite://PATH",
+                redact_url(url)
+            ),
+            Some("mysql" | "mariadb") => format!(
+                "`{}` is a MySQL URL: MySQL is not supported; use sqlite://PATH",
+                redact_url(url)
+            ),
+            Some(other) if !other.is_empty() && !other.contains(['/', '\\', '.']) => format!(
+                "the database URL scheme `{other}:` is not supported; use sqlite://PATH"
+            ),
+            _ => format!(
+                "`{url}` is not a database URL; a SQLite database is written sqlite://PATH (for example sqlite://{url})"
+            ),
+        };
+        return Err(OpenError::UnsupportedScheme(message));
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.starts_with(":memory:") || url.contains("mode=memory") {
+        return Ok(Location::Memory);
+    }
+    if path.is_empty() {
+        return Err(OpenError::UnsupportedScheme(
+            "the database URL names no file; write sqlite://PATH".into(),
+        ));
+    }
+    Ok(Location::File(PathBuf::from(path)))
+}
+
+/// A URL without its password (`user:secret@` becomes `user:***@`), for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            let userinfo = &url[start + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..start + 3], &url[at..])
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -72,7 +232,94 @@ fn token_from_row(row: &SqliteRow) -> Result<ApiToken, StoreError> {
             .collect(),
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
     })
+}
+
+/// Writes an audit-log entry on `executor` (a transaction, so it commits with the change).
+async fn write_admin_log<'e, E>(executor: E, entry: &AdminEntry) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO admin_log (at, token_id, user_id, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.at)
+    .bind(&entry.token_id)
+    .bind(&entry.user_id)
+    .bind(&entry.action)
+    .bind(&entry.target)
+    .bind(entry.before.as_ref().map(|v| v.to_string()))
+    .bind(entry.after.as_ref().map(|v| v.to_string()))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+fn json_column(row: &SqliteRow, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    let text: Option<String> = row.try_get(name)?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError(format!("a stored admin_log.{name} is not JSON: {e}")))
+    })
+    .transpose()
+}
+
+fn admin_log_from_row(row: &SqliteRow) -> Result<AdminLogRecord, StoreError> {
+    Ok(AdminLogRecord {
+        seq: row.try_get("seq")?,
+        entry: AdminEntry {
+            at: row.try_get("at")?,
+            token_id: row.try_get("token_id")?,
+            user_id: row.try_get("user_id")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            before: json_column(row, "before")?,
+            after: json_column(row, "after")?,
+        },
+    })
+}
+
+#[async_trait]
+impl AdminLogStore for SqliteStore {
+    async fn insert_admin_log(&self, entry: &AdminEntry) -> Result<(), StoreError> {
+        write_admin_log(&self.pool, entry).await
+    }
+
+    async fn list_admin_log(
+        &self,
+        filter: &AdminLogFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AdminLogRecord>, i64), StoreError> {
+        let conditions = |query: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>| {
+            query.push(" WHERE 1 = 1");
+            if let Some(since) = filter.since {
+                query.push(" AND at >= ").push_bind(since);
+            }
+            if let Some(action) = &filter.action {
+                query.push(" AND action = ").push_bind(action.clone());
+            }
+            if let Some(target) = &filter.target {
+                query.push(" AND target = ").push_bind(target.clone());
+            }
+        };
+        let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM admin_log");
+        conditions(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut query = sqlx::QueryBuilder::new("SELECT * FROM admin_log");
+        conditions(&mut query);
+        query
+            .push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        let rows = query.build().fetch_all(&self.pool).await?;
+        let entries = rows
+            .iter()
+            .map(admin_log_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok((entries, total))
+    }
 }
 
 fn license_from_row(row: &SqliteRow) -> Result<InstalledLicense, StoreError> {
@@ -107,10 +354,15 @@ impl Store for SqliteStore {
         Ok(count)
     }
 
-    async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+    async fn insert_token(
+        &self,
+        token: &ApiToken,
+        log: Option<&AdminEntry>,
+    ) -> Result<(), StoreError> {
         let permissions: Vec<&str> = token.permissions.iter().map(|p| p.name()).collect();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_sha256, permissions, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_tokens (id, user_id, token_sha256, permissions, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&token.id)
         .bind(&token.user_id)
@@ -118,9 +370,45 @@ impl Store for SqliteStore {
         .bind(permissions.join(" "))
         .bind(token.created_at)
         .bind(token.expires_at)
-        .execute(&self.pool)
+        .bind(token.revoked_at)
+        .execute(&mut *tx)
         .await?;
+        if let Some(entry) = log {
+            write_admin_log(&mut *tx, entry).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, rowid")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        now: i64,
+        log: &AdminEntry,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING *",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let token = token_from_row(&row)?;
+        write_admin_log(&mut *tx, log).await?;
+        tx.commit().await?;
+        Ok(Some(token))
     }
 
     async fn find_token(&self, sha256: &[u8; 32]) -> Result<Option<ApiToken>, StoreError> {
@@ -243,6 +531,8 @@ fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
     };
     Ok(LicenseKeyRecord {
         key_sha256: row.try_get("key_sha256")?,
+        id: row.try_get("id")?,
+        key_hint: row.try_get("key_hint")?,
         customer: row.try_get("customer")?,
         product: row.try_get("product")?,
         license_type: row.try_get("license_type")?,
@@ -263,24 +553,36 @@ fn activation_from_row(row: &SqliteRow) -> Result<Activation, StoreError> {
         machine_id: row.try_get("machine_id")?,
         license_id: row.try_get("license_id")?,
         activated_at: row.try_get("activated_at")?,
+        hostname: row.try_get("hostname")?,
+        last_validated_at: row.try_get("last_validated_at")?,
     })
 }
 
 const KEY_WITH_COUNT: &str = "SELECT k.*, (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count
      FROM license_keys k WHERE k.key_sha256 = ?";
 
+const KEY_BY_ID_WITH_COUNT: &str = "SELECT k.*, (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count
+     FROM license_keys k WHERE k.id = ?";
+
 #[async_trait]
 impl KeyStore for SqliteStore {
-    async fn insert_license_key(&self, k: &LicenseKeyRecord) -> Result<(), StoreError> {
+    async fn insert_license_key(
+        &self,
+        k: &LicenseKeyRecord,
+        log: Option<&AdminEntry>,
+    ) -> Result<(), StoreError> {
         let features = k
             .features
             .as_ref()
             .map(|f| serde_json::Value::Object(f.clone()).to_string());
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO license_keys (key_sha256, customer, product, license_type, features, max_activations, expires_at,
-                 lease_days, status, owner_name, owner_email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO license_keys (key_sha256, id, key_hint, customer, product, license_type, features, max_activations, expires_at,
+                 lease_days, status, owner_name, owner_email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&k.key_sha256)
+        .bind(&k.id)
+        .bind(&k.key_hint)
         .bind(&k.customer)
         .bind(&k.product)
         .bind(&k.license_type)
@@ -293,6 +595,94 @@ impl KeyStore for SqliteStore {
         .bind(&k.owner_email)
         .bind(k.created_at)
         .bind(k.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(entry) = log {
+            write_admin_log(&mut *tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_license_key_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
+        let row = sqlx::query(KEY_BY_ID_WITH_COUNT)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((key_from_row(&r)?, r.try_get::<i64, _>("activation_count")?)))
+            .transpose()
+    }
+
+    async fn list_license_keys(
+        &self,
+        filter: &KeyFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<(LicenseKeyRecord, i64)>, i64), StoreError> {
+        // Every filter value is a bound parameter: nothing a caller sends becomes SQL text.
+        let conditions = |query: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>| {
+            query.push(" WHERE 1 = 1");
+            if let Some(customer) = &filter.customer {
+                query.push(" AND k.customer = ").push_bind(customer.clone());
+            }
+            if let Some(product) = &filter.product {
+                query.push(" AND k.product = ").push_bind(product.clone());
+            }
+            if let Some(status) = &filter.status {
+                query.push(" AND k.status = ").push_bind(status.clone());
+            }
+        };
+        let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM license_keys k");
+        conditions(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT k.*, (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count FROM license_keys k",
+        );
+        conditions(&mut query);
+        query
+            .push(" ORDER BY k.created_at, k.rowid LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        let rows = query.build().fetch_all(&self.pool).await?;
+        let keys = rows
+            .iter()
+            .map(|r| Ok((key_from_row(r)?, r.try_get::<i64, _>("activation_count")?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok((keys, total))
+    }
+
+    async fn list_seats(
+        &self,
+        key_sha256: &[u8],
+        limit: i64,
+    ) -> Result<Vec<Activation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE key_sha256 = ? ORDER BY activated_at, machine_id LIMIT ?",
+        )
+        .bind(key_sha256)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(activation_from_row).collect()
+    }
+
+    async fn stamp_validation(
+        &self,
+        key_sha256: &[u8],
+        machine_id: &str,
+        license_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE activations SET last_validated_at = ? WHERE key_sha256 = ? AND machine_id = ? AND license_id = ?",
+        )
+        .bind(now)
+        .bind(key_sha256)
+        .bind(machine_id)
+        .bind(license_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -319,7 +709,8 @@ impl KeyStore for SqliteStore {
         let row = sqlx::query(
             "SELECT k.*,
                     (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count,
-                    s.license_id AS seat_license_id, s.activated_at AS seat_activated_at
+                    s.license_id AS seat_license_id, s.activated_at AS seat_activated_at,
+                    s.hostname AS seat_hostname, s.last_validated_at AS seat_last_validated_at
              FROM license_keys k
              LEFT JOIN activations s ON s.key_sha256 = k.key_sha256 AND s.machine_id = ?
              WHERE k.key_sha256 = ?",
@@ -334,6 +725,8 @@ impl KeyStore for SqliteStore {
                 machine_id: machine_id.to_owned(),
                 license_id,
                 activated_at: row.try_get("seat_activated_at")?,
+                hostname: row.try_get("seat_hostname")?,
+                last_validated_at: row.try_get("seat_last_validated_at")?,
             }),
             None => None,
         };
@@ -349,9 +742,21 @@ impl KeyStore for SqliteStore {
         key_sha256: &[u8],
         changes: &KeyChanges,
         now: i64,
+        log: Option<&AdminEntry>,
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
         // One UPDATE naming only the changed columns: a concurrent change of another field
-        // (a suspension while the features change) is not undone.
+        // (a suspension while the features change) is not undone. IMMEDIATE: the state read
+        // before it is the state it changes, for the audit log.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(before) = sqlx::query(KEY_WITH_COUNT)
+            .bind(key_sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let before = key_from_row(&before)?;
         let mut query =
             sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE license_keys SET updated_at = ");
         query.push_bind(now);
@@ -367,14 +772,41 @@ impl KeyStore for SqliteStore {
                 .map(|f| serde_json::Value::Object(f.clone()).to_string());
             query.push(", features = ").push_bind(text);
         }
+        if let Some(max) = changes.max_activations {
+            query.push(", max_activations = ").push_bind(max);
+        }
+        if let Some(expires_at) = changes.expires_at {
+            query.push(", expires_at = ").push_bind(expires_at);
+        }
+        if let Some(customer) = &changes.customer {
+            query.push(", customer = ").push_bind(customer.clone());
+        }
+        if let Some(product) = &changes.product {
+            query.push(", product = ").push_bind(product.clone());
+        }
+        if let Some(license_type) = &changes.license_type {
+            query
+                .push(", license_type = ")
+                .push_bind(license_type.clone());
+        }
         query
             .push(" WHERE key_sha256 = ")
             .push_bind(key_sha256.to_vec());
-        let done = query.build().execute(&self.pool).await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
+        query.build().execute(&mut *tx).await?;
+        let after = sqlx::query(KEY_WITH_COUNT)
+            .bind(key_sha256)
+            .fetch_one(&mut *tx)
+            .await?;
+        let count: i64 = after.try_get("activation_count")?;
+        let after = key_from_row(&after)?;
+        if let Some(entry) = log {
+            let mut entry = entry.clone();
+            entry.before = Some(before.audit_view());
+            entry.after = Some(after.audit_view());
+            write_admin_log(&mut *tx, &entry).await?;
         }
-        self.get_license_key(key_sha256).await
+        tx.commit().await?;
+        Ok(Some((after, count)))
     }
 
     async fn activate(
@@ -382,8 +814,10 @@ impl KeyStore for SqliteStore {
         key_sha256: &[u8],
         machine_id: &str,
         new_license_id: &str,
+        hostname: Option<&str>,
         now: i64,
         make_file: SeatFileMaker<'_>,
+        log: Option<&AdminEntry>,
     ) -> Result<ActivationOutcome, ActivateError> {
         let _seat_lock = self.seats.lock().await;
         // IMMEDIATE: the write lock is taken before the seat count is read, so no other
@@ -433,18 +867,28 @@ impl KeyStore for SqliteStore {
                 max_activations: key.max_activations,
             });
         }
-        sqlx::query("INSERT INTO activations (key_sha256, machine_id, license_id, activated_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO activations (key_sha256, machine_id, license_id, activated_at, hostname) VALUES (?, ?, ?, ?, ?)")
             .bind(key_sha256)
             .bind(machine_id)
             .bind(new_license_id)
             .bind(now)
+            .bind(hostname)
             .execute(&mut *tx)
             .await?;
         let activation = Activation {
             machine_id: machine_id.to_owned(),
             license_id: new_license_id.to_owned(),
             activated_at: now,
+            hostname: hostname.map(str::to_owned),
+            last_validated_at: None,
         };
+        if let Some(entry) = log {
+            let mut entry = entry.clone();
+            entry.after = Some(activation.audit_view());
+            write_admin_log(&mut *tx, &entry)
+                .await
+                .map_err(ActivateError::Store)?;
+        }
         // The file is made before the commit: a seat whose file cannot be made is never taken,
         // and the seat count stays exact (the seat lock and the write lock are still held).
         let file = match make_file(&key, &activation) {
@@ -505,6 +949,7 @@ impl KeyStore for SqliteStore {
         &self,
         key_sha256: &[u8],
         machine_id: &str,
+        log: Option<&AdminEntry>,
     ) -> Result<Option<(Activation, i64)>, StoreError> {
         let _seat_lock = self.seats.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -525,6 +970,11 @@ impl KeyStore for SqliteStore {
                 .bind(key_sha256)
                 .fetch_one(&mut *tx)
                 .await?;
+        if let Some(entry) = log {
+            let mut entry = entry.clone();
+            entry.before = Some(freed.audit_view());
+            write_admin_log(&mut *tx, &entry).await?;
+        }
         tx.commit().await?;
         Ok(Some((freed, remaining)))
     }
