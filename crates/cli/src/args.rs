@@ -14,6 +14,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run; boxing `serve`'s many flags would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Generate a signing key pair: PREFIX.key.pem (mode 0600) and PREFIX.pub.pem.
     #[command(
