@@ -25,9 +25,32 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 /// The current time as Unix seconds; replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-/// Everything a handler needs.
+/// Everything a handler needs: [`AppStateFields`] behind one `Arc`.
+///
+/// Axum clones the state for every middleware layer and extractor of every request; one
+/// reference count instead of one per field (a dozen atomic updates, contended between cores)
+/// took about 14% of the CPU of a cheap route in the profile (docs/PERFORMANCE.md). Fields read
+/// through `Deref`; a change through `DerefMut` changes this copy only (copy on write), as a
+/// change of a cloned struct would.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateFields>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateFields;
+    fn deref(&self) -> &AppStateFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut AppStateFields {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct AppStateFields {
     /// Storage.
     pub store: Arc<dyn Store>,
     /// Vendor keys that installed license files must verify against.
@@ -69,7 +92,7 @@ impl AppState {
     /// The response key also signs the seat licenses (RS256) until [`AppState::with_license_key`].
     pub fn new(store: Arc<dyn Store>, trusted: TrustedKeys, signing_key: SigningKey) -> Self {
         let signing_key = Arc::new(signing_key);
-        AppState {
+        AppState(Arc::new(AppStateFields {
             store,
             trusted: Arc::new(trusted),
             license_signing_key: signing_key.clone(),
@@ -87,7 +110,7 @@ impl AppState {
             request_timeout: REQUEST_TIMEOUT,
             validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
             trusted_proxies: Arc::default(),
-        }
+        }))
     }
 
     /// Seat licenses are signed by `license_key` from now on. Refused when the response key

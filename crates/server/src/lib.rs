@@ -39,8 +39,8 @@ pub mod tokens;
 
 pub use app::{
     check_response_key, openapi as openapi_document, ops_router, router, serve_ops, AppState,
-    Clock, KeyRoleError, DEFAULT_RATE_LIMIT_PER_IP, DEFAULT_RATE_LIMIT_PER_KEY, DOCS_PATH,
-    MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
+    AppStateFields, Clock, KeyRoleError, DEFAULT_RATE_LIMIT_PER_IP, DEFAULT_RATE_LIMIT_PER_KEY,
+    DOCS_PATH, MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
 };
 pub use serve::{
     check_master_key, default_master_key_path, default_signing_key_path,

@@ -30,10 +30,41 @@ pub fn sign_canonical(key: &SigningKey, data: &Value) -> Result<String, SigningE
     sign_bytes(key, &canonical_json(data)?)
 }
 
+/// The signed envelope `{"data": data, "signature": base64 RSA-SHA256 over JCS(data)}` as JSON
+/// bytes, with `data` written in its canonical form: the bytes signed are the bytes sent, and
+/// `data` is serialized once rather than once to sign and again to answer.
+pub fn signed_envelope(key: &SigningKey, data: &Value) -> Result<Vec<u8>, SigningError> {
+    let canonical = canonical_json(data)?;
+    let signature = sign_bytes(key, &canonical)?;
+    let mut body = Vec::with_capacity(canonical.len() + signature.len() + 24);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(&canonical);
+    body.extend_from_slice(b",\"signature\":\"");
+    // Base64 (the standard alphabet) needs no escaping in a JSON string.
+    body.extend_from_slice(signature.as_bytes());
+    body.extend_from_slice(b"\"}");
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn envelope_is_json_whose_signature_covers_the_canonical_data() {
+        let key = SigningKey::generate(licet_issuer::KeySpec::Rsa(2048)).unwrap();
+        let data = json!({"b": [1, "\u{e9}"], "a": {"z": null, "y": "x\"y"}});
+        let body = signed_envelope(&key, &data).unwrap();
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["data"], data);
+        assert_eq!(parsed.as_object().unwrap().len(), 2);
+        // PKCS#1 v1.5 is deterministic: the same signature as over the canonical bytes.
+        assert_eq!(
+            parsed["signature"].as_str().unwrap(),
+            sign_canonical(&key, &data).unwrap()
+        );
+    }
 
     #[test]
     fn canonical_form_sorts_keys_recursively() {

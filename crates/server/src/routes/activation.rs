@@ -8,7 +8,7 @@
 use crate::activation::{self, key_hash};
 use crate::app::AppState;
 use crate::ratelimit::RateDecision;
-use crate::signing::sign_canonical;
+use crate::signing::signed_envelope;
 use crate::store::{Activation, ActivationOutcome, LicenseKeyRecord, SeatFileError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
@@ -333,11 +333,14 @@ fn signed(
     if let Some(nonce) = &answer.nonce {
         data.insert("nonce".into(), json!(nonce));
     }
-    let data = Value::Object(data);
-    match sign_canonical(&state.signing_key, &data) {
-        Ok(signature) => Ok((
+    match signed_envelope(&state.signing_key, &Value::Object(data)) {
+        Ok(body) => Ok((
             StatusCode::OK,
-            Json(json!({"data": data, "signature": signature})),
+            [(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
         )
             .into_response()),
         Err(e) => Err(internal(e)),

@@ -15,7 +15,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+mod reader;
 
 /// Storage in a SQLite database.
 #[derive(Debug, Clone)]
@@ -23,7 +26,10 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Seat changes run one at a time: SQLite has one writer anyway, and a read-then-write
     /// transaction must not see a count that another one is about to change.
-    seats: std::sync::Arc<tokio::sync::Mutex<()>>,
+    seats: Arc<tokio::sync::Mutex<()>>,
+    /// The validate read on the calling thread ([`reader`]); none for an in-memory database,
+    /// whose connections cannot be shared with a second library.
+    reader: Option<Arc<reader::InlineReader>>,
 }
 
 impl SqliteStore {
@@ -98,7 +104,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(StoreError::from)?;
         let applied = |pool: SqlitePool| async move {
@@ -113,10 +119,15 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError(e.to_string()))?;
         let after = applied(pool.clone()).await;
+        let reader = match parse_url(url)? {
+            Location::File(path) => Some(Arc::new(reader::InlineReader::new(&path))),
+            Location::Memory => None,
+        };
         Ok((
             SqliteStore {
                 pool,
                 seats: Default::default(),
+                reader,
             },
             usize::try_from(after - before).unwrap_or(0),
         ))
@@ -205,7 +216,10 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
             "the database URL names no file; write sqlite://PATH".into(),
         ));
     }
-    Ok(Location::File(PathBuf::from(path)))
+    // The file as sqlx will open it (it percent-decodes the path): the file checked for
+    // existence, created by `init` and read by the inline reader is the one sqlx uses.
+    let options = SqliteConnectOptions::from_str(url).map_err(StoreError::from)?;
+    Ok(Location::File(options.get_filename().to_owned()))
 }
 
 /// A URL without its password (`user:secret@` becomes `user:***@`), for messages.
@@ -516,9 +530,53 @@ impl Store for SqliteStore {
     }
 }
 
+/// The statement of [`KeyStore::find_seat`] (parameters: machine id, key hash). One statement:
+/// a read transaction of its own, so key, count and seat agree.
+const FIND_SEAT: &str = "SELECT k.*,
+        (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count,
+        s.license_id AS seat_license_id, s.activated_at AS seat_activated_at,
+        s.hostname AS seat_hostname, s.last_validated_at AS seat_last_validated_at
+    FROM license_keys k
+    LEFT JOIN activations s ON s.key_sha256 = k.key_sha256 AND s.machine_id = ?
+    WHERE k.key_sha256 = ?";
+
+/// A result row by column name, whichever library read it (sqlx, or rusqlite in [`reader`]):
+/// one mapping from columns to records for both.
+trait Columns {
+    fn int(&self, name: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError>;
+    fn text(&self, name: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError>;
+    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+}
+
+/// An sqlx row as [`Columns`].
+struct SqlxColumns<'a>(&'a SqliteRow);
+
+impl Columns for SqlxColumns<'_> {
+    fn int(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+}
+
 fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
-    let features: Option<String> = row.try_get("features")?;
-    let features = match features {
+    key_from_columns(&SqlxColumns(row))
+}
+
+fn key_from_columns(row: &impl Columns) -> Result<LicenseKeyRecord, StoreError> {
+    let features = match row.opt_text("features")? {
         Some(text) => match serde_json::from_str(&text) {
             Ok(serde_json::Value::Object(map)) => Some(map),
             _ => {
@@ -530,21 +588,21 @@ fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
         None => None,
     };
     Ok(LicenseKeyRecord {
-        key_sha256: row.try_get("key_sha256")?,
-        id: row.try_get("id")?,
-        key_hint: row.try_get("key_hint")?,
-        customer: row.try_get("customer")?,
-        product: row.try_get("product")?,
-        license_type: row.try_get("license_type")?,
+        key_sha256: row.blob("key_sha256")?,
+        id: row.text("id")?,
+        key_hint: row.opt_text("key_hint")?,
+        customer: row.text("customer")?,
+        product: row.opt_text("product")?,
+        license_type: row.text("license_type")?,
         features,
-        max_activations: row.try_get("max_activations")?,
-        expires_at: row.try_get("expires_at")?,
-        lease_days: row.try_get("lease_days")?,
-        status: row.try_get("status")?,
-        owner_name: row.try_get("owner_name")?,
-        owner_email: row.try_get("owner_email")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        max_activations: row.int("max_activations")?,
+        expires_at: row.opt_int("expires_at")?,
+        lease_days: row.opt_int("lease_days")?,
+        status: row.text("status")?,
+        owner_name: row.opt_text("owner_name")?,
+        owner_email: row.opt_text("owner_email")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
@@ -705,34 +763,34 @@ impl KeyStore for SqliteStore {
         key_sha256: &[u8],
         machine_id: &str,
     ) -> Result<Option<(LicenseKeyRecord, i64, Option<Activation>)>, StoreError> {
-        // One statement: a read transaction of its own, so key, count and seat agree.
-        let row = sqlx::query(
-            "SELECT k.*,
-                    (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count,
-                    s.license_id AS seat_license_id, s.activated_at AS seat_activated_at,
-                    s.hostname AS seat_hostname, s.last_validated_at AS seat_last_validated_at
-             FROM license_keys k
-             LEFT JOIN activations s ON s.key_sha256 = k.key_sha256 AND s.machine_id = ?
-             WHERE k.key_sha256 = ?",
-        )
-        .bind(machine_id)
-        .bind(key_sha256)
-        .fetch_optional(&self.pool)
-        .await?;
+        if let Some(reader) = &self.reader {
+            match reader.find_seat(key_sha256, machine_id) {
+                Ok(found) => return Ok(found),
+                Err(reader::Declined::Failed(e)) => return Err(e),
+                // SQLite asked for a wait: sqlx waits without holding this thread.
+                Err(reader::Declined::Busy) => {}
+            }
+        }
+        let row = sqlx::query(FIND_SEAT)
+            .bind(machine_id)
+            .bind(key_sha256)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
-        let seat = match row.try_get::<Option<String>, _>("seat_license_id")? {
+        let columns = SqlxColumns(&row);
+        let seat = match columns.opt_text("seat_license_id")? {
             Some(license_id) => Some(Activation {
                 machine_id: machine_id.to_owned(),
                 license_id,
-                activated_at: row.try_get("seat_activated_at")?,
-                hostname: row.try_get("seat_hostname")?,
-                last_validated_at: row.try_get("seat_last_validated_at")?,
+                activated_at: columns.int("seat_activated_at")?,
+                hostname: columns.opt_text("seat_hostname")?,
+                last_validated_at: columns.opt_int("seat_last_validated_at")?,
             }),
             None => None,
         };
         Ok(Some((
-            key_from_row(&row)?,
-            row.try_get("activation_count")?,
+            key_from_columns(&columns)?,
+            columns.int("activation_count")?,
             seat,
         )))
     }
@@ -1083,5 +1141,108 @@ impl CertStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is the failure report.
+    use super::*;
+
+    fn record(key_sha256: Vec<u8>) -> LicenseKeyRecord {
+        LicenseKeyRecord {
+            key_sha256,
+            id: "0b8e6c9a-0000-4000-8000-000000000001".into(),
+            key_hint: Some("ABCD".into()),
+            customer: "ACME".into(),
+            product: Some("app".into()),
+            license_type: "standard".into(),
+            features: Some(serde_json::Map::from_iter([("tier".into(), "gold".into())])),
+            max_activations: 3,
+            expires_at: Some(2_000_000_000),
+            lease_days: None,
+            status: "active".into(),
+            owner_name: None,
+            owner_email: None,
+            created_at: 1_790_000_000,
+            updated_at: 1_790_000_000,
+        }
+    }
+
+    async fn store_with_key() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::init(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
+            .0;
+        let key = vec![7u8; 32];
+        store
+            .insert_license_key(&record(key.clone()), None)
+            .await
+            .unwrap();
+        (dir, path, store, key)
+    }
+
+    #[tokio::test]
+    async fn the_inline_read_is_the_sqlx_read() {
+        let (_dir, _path, store, key) = store_with_key().await;
+        let inline = store.find_seat(&key, "m1").await.unwrap().unwrap();
+        let reader = store.reader.clone().unwrap();
+        assert!(matches!(reader.find_seat(&key, "m1"), Ok(Some(_))));
+        let (via_sqlx, count) = store.get_license_key(&key).await.unwrap().unwrap();
+        assert_eq!(inline, (via_sqlx, count, None));
+        assert_eq!(inline.0.features.as_ref().unwrap()["tier"], "gold");
+        // Unknown key: none, from either path.
+        assert!(store.find_seat(&[9u8; 32], "m1").await.unwrap().is_none());
+    }
+
+    #[test]
+    fn a_busy_reader_declines_and_other_failures_are_errors() {
+        use rusqlite::ffi;
+        let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        // SQLITE_BUSY and SQLITE_LOCKED: the read goes to sqlx, which waits without holding
+        // a runtime thread (see reader.rs); anything else is the store's error.
+        assert!(matches!(
+            reader::Declined::from(failure(ffi::SQLITE_BUSY)),
+            reader::Declined::Busy
+        ));
+        assert!(matches!(
+            reader::Declined::from(failure(ffi::SQLITE_LOCKED)),
+            reader::Declined::Busy
+        ));
+        assert!(matches!(
+            reader::Declined::from(failure(ffi::SQLITE_CORRUPT)),
+            reader::Declined::Failed(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_inline_reader_sees_what_sqlx_committed_and_cannot_write() {
+        let (_dir, path, store, key) = store_with_key().await;
+        let reader = reader::InlineReader::new(&path);
+        let before = reader.find_seat(&key, "m1").unwrap().unwrap();
+        assert_eq!(before.1, 0);
+        store
+            .update_license_key(
+                &key,
+                &KeyChanges {
+                    status: Some("suspended".into()),
+                    ..Default::default()
+                },
+                1_790_000_100,
+                None,
+            )
+            .await
+            .unwrap();
+        let after = reader.find_seat(&key, "m1").unwrap().unwrap();
+        assert_eq!(after.0.status, "suspended");
+        // query_only: a connection of the reader refuses writes.
+        let Ok(connection) = reader.connect() else {
+            panic!("the reader cannot connect")
+        };
+        assert!(connection
+            .execute("UPDATE license_keys SET customer = 'X'", [])
+            .is_err());
     }
 }
