@@ -24,9 +24,14 @@ impl Serve {
         if !dir.join("licet.db").exists() {
             new_db(dir);
         }
+        Serve::start_db(dir, "sqlite://licet.db", args)
+    }
+
+    /// `licet serve --db URL` in `dir`, on a database that exists.
+    fn start_db(dir: &Path, url: &str, args: &[&str]) -> Serve {
         let mut child = Command::new(licet_bin())
             .current_dir(dir)
-            .args(["serve", "--db", "sqlite://licet.db"])
+            .args(["serve", "--db", url])
             .args(args)
             .env("LICET_LOG", "warn")
             .stdout(Stdio::piped())
@@ -670,6 +675,40 @@ fn databases_are_created_only_by_db_init_with_mode_0600() {
         assert_eq!(mode(&d.join(name)), 0o600, "{name}");
     }
     drop(server);
+}
+
+#[test]
+fn serve_refuses_an_in_memory_database_and_percent_encoded_paths_name_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Every key, seat and token would vanish when the server stops.
+    for url in ["sqlite::memory:", "sqlite://x.db?mode=memory"] {
+        let out = licet()
+            .current_dir(d)
+            .args(["serve", "--db", url, "--listen", "127.0.0.1:0"])
+            .timeout(Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains("needs a database file"), "{url}: {stderr}");
+    }
+    // SQLite percent-decodes the path: `db init` creates, checks and keys the same file that
+    // the server opens ("my db.db"), with the generated keys beside it.
+    std::fs::create_dir(d.join("state dir")).unwrap();
+    let url = "sqlite://state%20dir/my%20db.db";
+    licet()
+        .current_dir(d)
+        .args(["db", "init", url])
+        .assert()
+        .success();
+    assert_eq!(mode(&d.join("state dir/my db.db")), 0o600);
+    assert!(!d.join("state%20dir").exists());
+    let server = Serve::start_db(d, url, &["--listen", "127.0.0.1:0"]);
+    let (status, _) = get(server.addr, "/healthz", "");
+    assert_eq!(status, 200);
+    drop(server);
+    assert_eq!(mode(&d.join("state dir/licet-signing.key.pem")), 0o600);
 }
 
 #[test]

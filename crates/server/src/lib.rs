@@ -47,5 +47,7 @@ pub use serve::{
     load_or_create_signing_key, require_rsa, serve, serve_with, ServeError, ServeOptions,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DRAIN_TIMEOUT,
 };
-pub use store::sqlite::{redact_url as redact_db_url, DbInit, OpenError, SqliteStore};
+pub use store::sqlite::{
+    database_file, redact_url as redact_db_url, DbInit, OpenError, SqliteStore,
+};
 pub use tokens::{create_token, create_token_as, revoke_token, DEFAULT_TOKEN_EXPIRY_DAYS};

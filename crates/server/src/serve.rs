@@ -620,12 +620,11 @@ pub fn default_master_key_path(db_url: &str) -> PathBuf {
 
 /// Where the generated response-signing key lives: beside the database file.
 pub fn default_signing_key_path(db_url: &str) -> PathBuf {
-    let path = db_url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or(path);
-    let dir = Path::new(path)
-        .parent()
+    // The file as SQLite opens it (percent-decoded), so the key sits beside that file.
+    let file = crate::store::sqlite::database_file(db_url).ok().flatten();
+    let dir = file
+        .as_deref()
+        .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     dir.join("licet-signing.key.pem")

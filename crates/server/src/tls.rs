@@ -29,6 +29,13 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
     },
+    /// The path names something other than a regular file (a directory, a FIFO, a device):
+    /// reading a FIFO would wait for a writer forever.
+    #[error("{path} is not a regular file; give a certificate or key file", path = .path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// The key file is not private.
     #[error(transparent)]
     NotPrivate(#[from] PrivateFileError),
@@ -60,17 +67,33 @@ pub enum TlsError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    use std::io::Read as _;
     let err = |source| TlsError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(err)?;
-    if meta.len() > MAX_TLS_FILE_BYTES {
+    let not_a_file = || TlsError::NotAFile {
+        path: path.to_path_buf(),
+    };
+    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
+    if !std::fs::metadata(path).map_err(err)?.is_file() {
+        return Err(not_a_file());
+    }
+    let file = std::fs::File::open(path).map_err(err)?;
+    if !file.metadata().map_err(err)?.is_file() {
+        return Err(not_a_file());
+    }
+    // Bounded by the read itself, not by the size the metadata gave.
+    let mut bytes = Vec::new();
+    file.take(MAX_TLS_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_TLS_FILE_BYTES {
         return Err(TlsError::TooLarge {
             path: path.to_path_buf(),
         });
     }
-    std::fs::read(path).map_err(err)
+    Ok(bytes)
 }
 
 /// A server configuration from a PEM certificate chain (leaf first) and a PEM private key,
@@ -130,4 +153,40 @@ fn config(
         .map_err(|e| TlsError::Config(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is the failure report.
+    use super::*;
+
+    #[test]
+    fn a_directory_or_a_fifo_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(read(dir.path()), Err(TlsError::NotAFile { .. })));
+        let fifo = dir.path().join("cert.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Before the fix this open waited for a writer forever.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(matches!(read(&fifo), Err(TlsError::NotAFile { .. }))));
+        let refused = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading a FIFO must not wait");
+        assert!(refused);
+    }
+
+    #[test]
+    fn a_file_over_the_bound_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'x'; MAX_TLS_FILE_BYTES as usize + 1]).unwrap();
+        assert!(matches!(read(&big), Err(TlsError::TooLarge { .. })));
+        let ok = dir.path().join("ok.pem");
+        std::fs::write(&ok, b"abc").unwrap();
+        assert_eq!(read(&ok).unwrap(), b"abc");
+    }
 }

@@ -96,6 +96,13 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(usize::MAX),
         ..ServeOptions::default()
     };
+    // A server on an in-memory database would lose every key, seat and token when it stops.
+    if licet_server::database_file(&args.db)?.is_none() {
+        anyhow::bail!(
+            "licet serve needs a database file, not `{}`: an in-memory database loses every key, seat and token when the server stops; create one with `licet db init sqlite://PATH`",
+            licet_server::redact_db_url(&args.db)
+        );
+    }
     runtime()?.block_on(async {
         let store = SqliteStore::open(&args.db)
             .await

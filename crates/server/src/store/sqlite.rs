@@ -222,6 +222,15 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
     Ok(Location::File(options.get_filename().to_owned()))
 }
 
+/// The database file a `sqlite:` URL names, as SQLite will open it (percent-decoded), or `None`
+/// for an in-memory database; an error for a URL of another scheme or none.
+pub fn database_file(url: &str) -> Result<Option<PathBuf>, OpenError> {
+    Ok(match parse_url(url)? {
+        Location::File(path) => Some(path),
+        Location::Memory => None,
+    })
+}
+
 /// A URL without its password (`user:secret@` becomes `user:***@`), for messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
