@@ -75,11 +75,16 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     let not_a_file = || TlsError::NotAFile {
         path: path.to_path_buf(),
     };
-    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
-    if !std::fs::metadata(path).map_err(err)?.is_file() {
-        return Err(not_a_file());
+    // Opened without blocking (a FIFO would otherwise wait for a writer), then checked on the
+    // descriptor itself: what is read is what was checked.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0));
     }
-    let file = std::fs::File::open(path).map_err(err)?;
+    let file = options.open(path).map_err(err)?;
     if !file.metadata().map_err(err)?.is_file() {
         return Err(not_a_file());
     }

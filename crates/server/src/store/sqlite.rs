@@ -27,8 +27,8 @@ pub struct SqliteStore {
     /// Seat changes run one at a time: SQLite has one writer anyway, and a read-then-write
     /// transaction must not see a count that another one is about to change.
     seats: Arc<tokio::sync::Mutex<()>>,
-    /// The validate read on the calling thread ([`reader`]); none for an in-memory database,
-    /// whose connections cannot be shared with a second library.
+    /// The validate read on the calling thread ([`reader`]); none for an in-memory database
+    /// (whose connections cannot be shared with a second library) or a URL with options.
     reader: Option<Arc<reader::InlineReader>>,
 }
 
@@ -36,6 +36,9 @@ impl SqliteStore {
     /// Closes every connection (committed data is already durable; this also ends the WAL's
     /// readers, so a short-lived command leaves the database tidy).
     pub async fn close(&self) {
+        if let Some(reader) = &self.reader {
+            reader.close();
+        }
         self.pool.close().await;
     }
 
@@ -45,7 +48,7 @@ impl SqliteStore {
     /// path must not start an empty license server.
     pub async fn open(url: &str) -> Result<Self, OpenError> {
         let location = parse_url(url)?;
-        if let Location::File(path) = &location {
+        if let Location::File { path, .. } = &location {
             if !path.exists() {
                 return Err(OpenError::Missing {
                     path: path.clone(),
@@ -62,7 +65,7 @@ impl SqliteStore {
     pub async fn init(url: &str) -> Result<(Self, DbInit), OpenError> {
         let location = parse_url(url)?;
         let mut created = false;
-        if let Location::File(path) = &location {
+        if let Location::File { path, .. } = &location {
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
@@ -119,9 +122,15 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError(e.to_string()))?;
         let after = applied(pool.clone()).await;
+        // Only for a plain file: options in the URL (a read-only mode, another VFS with other
+        // locks, immutable) are sqlx's to apply, and a reader that ignored them could read
+        // around the writer's locks.
         let reader = match parse_url(url)? {
-            Location::File(path) => Some(Arc::new(reader::InlineReader::new(&path))),
-            Location::Memory => None,
+            Location::File {
+                path,
+                with_options: false,
+            } => Some(Arc::new(reader::InlineReader::new(&path))),
+            _ => None,
         };
         Ok((
             SqliteStore {
@@ -178,7 +187,11 @@ pub enum OpenError {
 
 /// Where a database URL points.
 enum Location {
-    File(PathBuf),
+    /// A file, and whether the URL sets SQLite options (`?mode=ro`, `?vfs=...`).
+    File {
+        path: PathBuf,
+        with_options: bool,
+    },
     Memory,
 }
 
@@ -207,8 +220,11 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
         };
         return Err(OpenError::UnsupportedScheme(message));
     };
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.starts_with(":memory:") || url.contains("mode=memory") {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    // The query decoded as sqlx decodes it: `?mode=%6Demory` is an in-memory database too.
+    let memory_mode = form_urlencoded::parse(query.as_bytes())
+        .any(|(name, value)| name == "mode" && value == "memory");
+    if path.starts_with(":memory:") || memory_mode {
         return Ok(Location::Memory);
     }
     if path.is_empty() {
@@ -219,14 +235,29 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
     // The file as sqlx will open it (it percent-decodes the path): the file checked for
     // existence, created by `init` and read by the inline reader is the one sqlx uses.
     let options = SqliteConnectOptions::from_str(url).map_err(StoreError::from)?;
-    Ok(Location::File(options.get_filename().to_owned()))
+    let file = options.get_filename();
+    if file == std::path::Path::new(":memory:") {
+        return Ok(Location::Memory);
+    }
+    // SQLite itself would read a `file:` name as a URI (another file than the one checked and
+    // created here, and its own parameters).
+    if file.to_string_lossy().starts_with("file:") {
+        return Err(OpenError::UnsupportedScheme(format!(
+            "`{}` names a SQLite URI filename (file:...), which licet does not support; write sqlite://PATH",
+            redact_url(url)
+        )));
+    }
+    Ok(Location::File {
+        path: file.to_owned(),
+        with_options: !query.is_empty(),
+    })
 }
 
 /// The database file a `sqlite:` URL names, as SQLite will open it (percent-decoded), or `None`
 /// for an in-memory database; an error for a URL of another scheme or none.
 pub fn database_file(url: &str) -> Result<Option<PathBuf>, OpenError> {
     Ok(match parse_url(url)? {
-        Location::File(path) => Some(path),
+        Location::File { path, .. } => Some(path),
         Location::Memory => None,
     })
 }
@@ -775,9 +806,12 @@ impl KeyStore for SqliteStore {
         if let Some(reader) = &self.reader {
             match reader.find_seat(key_sha256, machine_id) {
                 Ok(found) => return Ok(found),
-                Err(reader::Declined::Failed(e)) => return Err(e),
                 // SQLite asked for a wait: sqlx waits without holding this thread.
                 Err(reader::Declined::Busy) => {}
+                // sqlx is always right: a failure of the second path is logged, not answered.
+                Err(reader::Declined::Failed(e)) => {
+                    tracing::warn!(cause = %e, "the inline validate read failed; reading through sqlx");
+                }
             }
         }
         let row = sqlx::query(FIND_SEAT)
@@ -1220,6 +1254,11 @@ mod tests {
             reader::Declined::from(failure(ffi::SQLITE_LOCKED)),
             reader::Declined::Busy
         ));
+        // WAL's own retry limit (it sleeps first, then gives up with SQLITE_PROTOCOL).
+        assert!(matches!(
+            reader::Declined::from(failure(ffi::SQLITE_PROTOCOL)),
+            reader::Declined::Busy
+        ));
         assert!(matches!(
             reader::Declined::from(failure(ffi::SQLITE_CORRUPT)),
             reader::Declined::Failed(_)
@@ -1253,5 +1292,44 @@ mod tests {
         assert!(connection
             .execute("UPDATE license_keys SET customer = 'X'", [])
             .is_err());
+    }
+
+    #[test]
+    fn urls_name_memory_files_and_options_as_sqlx_reads_them() {
+        let memory = |url| matches!(parse_url(url), Ok(Location::Memory));
+        assert!(memory("sqlite::memory:"));
+        assert!(memory("sqlite://x.db?mode=memory"));
+        // Percent-encoded in the query, as sqlx decodes it.
+        assert!(memory("sqlite://x.db?mode=%6Demory"));
+        assert!(memory("sqlite://x.db?mod%65=memory"));
+        assert!(matches!(
+            parse_url("sqlite://my%20db.db"),
+            Ok(Location::File { path, with_options: false }) if path == std::path::Path::new("my db.db")
+        ));
+        assert!(matches!(
+            parse_url("sqlite://x.db?mode=ro"),
+            Ok(Location::File {
+                with_options: true,
+                ..
+            })
+        ));
+        // SQLite would read these as URIs naming another file.
+        for url in ["sqlite:file:x.db", "sqlite://file:/srv/x.db"] {
+            match parse_url(url) {
+                Err(OpenError::UnsupportedScheme(message)) => {
+                    assert!(message.contains("URI filename"), "{url}: {message}")
+                }
+                _ => panic!("{url} was accepted"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_url_with_options_is_read_through_sqlx_alone() {
+        let (dir, _path, _store, _key) = store_with_key().await;
+        let url = format!("sqlite://{}?mode=rw", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert!(store.reader.is_none());
+        assert!(store.find_seat(&[7u8; 32], "m1").await.unwrap().is_some());
     }
 }

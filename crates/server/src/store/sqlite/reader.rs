@@ -10,25 +10,37 @@
 //! Why this is safe to do inline: in WAL mode a reader never waits for the writer, so the call
 //! returns in microseconds. A reader that would have to wait (SQLITE_BUSY, which WAL gives a
 //! reader only while another connection recovers the log) does not wait: the caller is told to
-//! take the ordinary sqlx path, which waits without holding the thread. Each read is its own
-//! transaction, and sees every transaction committed before it began, as sqlx's would.
+//! take the ordinary sqlx path, which waits without holding the thread (any other failure also
+//! goes to sqlx, and is logged). Each read is its own transaction, and sees every transaction
+//! committed before it began, as sqlx's would. Only a plain `sqlite://PATH` gets a reader: a
+//! URL with options (`?mode=ro`, `?vfs=...`, `?immutable=1`) is read through sqlx alone, which
+//! applies them. Pooled connections are closed after [`MAX_CONNECTION_AGE`], so a database file
+//! replaced under a running server is not read through an old connection for long.
 
 use super::super::{Activation, StoreError};
 use super::{key_from_columns, Columns, FIND_SEAT};
 use crate::store::LicenseKeyRecord;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// How many idle connections are kept; more are opened when more threads read at once (the
 /// tokio workers and the blocking pool bound how many that can be), and closed after use.
 const IDLE_CONNECTIONS: usize = 8;
 
+/// The longest a pooled connection is reused.
+const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
+
 /// Read-only connections to one SQLite file, used on the calling thread.
 #[derive(Debug)]
 pub(super) struct InlineReader {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    /// Idle connections with the time each was opened.
+    idle: Mutex<Vec<(Connection, Instant)>>,
+    /// Set by [`InlineReader::close`]: connections are no longer kept.
+    closed: AtomicBool,
 }
 
 /// What a validate reads: the key, its seat count and this machine's seat.
@@ -46,7 +58,11 @@ pub(super) enum Declined {
 impl From<rusqlite::Error> for Declined {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Declined::Busy,
+            Some(
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::FileLockingProtocolFailed,
+            ) => Declined::Busy,
             _ => Declined::Failed(StoreError(e.to_string())),
         }
     }
@@ -58,6 +74,7 @@ impl InlineReader {
         InlineReader {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -69,9 +86,9 @@ impl InlineReader {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        connection.pragma_update(None, "query_only", true)?;
         // No busy wait: a busy reader hands the read back (see the module docs).
-        connection.busy_timeout(std::time::Duration::ZERO)?;
+        connection.busy_timeout(Duration::ZERO)?;
+        connection.pragma_update(None, "query_only", true)?;
         Ok(connection)
     }
 
@@ -83,17 +100,27 @@ impl InlineReader {
         machine_id: &str,
     ) -> Result<Option<Seat>, Declined> {
         let taken = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-        let connection = match taken {
-            Some(connection) => connection,
-            None => self.connect()?,
+        let (connection, opened) = match taken {
+            Some((connection, opened)) if opened.elapsed() < MAX_CONNECTION_AGE => {
+                (connection, opened)
+            }
+            _ => (self.connect()?, Instant::now()),
         };
         let found = read_seat(&connection, key_sha256, machine_id);
         if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < IDLE_CONNECTIONS {
-                idle.push(connection);
+            if idle.len() < IDLE_CONNECTIONS && !self.closed.load(Ordering::Acquire) {
+                idle.push((connection, opened));
             }
         }
         found
+    }
+
+    /// Closes the idle connections, and each one in use when its read ends.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
     }
 }
 
