@@ -611,6 +611,24 @@ impl Columns for SqlxColumns<'_> {
     }
 }
 
+/// A row of [`FIND_SEAT`]: the key, its seat count and `machine_id`'s seat.
+fn seat_from_columns(
+    row: &impl Columns,
+    machine_id: &str,
+) -> Result<(LicenseKeyRecord, i64, Option<Activation>), StoreError> {
+    let seat = match row.opt_text("seat_license_id")? {
+        Some(license_id) => Some(Activation {
+            machine_id: machine_id.to_owned(),
+            license_id,
+            activated_at: row.int("seat_activated_at")?,
+            hostname: row.opt_text("seat_hostname")?,
+            last_validated_at: row.opt_int("seat_last_validated_at")?,
+        }),
+        None => None,
+    };
+    Ok((key_from_columns(row)?, row.int("activation_count")?, seat))
+}
+
 fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
     key_from_columns(&SqlxColumns(row))
 }
@@ -819,23 +837,8 @@ impl KeyStore for SqliteStore {
             .bind(key_sha256)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let columns = SqlxColumns(&row);
-        let seat = match columns.opt_text("seat_license_id")? {
-            Some(license_id) => Some(Activation {
-                machine_id: machine_id.to_owned(),
-                license_id,
-                activated_at: columns.int("seat_activated_at")?,
-                hostname: columns.opt_text("seat_hostname")?,
-                last_validated_at: columns.opt_int("seat_last_validated_at")?,
-            }),
-            None => None,
-        };
-        Ok(Some((
-            key_from_columns(&columns)?,
-            columns.int("activation_count")?,
-            seat,
-        )))
+        row.map(|row| seat_from_columns(&SqlxColumns(&row), machine_id))
+            .transpose()
     }
 
     async fn update_license_key(

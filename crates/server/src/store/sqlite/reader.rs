@@ -18,7 +18,7 @@
 //! replaced under a running server is not read through an old connection for long.
 
 use super::super::{Activation, StoreError};
-use super::{key_from_columns, Columns, FIND_SEAT};
+use super::{seat_from_columns, Columns, FIND_SEAT};
 use crate::store::LicenseKeyRecord;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -132,29 +132,10 @@ fn read_seat(
     let mut statement = connection.prepare_cached(FIND_SEAT)?;
     let seat = statement
         .query_row(rusqlite::params![machine_id, key_sha256], |row| {
-            Ok(seat_from_row(row, machine_id))
+            Ok(seat_from_columns(&RusqliteColumns(row), machine_id))
         })
         .optional()?;
     seat.transpose().map_err(Declined::Failed)
-}
-
-fn seat_from_row(row: &rusqlite::Row<'_>, machine_id: &str) -> Result<Seat, StoreError> {
-    let columns = RusqliteColumns(row);
-    let seat = match columns.opt_text("seat_license_id")? {
-        Some(license_id) => Some(Activation {
-            machine_id: machine_id.to_owned(),
-            license_id,
-            activated_at: columns.int("seat_activated_at")?,
-            hostname: columns.opt_text("seat_hostname")?,
-            last_validated_at: columns.opt_int("seat_last_validated_at")?,
-        }),
-        None => None,
-    };
-    Ok((
-        key_from_columns(&columns)?,
-        columns.int("activation_count")?,
-        seat,
-    ))
 }
 
 /// A rusqlite row as [`Columns`].
