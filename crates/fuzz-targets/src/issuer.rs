@@ -6,12 +6,13 @@ use licet_issuer::ledger::{file_sha256, sha256_hex, verify_ledger, LedgerAction,
 use licet_issuer::{load_pkcs12, load_pkcs12_tls, Passphrase, SigningKey};
 use licet_verifier::{verify_license, KeyType, Status};
 
-/// PKCS#12 reading ([`load_pkcs12`] as `licet keygen --from-p12`, `licet issue --key X.p12` and
-/// the certificate upload use it, and [`load_pkcs12_tls`] as `serve --tls-p12` does) with the
-/// fixed passphrase. Asserts: an identity read has a certificate naming the key's kid, type and
-/// size; the key signs and its public key verifies that signature (the key pair is whole); and
-/// the key written as PKCS#8 reads back as the same key. (Writing PKCS#12 again, 100,000 key
-/// derivation iterations, is the issuer's unit test: here it would cost seconds per input.)
+/// PKCS#12 reading ([`load_pkcs12`] as `licet cert info`, a `--key KEY.p12`, `serve
+/// --signing-key` and the certificate upload use it; [`load_pkcs12_tls`] as `serve --tls-p12`
+/// does) with the fixed passphrase. Asserts: an identity read has a certificate naming the key's
+/// kid, type and size; the key signs and its public key verifies that signature (the key pair is
+/// whole); and the key written as PKCS#8 reads back as the same key. (Writing PKCS#12 again,
+/// 100,000 key derivation iterations, is the issuer's unit test: here it would cost seconds per
+/// input.)
 pub fn pkcs12(data: &[u8]) {
     let passphrase = Passphrase::new(fixed::PKCS12_PASSPHRASE);
     // The TLS reader takes any key type: it must only never panic.

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit;
 pub mod fixed;
 mod harness;
 mod issuer;
@@ -24,6 +25,7 @@ mod offline;
 mod server;
 mod verifier;
 
+pub use audit::audit;
 pub use issuer::{ledger, pkcs12};
 pub use offline::{
     clock_request, offline_release, offline_request, offline_response, state, time_attestation,
@@ -96,6 +98,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "ledger",
         run: ledger,
+    },
+    Target {
+        name: "audit",
+        run: audit,
     },
     Target {
         name: "state",

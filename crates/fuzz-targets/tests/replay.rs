@@ -123,6 +123,7 @@ replay_tests!(
     time_attestation,
     signed_response,
     ledger,
+    audit,
     state,
     server,
 );
