@@ -387,29 +387,40 @@ fn with_license_file(
     machine: &MachineId,
     answer: &Answer,
 ) -> Result<Response, Response> {
-    let file = state
-        .seat_files
-        .get_or_mint(
-            &state.license_signing_key,
-            key,
-            record,
-            activation,
-            machine,
-            answer.now,
-            &mut |file| {
-                record_minted(
-                    state,
-                    file,
-                    activation,
-                    record,
-                    answer.now,
-                    "/license/validate",
-                )
-            },
-        )
-        .map_err(internal)?;
+    let file = seat_file(
+        state,
+        key,
+        record,
+        activation,
+        machine,
+        answer.now,
+        "/license/validate",
+    )
+    .map_err(internal)?;
     data.insert("license_file".into(), json!(file));
     signed(state, data, answer)
+}
+
+/// The seat's license file, from the cache or minted now (and then recorded by
+/// [`record_minted`] for `route`).
+fn seat_file(
+    state: &AppState,
+    key: &LicenseKey,
+    record: &LicenseKeyRecord,
+    activation: &Activation,
+    machine: &MachineId,
+    now: i64,
+    route: &'static str,
+) -> Result<String, SeatFileError> {
+    state.seat_files.get_or_mint(
+        &state.license_signing_key,
+        key,
+        record,
+        activation,
+        machine,
+        now,
+        &mut |file| record_minted(state, file, activation, record, now, route),
+    )
 }
 
 /// What happens to every license file the server mints, before it is cached, committed with its
@@ -458,23 +469,14 @@ async fn do_activate(
     // The file is minted (or taken from the cache) inside the store's transaction: a seat whose
     // file cannot be made is not taken.
     let mut make_file = |record: &LicenseKeyRecord, activation: &Activation| {
-        state.seat_files.get_or_mint(
-            &state.license_signing_key,
+        seat_file(
+            state,
             key,
             record,
             activation,
             machine,
             answer.now,
-            &mut |file| {
-                record_minted(
-                    state,
-                    file,
-                    activation,
-                    record,
-                    answer.now,
-                    "/license/activate",
-                )
-            },
+            "/license/activate",
         )
     };
     match activation::activate(
