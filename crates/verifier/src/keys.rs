@@ -437,7 +437,7 @@ impl TrustedKey {
 }
 
 /// The set of public keys a verifier trusts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct TrustedKeys {
     keys: Vec<TrustedKey>,
 }

@@ -1,0 +1,133 @@
+//! The conformance corpus (fixtures/conformance/cases.json) through the Rust library: the reference
+//! runner. The C, C++, Python, Node.js and Java runners read the same file and must agree with it
+//! case by case (fixtures/conformance/README.md describes the format).
+
+use licet_verifier::{
+    check_license, CheckReport, ListInput, MachineId, StateSettings, StatefulVerifier, TrustedKeys,
+    UnixTime, VerifyOptions,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance")
+}
+
+fn read(dir: &Path, relative: &str) -> Vec<u8> {
+    let path = dir.join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{field}` is not a string in {value}"))
+        .to_owned()
+}
+
+fn options(step: &Value, tolerance: u32) -> VerifyOptions {
+    let at = UnixTime::from_secs(step["at"].as_i64().expect("at")).expect("at in range");
+    let leeway = u32::try_from(step["leeway"].as_u64().expect("leeway")).expect("leeway");
+    let mut options = VerifyOptions::at(at)
+        .with_leeway(leeway)
+        .with_clock_tolerance(tolerance);
+    if let Some(machine) = step["machine"].as_str() {
+        options = options.with_machine(MachineId::parse(machine).expect("machine id"));
+    }
+    if let Some(product) = step["product"].as_str() {
+        options = options.with_product(product);
+    }
+    options
+}
+
+/// What the report says, in the shape of a step's `expect`.
+fn observed(report: &CheckReport) -> Value {
+    let claims = report.license.verified_license().map(|verified| {
+        let c = verified.claims();
+        serde_json::json!({
+            "license_id": c.license_id,
+            "customer_id": c.customer_id,
+            "product": c.product,
+            "license_type": c.license_type.as_str(),
+            "issued_at": c.issued_at.as_secs(),
+            "expires_at": c.expires_at.map(|t| t.as_secs()),
+            "alg": verified.alg().name(),
+            "kid": verified.kid(),
+        })
+    });
+    serde_json::json!({
+        "status": report.license.status.as_str(),
+        "valid": report.license.valid,
+        "passed": report.passed(),
+        "lists": report.revocation_lists.iter().map(|l| l.status.as_str()).collect::<Vec<_>>(),
+        "claims": claims,
+    })
+}
+
+#[test]
+fn every_case_of_the_conformance_corpus() {
+    let dir = corpus_dir();
+    let cases: Value = serde_json::from_slice(&read(&dir, "cases.json")).expect("cases.json");
+    assert_eq!(cases["format"], 1, "cases.json format");
+    let mut failures = Vec::new();
+    let mut steps_checked = 0;
+    let cases = cases["cases"].as_array().expect("cases");
+    for case in cases {
+        let name = text(case, "name");
+        let license = read(&dir, &text(case, "license"));
+        let mut keys = TrustedKeys::new();
+        for file in case["trusted"].as_array().expect("trusted") {
+            let file = file.as_str().expect("trusted file");
+            keys.add_file_contents(&read(&dir, file))
+                .unwrap_or_else(|e| panic!("case {name}: key {file}: {e}"));
+        }
+        let tolerance =
+            u32::try_from(case["clock_tolerance"].as_u64().expect("clock_tolerance")).expect("u32");
+        let state_dir = tempfile::tempdir().expect("tempdir");
+        let verifier = (case["state"] == true).then(|| {
+            let settings = StateSettings {
+                clock_tolerance_secs: tolerance,
+                ..StateSettings::default()
+            };
+            StatefulVerifier::open(state_dir.path(), keys.clone(), settings).expect("state")
+        });
+        for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+            let list_names: Vec<String> = step["lists"]
+                .as_array()
+                .expect("lists")
+                .iter()
+                .map(|l| l.as_str().expect("list").to_owned())
+                .collect();
+            let list_bytes: Vec<Vec<u8>> = list_names.iter().map(|l| read(&dir, l)).collect();
+            let lists: Vec<ListInput<'_>> = list_names
+                .iter()
+                .zip(&list_bytes)
+                .map(|(source, bytes)| ListInput { source, bytes })
+                .collect();
+            let options = options(step, tolerance);
+            let report = match &verifier {
+                Some(verifier) => verifier.check(&license, &lists, &options).expect("check"),
+                None => check_license(&license, &lists, &keys, &options),
+            };
+            let got = observed(&report);
+            if got != step["expect"] {
+                failures.push(format!(
+                    "case {name}, step {i}: expected {}\n  got {got}\n  reason: {}",
+                    step["expect"], report.license.reason
+                ));
+            }
+            steps_checked += 1;
+        }
+    }
+    assert!(
+        cases.len() >= 60 && steps_checked >= cases.len(),
+        "only {} cases, {steps_checked} steps",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {steps_checked} steps disagree with cases.json:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
