@@ -56,7 +56,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Guard {
   /**
    * Opens the state directory `dir` (created, mode 0700, if missing) with the keys to trust.
-   * Throws `LICET_STATE` when the state cannot be used (corrupt, newer format, I/O).
+   * The guard keeps the keys as they are now (a later `keys.add` does not change it). Throws
+   * `LICET_STATE` when the state cannot be used (corrupt, newer format, I/O).
    */
   constructor(dir: string, keys: TrustedKeys, settings?: GuardSettings)
   /** The same as `new Guard(dir, keys, settings)`. */

@@ -16,7 +16,7 @@ use licet_verifier::{
     StatefulVerifier, UnixTime,
 };
 use napi::bindgen_prelude::{Buffer, Either, Either3, Object, PromiseRaw};
-use napi::{Env, JsDate, JsValue, Task};
+use napi::{Env, JsDate, JsValue, Task, ValueType};
 use napi_derive::napi;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -402,8 +402,18 @@ pub struct RevocationList {
     pub data: String,
 }
 
-/// Reads the own enumerable keys of an options object, refusing names not in `known`.
+/// Checks that an options argument is an object (not a number or a string, which napi would
+/// take as an object without fields) and that it has no field outside `known`.
 fn check_keys(object: &Object<'_>, what: &str, known: &str) -> Outcome<()> {
+    match object.to_unknown().get_type() {
+        Ok(ValueType::Object) => {}
+        Ok(other) => {
+            return Err(LicetError::options(format!(
+                "{what} must be an object, not {other}"
+            )))
+        }
+        Err(e) => return Err(LicetError::options(format!("{what}: {e}"))),
+    }
     let keys = Object::keys(object)
         .map_err(|e| LicetError::options(format!("{what}: cannot read its fields ({e})")))?;
     for key in keys {
@@ -966,7 +976,8 @@ impl Guard {
 #[napi]
 impl Guard {
     /// Opens the state directory `dir` (created, mode 0700, if missing) with the keys to trust.
-    /// Throws `LICET_STATE` when the state cannot be used (corrupt, newer format, I/O).
+    /// The guard keeps the keys as they are now (a later `keys.add` does not change it). Throws
+    /// `LICET_STATE` when the state cannot be used (corrupt, newer format, I/O).
     #[napi(
         constructor,
         catch_unwind,

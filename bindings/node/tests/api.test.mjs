@@ -275,6 +275,10 @@ test('usage errors throw an Error with a code and a message that names the probl
   throwsCode(() => check(license, keys, [{ data: 'x' }]), 'LICET_OPTIONS', /lists\[0\]\.source is missing/)
   throwsCode(() => check(license, keys, [{ source: 'x' }]), 'LICET_OPTIONS', /lists\[0\]\.data is missing/)
   throwsCode(() => check(license, keys, [{ source: 'x', data: 'y', extra: 1 }]), 'LICET_OPTIONS', /unknown option `extra`/)
+  throwsCode(() => verify(license, keys, 5), 'LICET_OPTIONS', /options must be an object, not Number/)
+  throwsCode(() => verify(license, keys, 'at=0'), 'LICET_OPTIONS', /options must be an object/)
+  throwsCode(() => check(license, keys, ['list text']), 'LICET_OPTIONS', /lists\[0\] must be an object/)
+  throwsCode(() => new Guard(tmpdir(), keys, 3600), 'LICET_OPTIONS', /settings must be an object/)
   // Wrong argument types are refused by Node-API before licet runs.
   assert.throws(() => verify(42, keys))
   assert.throws(() => verify(license, {}))
