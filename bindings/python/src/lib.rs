@@ -24,7 +24,12 @@ const ERRORS_MODULE: &str = "licet._errors";
 
 /// An exception of `licet._errors` named `class`, with `message`; `path` (when given) is set as
 /// the exception's `path` attribute. If that module cannot be imported, its import error.
-fn licet_error(py: Python<'_>, class: &'static str, message: String, path: Option<String>) -> PyErr {
+fn licet_error(
+    py: Python<'_>,
+    class: &'static str,
+    message: String,
+    path: Option<String>,
+) -> PyErr {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let made = MODULE
         .get_or_try_init(py, || py.import(ERRORS_MODULE).map(Bound::unbind))
@@ -420,14 +425,6 @@ fn machine_id(py: Python<'_>) -> PyResult<String> {
         .map_err(|e| licet_error(py, "MachineIdError", e.to_string(), None))
 }
 
-/// Checks a machine id given by a person and returns its canonical form (lower case).
-#[pyfunction]
-fn parse_machine_id(py: Python<'_>, text: &str) -> PyResult<String> {
-    MachineId::parse(text)
-        .map(|id| id.as_str().to_owned())
-        .map_err(|e| licet_error(py, "MachineIdError", e.to_string(), None))
-}
-
 /// The native module.
 #[pymodule]
 #[pyo3(name = "_licet")]
@@ -438,13 +435,15 @@ fn licet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_LOCK_TIMEOUT",
         StateSettings::default().lock_timeout.as_secs_f64(),
     )?;
-    m.add("MAX_LICENSE_FILE_BYTES", licet_verifier::MAX_LICENSE_FILE_BYTES)?;
+    m.add(
+        "MAX_LICENSE_FILE_BYTES",
+        licet_verifier::MAX_LICENSE_FILE_BYTES,
+    )?;
     m.add("MAX_UNIX_TIME", licet_verifier::MAX_UNIX_TIME)?;
     m.add_class::<PyTrustedKeys>()?;
     m.add_class::<PyReport>()?;
     m.add_class::<PyGuard>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(machine_id, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_machine_id, m)?)?;
     Ok(())
 }

@@ -135,8 +135,10 @@ def test_the_gil_is_released_while_a_check_waits(tmp_path: Path, demo_license: b
 def test_verifications_run_in_parallel(
     demo_keys: licet.TrustedKeys, demo_license: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The same work on one thread and on two: with the GIL released, two threads finish sooner
-    on a machine with two free cores. Printed, not asserted: the machine may be busy."""
+    """The same work on one thread and on two: with the GIL released, two threads finish it
+    sooner on two cores (measured here: 1.7 to 2.0 times, against 0.93 with the GIL held). The
+    best of up to eight trials must reach 1.1, so a busy machine does not fail the test."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     per_thread = 300
 
     def work(n: int) -> None:
@@ -144,8 +146,8 @@ def test_verifications_run_in_parallel(
             licet.verify(demo_license, demo_keys, at=AT)
 
     work(20)  # warm up
-    best = 0.0
-    for _ in range(3):
+    ratios: List[float] = []
+    for _ in range(8):
         started = time.perf_counter()
         work(2 * per_thread)
         serial = time.perf_counter() - started
@@ -155,8 +157,10 @@ def test_verifications_run_in_parallel(
             t.start()
         for t in threads:
             t.join()
-        parallel = time.perf_counter() - started
-        best = max(best, serial / parallel)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        ratios.append(serial / (time.perf_counter() - started))
+        if ratios[-1] > 1.5:
+            break
     with capsys.disabled():
-        print(f"\nparallel verify: 2 threads did the work of 1 in 1/{best:.2f} of the time ({cores} cores)")
+        print(f"\nparallel verify: 2 threads did the work of 1 up to {max(ratios):.2f} times as fast ({cores} cores)")
+    if cores >= 2:
+        assert max(ratios) > 1.1, f"no trial ran in parallel: {ratios}"

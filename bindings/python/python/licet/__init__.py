@@ -470,7 +470,8 @@ class Report:
 
     def to_dict(self) -> Dict[str, Any]:
         """:meth:`to_json`, parsed."""
-        return json.loads(self.to_json())
+        parsed: Dict[str, Any] = json.loads(self.to_json())
+        return parsed
 
     def __repr__(self) -> str:
         parts = [f"status={self.status_name}", f"valid={self.valid}"]

@@ -4,6 +4,19 @@ from os import PathLike
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union, final
 
+__all__ = [
+    "DEFAULT_CLOCK_TOLERANCE",
+    "DEFAULT_LOCK_TIMEOUT",
+    "Guard",
+    "MAX_LICENSE_FILE_BYTES",
+    "MAX_UNIX_TIME",
+    "Report",
+    "TrustedKeys",
+    "__version__",
+    "check",
+    "machine_id",
+]
+
 __version__: str
 DEFAULT_CLOCK_TOLERANCE: int
 DEFAULT_LOCK_TIMEOUT: float
@@ -106,4 +119,3 @@ def check(
     product: Optional[str],
 ) -> Report: ...
 def machine_id() -> str: ...
-def parse_machine_id(text: str) -> str: ...
