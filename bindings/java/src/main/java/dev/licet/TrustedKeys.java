@@ -1,0 +1,143 @@
+package dev.licet;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The vendor's public keys that licenses (and revocation lists) must be signed with: PEM (one or
+ * more {@code PUBLIC KEY} blocks), a JWK or a JWKS. Several inputs add up.
+ *
+ * <p>Immutable and thread-safe: share one instance between threads. It holds a native object:
+ * {@link #close()} frees it (try-with-resources); a {@link java.lang.ref.Cleaner} frees it too
+ * when the object becomes unreachable unclosed. A {@link Guard} keeps its own copy, so the keys
+ * may be closed once the guard is open.
+ */
+public final class TrustedKeys implements AutoCloseable {
+    private final NativeHandle handle;
+    private final int size;
+
+    private TrustedKeys(byte[][] contents, String[] sources) {
+        if (contents.length == 0) {
+            throw new IllegalArgumentException("no key given: trusted keys need at least one key");
+        }
+        long id = Native.keysNew(contents, sources);
+        this.handle = new NativeHandle(this, "TrustedKeys", id, Native::keysFree);
+        this.size = Native.keysLen(id);
+    }
+
+    /**
+     * Keys from the contents of key files.
+     *
+     * @param contents each the bytes of a PEM file, a JWK or a JWKS
+     * @return the keys
+     * @throws KeyException if an input holds no usable public key (the message says which and
+     *     why: a private key, an RSA key too short, not a key at all, ...)
+     */
+    public static TrustedKeys fromBytes(byte[]... contents) {
+        Objects.requireNonNull(contents, "contents");
+        String[] sources = new String[contents.length];
+        for (int i = 0; i < contents.length; i++) {
+            Objects.requireNonNull(contents[i], "contents[" + i + "]");
+            sources[i] = contents.length == 1 ? "the key" : "key input " + (i + 1);
+        }
+        return new TrustedKeys(contents.clone(), sources);
+    }
+
+    /**
+     * Keys from text: PEM, or the JSON of a JWK or JWKS.
+     *
+     * @param texts each the text of a key file
+     * @return the keys
+     * @throws KeyException if a text holds no usable public key
+     */
+    public static TrustedKeys fromString(String... texts) {
+        Objects.requireNonNull(texts, "texts");
+        byte[][] contents = new byte[texts.length][];
+        for (int i = 0; i < texts.length; i++) {
+            contents[i] = Objects.requireNonNull(texts[i], "texts[" + i + "]")
+                    .getBytes(StandardCharsets.UTF_8);
+        }
+        return fromBytes(contents);
+    }
+
+    /**
+     * Keys from key files.
+     *
+     * @param files PEM, JWK or JWKS files
+     * @return the keys
+     * @throws KeyException with code {@link LicetException.Code#KEY_FILE} if a file cannot be
+     *     read, {@link LicetException.Code#KEY} if it holds no usable public key (the message
+     *     names the file)
+     */
+    public static TrustedKeys fromFiles(Path... files) {
+        Objects.requireNonNull(files, "files");
+        return fromFiles(Arrays.asList(files));
+    }
+
+    /**
+     * Keys from key files.
+     *
+     * @param files PEM, JWK or JWKS files
+     * @return the keys
+     * @throws KeyException as {@link #fromFiles(Path...)}
+     */
+    public static TrustedKeys fromFiles(Collection<Path> files) {
+        Objects.requireNonNull(files, "files");
+        List<byte[]> contents = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        for (Path file : files) {
+            Objects.requireNonNull(file, "files contains null");
+            try {
+                contents.add(Files.readAllBytes(file));
+            } catch (IOException e) {
+                throw new KeyException(LicetException.Code.KEY_FILE,
+                        "the key file " + file + " cannot be read: " + describe(e), e);
+            }
+            sources.add("the key file " + file);
+        }
+        return new TrustedKeys(contents.toArray(new byte[0][]), sources.toArray(new String[0]));
+    }
+
+    /**
+     * How many keys.
+     *
+     * @return the number of keys (a JWKS or a PEM file may hold several)
+     */
+    public int size() {
+        return size;
+    }
+
+    /** The native id; {@link IllegalStateException} once closed. */
+    long handle() {
+        return handle.id();
+    }
+
+    /** Frees the native keys. Idempotent; a check running on another thread finishes first. */
+    @Override
+    public void close() {
+        handle.close();
+    }
+
+    @Override
+    public String toString() {
+        return "TrustedKeys[" + size + (handle.isClosed() ? " keys, closed]" : " keys]");
+    }
+
+    static String describe(IOException e) {
+        String kind = e.getClass().getSimpleName();
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
+    }
+}

@@ -1,0 +1,104 @@
+//! The Java `dev.licet.Report` of a check: a plain object, filled here, with no native handle.
+
+use crate::boundary::Error;
+use jni::objects::{JObject, JValue};
+use jni::JNIEnv;
+use licet_verifier::{CheckReport, ListReport, UnixTime};
+
+/// `Report(String status, boolean valid, boolean passed, String reason, String kid, String alg,
+/// String claimsJson, String licenseId, String customerId, String product, String licenseType,
+/// long issuedAt, long expiresAt, long notBefore, ListReport[] lists, int listsEnforced)`.
+const REPORT_SIG: &str = "(Ljava/lang/String;ZZLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJ[Ldev/licet/ListReport;I)V";
+
+/// `ListReport(String source, String status, String reason, String kid)`.
+const LIST_REPORT_SIG: &str =
+    "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V";
+
+/// A time that is absent (`Report.ABSENT` on the Java side).
+const ABSENT: i64 = i64::MIN;
+
+fn time(t: Option<UnixTime>) -> i64 {
+    t.map_or(ABSENT, UnixTime::as_secs)
+}
+
+fn optional_string<'local>(
+    env: &mut JNIEnv<'local>,
+    text: Option<&str>,
+) -> Result<JObject<'local>, Error> {
+    Ok(match text {
+        Some(text) => env.new_string(text)?.into(),
+        None => JObject::null(),
+    })
+}
+
+fn list_report<'local>(
+    env: &mut JNIEnv<'local>,
+    list: &ListReport,
+) -> Result<JObject<'local>, Error> {
+    let source = env.new_string(&list.source)?;
+    let status = env.new_string(list.status.as_str())?;
+    let reason = env.new_string(&list.reason)?;
+    let kid = optional_string(env, list.kid.as_deref())?;
+    Ok(env.new_object(
+        "dev/licet/ListReport",
+        LIST_REPORT_SIG,
+        &[
+            JValue::Object(&source),
+            JValue::Object(&status),
+            JValue::Object(&reason),
+            JValue::Object(&kid),
+        ],
+    )?)
+}
+
+/// The Java report of `report`.
+pub fn report<'local>(
+    env: &mut JNIEnv<'local>,
+    report: &CheckReport,
+) -> Result<JObject<'local>, Error> {
+    let license = &report.license;
+    let claims = license.verified_license().map(|v| v.claims());
+    let status = env.new_string(license.status.as_str())?;
+    let reason = env.new_string(&license.reason)?;
+    let kid = optional_string(env, license.kid.as_deref())?;
+    let alg = optional_string(env, license.alg.as_deref())?;
+    let claims_json = claims.map(|c| serde_json::Value::Object(c.to_json()).to_string());
+    let claims_json = optional_string(env, claims_json.as_deref())?;
+    let license_id = optional_string(env, claims.map(|c| c.license_id.as_str()))?;
+    let customer_id = optional_string(env, claims.map(|c| c.customer_id.as_str()))?;
+    let product = optional_string(env, claims.and_then(|c| c.product.as_deref()))?;
+    let license_type = optional_string(env, claims.map(|c| c.license_type.as_str()))?;
+
+    let count = i32::try_from(report.revocation_lists.len())
+        .map_err(|_| crate::boundary::illegal_argument("too many revocation lists"))?;
+    let lists = env.new_object_array(count, "dev/licet/ListReport", JObject::null())?;
+    for (i, list) in (0..count).zip(&report.revocation_lists) {
+        let item = list_report(env, list)?;
+        env.set_object_array_element(&lists, i, &item)?;
+        env.delete_local_ref(item)?;
+    }
+    let enforced = i32::try_from(report.lists_enforced).unwrap_or(i32::MAX);
+
+    Ok(env.new_object(
+        "dev/licet/Report",
+        REPORT_SIG,
+        &[
+            JValue::Object(&status),
+            JValue::Bool(u8::from(license.valid)),
+            JValue::Bool(u8::from(report.passed())),
+            JValue::Object(&reason),
+            JValue::Object(&kid),
+            JValue::Object(&alg),
+            JValue::Object(&claims_json),
+            JValue::Object(&license_id),
+            JValue::Object(&customer_id),
+            JValue::Object(&product),
+            JValue::Object(&license_type),
+            JValue::Long(time(claims.map(|c| c.issued_at))),
+            JValue::Long(time(claims.and_then(|c| c.expires_at))),
+            JValue::Long(time(claims.and_then(|c| c.not_before))),
+            JValue::Object(&lists),
+            JValue::Int(enforced),
+        ],
+    )?)
+}

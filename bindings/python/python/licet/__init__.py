@@ -1,0 +1,724 @@
+"""licet: offline verification of licet license files, for Python.
+
+The Rust verifier (``licet-verifier``) in a native module: the signature (EdDSA, RS256, PS256,
+the algorithm pinned by the trusted key), expiry and grace period, not-before, product, machine
+binding, revocation lists and, with a :class:`Guard`, the clock-rollback guard and lists that
+stick. Entirely offline.
+
+>>> from datetime import datetime, timezone
+>>> import licet
+>>> keys = licet.TrustedKeys.from_file("keys/demo-ed25519.pub.pem")       # doctest: +SKIP
+>>> report = licet.verify(open("demo.lic", "rb").read(), keys,
+...                       at=datetime(2026, 6, 1, tzinfo=timezone.utc))     # doctest: +SKIP
+>>> report.status, report.valid                                           # doctest: +SKIP
+(<Status.ACTIVE: 'ACTIVE'>, True)
+
+A "no" verdict is a report, never an exception; the exceptions (:class:`LicetError` and its
+subclasses) are for usage errors. Every function and class is thread-safe, and verification
+releases the GIL: threads that share one :class:`TrustedKeys` verify in parallel.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Union,
+)
+
+from . import _licet
+from ._errors import (
+    KeyFileError,
+    LicetError,
+    ListFileError,
+    MachineIdError,
+    OptionsError,
+    StateBusyError,
+    StateCorruptError,
+    StateError,
+    StateIOError,
+    StateVersionError,
+)
+
+__all__ = [
+    "__version__",
+    "version",
+    "machine_id",
+    "TrustedKeys",
+    "verify",
+    "check",
+    "Guard",
+    "Report",
+    "ListReport",
+    "Status",
+    "ListStatus",
+    "DEFAULT_CLOCK_TOLERANCE",
+    "DEFAULT_LOCK_TIMEOUT",
+    "LicetError",
+    "KeyFileError",
+    "ListFileError",
+    "MachineIdError",
+    "OptionsError",
+    "StateError",
+    "StateIOError",
+    "StateCorruptError",
+    "StateVersionError",
+    "StateBusyError",
+]
+
+#: The version of licet (the Rust workspace's), e.g. ``"0.1.0"``.
+__version__: str = _licet.__version__
+
+#: The default clock tolerance, in seconds (one hour).
+DEFAULT_CLOCK_TOLERANCE: int = _licet.DEFAULT_CLOCK_TOLERANCE
+
+#: How long a :class:`Guard` waits for the state's lock by default, in seconds.
+DEFAULT_LOCK_TIMEOUT: float = _licet.DEFAULT_LOCK_TIMEOUT
+
+_MAX_U32 = 2**32 - 1
+
+StrPath = Union[str, "os.PathLike[str]"]
+#: License contents: the file's bytes, or its text.
+LicenseData = Union[bytes, bytearray, memoryview, str]
+#: A revocation list: a path to read, or ``(source, contents)``.
+ListInput = Union[StrPath, Tuple[str, LicenseData]]
+#: The revocation lists of a check: in order, or a mapping of source name to contents.
+Lists = Union[Iterable[ListInput], Mapping[str, LicenseData]]
+
+
+def version() -> str:
+    """The version of licet (the same as ``licet.__version__``)."""
+    return __version__
+
+
+def machine_id() -> str:
+    """This machine's id: 64 lowercase hex characters (the SHA-256 of the operating system's
+    machine identifier), as ``licet machine-id`` prints it.
+
+    :raises MachineIdError: when no machine identifier can be read here.
+    """
+    return _licet.machine_id()
+
+
+class Status(str, enum.Enum):
+    """The verdict on a license. The member names (and values) are the status names of every
+    licet verifier (``licet verify --json``). ``UNKNOWN`` stands for a status this version of
+    the package does not know yet (a newer native library); ``Report.status_name`` has its
+    name."""
+
+    ACTIVE = "ACTIVE"
+    IN_GRACE = "IN_GRACE"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    MACHINE_MISMATCH = "MACHINE_MISMATCH"
+    WRONG_PRODUCT = "WRONG_PRODUCT"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
+    MALFORMED = "MALFORMED"
+    REVOKED = "REVOKED"
+    CLOCK_ROLLBACK = "CLOCK_ROLLBACK"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def from_name(cls, name: str) -> "Status":
+        """The member named ``name``; ``UNKNOWN`` for a name this version does not know."""
+        return _STATUSES.get(name, cls.UNKNOWN)
+
+
+class ListStatus(str, enum.Enum):
+    """The verdict on one revocation list given to a check. ``UNKNOWN`` stands for a status this
+    version of the package does not know yet; ``ListReport.status_name`` has its name."""
+
+    ACCEPTED = "ACCEPTED"
+    OLDER_THAN_SEEN = "OLDER_THAN_SEEN"
+    DATED_AHEAD = "DATED_AHEAD"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
+    MALFORMED = "MALFORMED"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def from_name(cls, name: str) -> "ListStatus":
+        """The member named ``name``; ``UNKNOWN`` for a name this version does not know."""
+        return _LIST_STATUSES.get(name, cls.UNKNOWN)
+
+
+# UNKNOWN itself is not a status the verifier reports: a native "UNKNOWN" would be unknown too.
+_STATUSES: Dict[str, Status] = {s.value: s for s in Status if s is not Status.UNKNOWN}
+_LIST_STATUSES: Dict[str, ListStatus] = {
+    s.value: s for s in ListStatus if s is not ListStatus.UNKNOWN
+}
+
+
+def _utc(secs: Optional[int]) -> Optional[datetime]:
+    return None if secs is None else datetime.fromtimestamp(secs, tz=timezone.utc)
+
+
+def _read(path: StrPath, what: str, error: type) -> Tuple[str, bytes]:
+    try:
+        name = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{what}: expected a path (str or os.PathLike), got {type(path).__name__}") from None
+    try:
+        with open(name, "rb") as f:
+            return name, f.read()
+    except OSError as e:
+        raise error(f"the {what} {name} could not be read: {e.strerror or e}", name) from e
+
+
+def _data(value: Any, what: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes or str (the contents), not {type(value).__name__}")
+
+
+class TrustedKeys:
+    """The public keys a verifier trusts: PEM (one or more ``PUBLIC KEY`` blocks), a JWK or a
+    JWKS, from one or more sources, which add up.
+
+    Thread-safe: one set may be shared by every thread. Adding keys while other threads verify is
+    safe; a verification uses the keys as they were when it started.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self) -> None:
+        """An empty set (every license is then UNKNOWN_KEY); see :meth:`from_file`,
+        :meth:`from_bytes`, :meth:`from_str`."""
+        self._native = _licet.TrustedKeys()
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview, str]) -> "TrustedKeys":
+        """The keys in ``data``, the contents of a key file.
+
+        :raises KeyFileError: when it holds no usable public key.
+        """
+        keys = cls()
+        keys.add(data)
+        return keys
+
+    @classmethod
+    def from_str(cls, text: str) -> "TrustedKeys":
+        """The keys in ``text`` (PEM, JWK or JWKS text). :raises KeyFileError: as ``from_bytes``."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        return cls.from_bytes(text)
+
+    @classmethod
+    def from_file(cls, path: StrPath, *more: StrPath) -> "TrustedKeys":
+        """The keys in one or more key files, all trusted.
+
+        :raises KeyFileError: when a file cannot be read or holds no usable public key (the
+            exception's ``path`` names it).
+        """
+        keys = cls()
+        for p in (path, *more):
+            keys.add_file(p)
+        return keys
+
+    def add(self, data: Union[bytes, bytearray, memoryview, str]) -> int:
+        """Adds the keys in ``data`` and returns how many. Nothing is added when any part of it
+        is not a usable key.
+
+        :raises KeyFileError: when it holds no usable public key.
+        """
+        return self._native.add(_data(data, "key data"))
+
+    def add_file(self, path: StrPath) -> int:
+        """Adds the keys in the key file ``path`` and returns how many.
+
+        :raises KeyFileError: when the file cannot be read or holds no usable public key.
+        """
+        name, data = _read(path, "key file", KeyFileError)
+        return self._native.add(data, name)
+
+    @property
+    def kids(self) -> List[str]:
+        """The RFC 7638 thumbprints of the keys (the ``kid`` of what they sign), in order."""
+        return self._native.kids()
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def __repr__(self) -> str:
+        return f"<licet.TrustedKeys: {len(self)} key(s)>"
+
+
+@dataclass(frozen=True)
+class ListReport:
+    """One revocation list given to a check, and its verdict."""
+
+    #: Where it came from, as given (a path, or the source name of a ``(source, data)`` pair).
+    source: str
+    #: The verdict.
+    status: ListStatus
+    #: The verdict's name, as the native library gave it (also for ``ListStatus.UNKNOWN``).
+    status_name: str
+    #: Why, in a sentence.
+    reason: str
+    #: The key that signed it, when it verified.
+    kid: Optional[str]
+    #: Its sequence number, when it verified.
+    seq: Optional[int]
+    #: When it was issued (UTC), when it verified.
+    issued_at: Optional[datetime]
+    #: How many licenses it revokes, when it verified.
+    entries: Optional[int]
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the list was verified and applied."""
+        return self.status is ListStatus.ACCEPTED
+
+
+class Report:
+    """The verdict of a check: the license's status, and each revocation list's.
+
+    The claim properties (``license_id``, ``expires_at``, ...) and :attr:`claims` are ``None``
+    unless the signature verified with a trusted key; they are set whatever the status (an
+    EXPIRED or REVOKED license is still a verified one). Times are timezone-aware ``datetime``
+    objects in UTC.
+    """
+
+    __slots__ = ("_native", "_claims", "_lists")
+
+    def __init__(self, native: "_licet.Report") -> None:
+        self._native = native
+        self._claims: Optional[Dict[str, Any]] = None
+        self._lists: Optional[Tuple[ListReport, ...]] = None
+
+    @property
+    def status(self) -> Status:
+        """The license's status (``Status.UNKNOWN`` for one this version does not know)."""
+        return _STATUSES.get(self._native.status, Status.UNKNOWN)
+
+    @property
+    def status_name(self) -> str:
+        """The status's name, as the native library gave it (also for ``Status.UNKNOWN``)."""
+        return self._native.status
+
+    @property
+    def valid(self) -> bool:
+        """True for ACTIVE and IN_GRACE: the license may be used."""
+        return self._native.valid
+
+    @property
+    def passed(self) -> bool:
+        """Valid, and every revocation list given was accepted (what ``licet verify`` exits 0
+        on): a refused list is worth noticing even when the license is fine."""
+        return self._native.passed
+
+    @property
+    def reason(self) -> str:
+        """Why, in a sentence a person can act on."""
+        return self._native.reason
+
+    @property
+    def kid(self) -> Optional[str]:
+        """The thumbprint of the key that verified the signature, or else the token's ``kid``."""
+        return self._native.kid
+
+    @property
+    def alg(self) -> Optional[str]:
+        """The token's algorithm (``EdDSA``, ``RS256``, ``PS256``), if it is one licet accepts."""
+        return self._native.alg
+
+    @property
+    def verified(self) -> bool:
+        """Whether the signature verified with a trusted key (whatever the status)."""
+        return self._native.verified
+
+    @property
+    def claims(self) -> Optional[Dict[str, Any]]:
+        """Every claim of the license (``jti``, ``sub``, ``iat``, ``exp``, ``features``, ...) as
+        a dict with the JSON names and values (times in Unix seconds); ``None`` unless the
+        signature verified."""
+        if self._claims is None:
+            text = self._native.claims_json()
+            if text is None:
+                return None
+            self._claims = json.loads(text)
+        return self._claims
+
+    @property
+    def license_id(self) -> Optional[str]:
+        """``jti``."""
+        return self._native.license_id
+
+    @property
+    def customer_id(self) -> Optional[str]:
+        """``sub``."""
+        return self._native.customer_id
+
+    @property
+    def product(self) -> Optional[str]:
+        """``aud``: the product the license is for, if it names one."""
+        return self._native.product
+
+    @property
+    def license_type(self) -> Optional[str]:
+        """``license_type`` (``STANDARD`` when the license has none)."""
+        return self._native.license_type
+
+    @property
+    def issuer(self) -> Optional[str]:
+        """``iss``."""
+        return self._native.issuer
+
+    @property
+    def issued_at(self) -> Optional[datetime]:
+        """``iat``, UTC."""
+        return _utc(self._native.issued_at)
+
+    @property
+    def not_before(self) -> Optional[datetime]:
+        """``nbf``, UTC, if set."""
+        return _utc(self._native.not_before)
+
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """``exp``, UTC; ``None`` for a perpetual license."""
+        return _utc(self._native.expires_at)
+
+    @property
+    def entitlement_expires_at(self) -> Optional[datetime]:
+        """``entitlement_exp``, UTC: when the entitlement behind a seat file ends, if stated."""
+        return _utc(self._native.entitlement_expires_at)
+
+    @property
+    def grace_days(self) -> Optional[int]:
+        """``grace_days``: days after expiry in which the license is IN_GRACE."""
+        return self._native.grace_days
+
+    @property
+    def features(self) -> Optional[Dict[str, Any]]:
+        """``features``: the entitlements, a dict, if the license has them."""
+        claims = self.claims
+        return None if claims is None else claims.get("features")
+
+    @property
+    def machine_ids(self) -> Optional[List[str]]:
+        """``machine_ids``: the machines a node-locked license is bound to; ``None`` if it is
+        not node-locked."""
+        return self._native.machine_ids
+
+    @property
+    def license_key(self) -> Optional[str]:
+        """``license_key``."""
+        return self._native.license_key
+
+    @property
+    def owner_name(self) -> Optional[str]:
+        """``owner_name``."""
+        return self._native.owner_name
+
+    @property
+    def owner_email(self) -> Optional[str]:
+        """``owner_email``."""
+        return self._native.owner_email
+
+    @property
+    def lists(self) -> Tuple[ListReport, ...]:
+        """Each revocation list given, in order, with its own verdict."""
+        if self._lists is None:
+            self._lists = tuple(
+                ListReport(
+                    source=source,
+                    status=_LIST_STATUSES.get(status, ListStatus.UNKNOWN),
+                    status_name=status,
+                    reason=reason,
+                    kid=kid,
+                    seq=seq,
+                    issued_at=_utc(issued_at),
+                    entries=entries,
+                )
+                for source, status, reason, kid, seq, issued_at, entries in self._native.lists
+            )
+        return self._lists
+
+    @property
+    def lists_enforced(self) -> int:
+        """How many revocation lists the license was checked against: those given and accepted
+        and, with a :class:`Guard`, every list the state kept from earlier checks."""
+        return self._native.lists_enforced
+
+    def to_json(self) -> str:
+        """The report as ``licet verify --json`` prints it (one JSON object)."""
+        return self._native.to_json()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """:meth:`to_json`, parsed."""
+        parsed: Dict[str, Any] = json.loads(self.to_json())
+        return parsed
+
+    def __repr__(self) -> str:
+        parts = [f"status={self.status_name}", f"valid={self.valid}"]
+        if self.lists:
+            parts.append(f"passed={self.passed}")
+        if self.verified:
+            parts.append(f"license_id={self.license_id!r}")
+            parts.append(f"customer_id={self.customer_id!r}")
+            expires = self.expires_at
+            parts.append(f"expires_at={expires.isoformat() if expires else None}")
+        parts.append(f"reason={self.reason!r}")
+        return f"<licet.Report {' '.join(parts)}>"
+
+
+def _seconds(value: Any, name: str) -> int:
+    """A number of seconds (an int or a timedelta), 0 to 2**32-1."""
+    if isinstance(value, timedelta):
+        secs = value.total_seconds()
+        if secs != int(secs):
+            raise OptionsError(f"{name} must be whole seconds; got {value!r}")
+        secs = int(secs)
+    elif isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int (seconds) or a timedelta, not {type(value).__name__}")
+    else:
+        secs = value
+    if not 0 <= secs <= _MAX_U32:
+        raise OptionsError(f"{name} must be between 0 and {_MAX_U32} seconds; got {secs}")
+    return secs
+
+
+def _at(at: Optional[datetime]) -> Optional[int]:
+    if at is None:
+        return None
+    if not isinstance(at, datetime):
+        raise TypeError(f"at must be a timezone-aware datetime or None, not {type(at).__name__}")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise OptionsError(
+            f"at must be a timezone-aware datetime; {at.isoformat()} is naive, so the instant "
+            "it names is unknown: give tzinfo, e.g. datetime(2026, 6, 1, tzinfo=timezone.utc)"
+        )
+    # Whole seconds, rounded down (a license's times are whole seconds).
+    secs = int((at - _EPOCH).total_seconds() // 1)
+    if not 0 <= secs <= _licet.MAX_UNIX_TIME:
+        raise OptionsError(f"at must lie between 1970-01-01 and 9999-12-31 (UTC); got {at.isoformat()}")
+    return secs
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _machine(machine: Optional[str], check_machine: bool) -> Optional[str]:
+    if not isinstance(check_machine, bool):
+        raise TypeError(f"check_machine must be a bool, not {type(check_machine).__name__}")
+    if machine is None:
+        return None
+    if not isinstance(machine, str):
+        raise TypeError(f"machine must be a str (64 hex characters) or None, not {type(machine).__name__}")
+    if not check_machine:
+        raise OptionsError(
+            "machine is given but check_machine is False: give a machine id to check against, "
+            "or check_machine=False to check none, not both"
+        )
+    return machine
+
+
+def _product(product: Optional[str]) -> Optional[str]:
+    if product is not None and not isinstance(product, str):
+        raise TypeError(f"product must be a str or None, not {type(product).__name__}")
+    return product
+
+
+def _lists(lists: Optional[Lists]) -> List[Tuple[str, bytes]]:
+    if lists is None:
+        return []
+    if isinstance(lists, (str, bytes, bytearray, memoryview, os.PathLike)):
+        raise TypeError(
+            "lists must be a list of revocation lists (paths, or (source, contents) pairs) "
+            "or a mapping of source to contents, not a single value: wrap it in a list"
+        )
+    if isinstance(lists, Mapping):
+        return [(str(source), _data(data, f"revocation list {source}")) for source, data in lists.items()]
+    out: List[Tuple[str, bytes]] = []
+    for item in lists:
+        if isinstance(item, tuple):
+            if len(item) != 2 or not isinstance(item[0], str):
+                raise TypeError("a revocation list given as a tuple must be (source: str, contents)")
+            out.append((item[0], _data(item[1], f"revocation list {item[0]}")))
+        else:
+            out.append(_read(item, "revocation list", ListFileError))
+    return out
+
+
+def verify(
+    license: LicenseData,
+    keys: TrustedKeys,
+    *,
+    at: Optional[datetime] = None,
+    leeway: Union[int, timedelta] = 0,
+    clock_tolerance: Union[int, timedelta] = DEFAULT_CLOCK_TOLERANCE,
+    machine: Optional[str] = None,
+    check_machine: bool = True,
+    product: Optional[str] = None,
+) -> Report:
+    """Verifies a license file's contents against the trusted keys. Never raises for a verdict:
+    a bad signature, an expired license and every other "no" are in the report.
+
+    :param license: the license file's contents (bytes, or its text).
+    :param at: the evaluation time, a timezone-aware ``datetime``; ``None`` (default): now.
+    :param leeway: clock skew tolerated on ``nbf`` and ``exp`` (seconds or a timedelta).
+    :param clock_tolerance: how far the clock may be behind the license's ``iat`` before the
+        check says CLOCK_ROLLBACK (seconds or a timedelta; default one hour).
+    :param machine: the machine id (64 hex) a node-locked license is checked against;
+        ``None``: this machine (read only when the license is node-locked).
+    :param check_machine: ``False`` to check no machine binding (audits on another machine);
+        then ``machine`` must be ``None``.
+    :param product: if given, the license must be issued for this product (``aud``).
+    :raises OptionsError: an option out of range (a naive ``at``, a negative leeway, ...).
+    :raises MachineIdError: ``machine`` is not 64 hexadecimal characters.
+    """
+    return check(
+        license,
+        keys,
+        (),
+        at=at,
+        leeway=leeway,
+        clock_tolerance=clock_tolerance,
+        machine=machine,
+        check_machine=check_machine,
+        product=product,
+    )
+
+
+def check(
+    license: LicenseData,
+    keys: TrustedKeys,
+    lists: Optional[Lists] = (),
+    *,
+    at: Optional[datetime] = None,
+    leeway: Union[int, timedelta] = 0,
+    clock_tolerance: Union[int, timedelta] = DEFAULT_CLOCK_TOLERANCE,
+    machine: Optional[str] = None,
+    check_machine: bool = True,
+    product: Optional[str] = None,
+) -> Report:
+    """:func:`verify` with revocation lists, without a state: each list is verified (one dated
+    ahead of ``at`` by more than ``clock_tolerance`` is refused), the accepted ones are applied,
+    and each list's verdict is in ``Report.lists``. ``Report.passed`` is false when a list was
+    refused.
+
+    :param lists: the revocation lists, in order: paths to read, ``(source, contents)`` pairs,
+        or a mapping of source name to contents.
+    :raises ListFileError: a list given as a path cannot be read.
+
+    The other parameters and exceptions are those of :func:`verify`.
+    """
+    if not isinstance(keys, TrustedKeys):
+        raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
+    native = _licet.check(
+        _data(license, "license"),
+        keys._native,
+        _lists(lists),
+        _at(at),
+        _seconds(leeway, "leeway"),
+        _seconds(clock_tolerance, "clock_tolerance"),
+        _machine(machine, check_machine),
+        check_machine,
+        _product(product),
+    )
+    return Report(native)
+
+
+class Guard:
+    """The stateful check: a state directory that remembers the latest trustworthy time seen
+    (so a clock set back is CLOCK_ROLLBACK) and every revocation list accepted (so a revocation
+    sticks when the list is later left out, and an older list cannot replace a newer one).
+
+    Each :meth:`check` takes the state's lock (waiting at most ``lock_timeout``), loads the
+    state, checks, records and saves atomically. Several threads, processes or guards may share
+    one state directory. The guard keeps the keys it was opened with (a snapshot).
+
+    :param state_dir: the state directory (created, 0700, if missing).
+    :param keys: the trusted keys.
+    :param clock_tolerance: how far behind the latest trustworthy time the clock may be, and how
+        far ahead a revocation list may be dated (seconds or a timedelta; default one hour).
+    :param lock_timeout: how long a check waits for another one holding the lock (seconds or a
+        timedelta; default 5 s), then raises :class:`StateBusyError`.
+    :raises StateError: the state cannot be used (I/O, corrupt, of a newer format).
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(
+        self,
+        state_dir: StrPath,
+        keys: TrustedKeys,
+        *,
+        clock_tolerance: Union[int, timedelta] = DEFAULT_CLOCK_TOLERANCE,
+        lock_timeout: Union[float, timedelta] = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        if not isinstance(keys, TrustedKeys):
+            raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
+        if isinstance(lock_timeout, timedelta):
+            timeout = lock_timeout.total_seconds()
+        elif isinstance(lock_timeout, (int, float)) and not isinstance(lock_timeout, bool):
+            timeout = float(lock_timeout)
+        else:
+            raise TypeError(f"lock_timeout must be seconds or a timedelta, not {type(lock_timeout).__name__}")
+        if not 0 <= timeout < 1e9:
+            raise OptionsError(f"lock_timeout must be 0 or more seconds; got {lock_timeout!r}")
+        self._native = _licet.Guard(
+            os.fspath(state_dir), keys._native, _seconds(clock_tolerance, "clock_tolerance"), timeout
+        )
+
+    @property
+    def state_dir(self) -> str:
+        """The state directory."""
+        return os.fspath(self._native.state_dir)
+
+    def check(
+        self,
+        license: LicenseData,
+        lists: Optional[Lists] = (),
+        *,
+        at: Optional[datetime] = None,
+        leeway: Union[int, timedelta] = 0,
+        machine: Optional[str] = None,
+        check_machine: bool = True,
+        product: Optional[str] = None,
+    ) -> Report:
+        """Checks a license with the lists given and every list the state kept, and records
+        what it saw. The clock tolerance is the guard's. The parameters are those of
+        :func:`check`.
+
+        :raises StateError: the state cannot be used (then no check was made): I/O
+            (:class:`StateIOError`), corrupt (:class:`StateCorruptError`), newer format
+            (:class:`StateVersionError`), locked too long (:class:`StateBusyError`).
+        """
+        native = self._native.check(
+            _data(license, "license"),
+            _lists(lists),
+            _at(at),
+            _seconds(leeway, "leeway"),
+            _machine(machine, check_machine),
+            check_machine,
+            _product(product),
+        )
+        return Report(native)
+
+    def __repr__(self) -> str:
+        return f"<licet.Guard state_dir={self.state_dir!r}>"

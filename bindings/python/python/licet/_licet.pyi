@@ -1,0 +1,121 @@
+"""Type stubs of licet._licet, the native module (private: use the package ``licet``)."""
+
+from os import PathLike
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union, final
+
+__all__ = [
+    "DEFAULT_CLOCK_TOLERANCE",
+    "DEFAULT_LOCK_TIMEOUT",
+    "Guard",
+    "MAX_LICENSE_FILE_BYTES",
+    "MAX_UNIX_TIME",
+    "Report",
+    "TrustedKeys",
+    "__version__",
+    "check",
+    "machine_id",
+]
+
+__version__: str
+DEFAULT_CLOCK_TOLERANCE: int
+DEFAULT_LOCK_TIMEOUT: float
+MAX_LICENSE_FILE_BYTES: int
+MAX_UNIX_TIME: int
+
+@final
+class TrustedKeys:
+    def __new__(cls) -> "TrustedKeys": ...
+    def add(self, data: bytes, source: Optional[str] = None) -> int: ...
+    def __len__(self) -> int: ...
+    def kids(self) -> List[str]: ...
+
+@final
+class Report:
+    @property
+    def status(self) -> str: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def kid(self) -> Optional[str]: ...
+    @property
+    def alg(self) -> Optional[str]: ...
+    @property
+    def verified(self) -> bool: ...
+    def claims_json(self) -> Optional[str]: ...
+    @property
+    def license_id(self) -> Optional[str]: ...
+    @property
+    def customer_id(self) -> Optional[str]: ...
+    @property
+    def product(self) -> Optional[str]: ...
+    @property
+    def license_type(self) -> Optional[str]: ...
+    @property
+    def issuer(self) -> Optional[str]: ...
+    @property
+    def issued_at(self) -> Optional[int]: ...
+    @property
+    def not_before(self) -> Optional[int]: ...
+    @property
+    def expires_at(self) -> Optional[int]: ...
+    @property
+    def entitlement_expires_at(self) -> Optional[int]: ...
+    @property
+    def grace_days(self) -> Optional[int]: ...
+    @property
+    def machine_ids(self) -> Optional[List[str]]: ...
+    @property
+    def license_key(self) -> Optional[str]: ...
+    @property
+    def owner_name(self) -> Optional[str]: ...
+    @property
+    def owner_email(self) -> Optional[str]: ...
+    @property
+    def lists(
+        self,
+    ) -> List[
+        Tuple[str, str, str, Optional[str], Optional[int], Optional[int], Optional[int]]
+    ]: ...
+    @property
+    def lists_enforced(self) -> int: ...
+    def to_json(self) -> str: ...
+
+@final
+class Guard:
+    def __new__(
+        cls,
+        state_dir: Union[str, PathLike[str]],
+        keys: TrustedKeys,
+        clock_tolerance: int,
+        lock_timeout: float,
+    ) -> "Guard": ...
+    @property
+    def state_dir(self) -> Path: ...
+    def check(
+        self,
+        license: bytes,
+        lists: Sequence[Tuple[str, bytes]],
+        at: Optional[int],
+        leeway: int,
+        machine: Optional[str],
+        check_machine: bool,
+        product: Optional[str],
+    ) -> Report: ...
+
+def check(
+    license: bytes,
+    keys: TrustedKeys,
+    lists: Sequence[Tuple[str, bytes]],
+    at: Optional[int],
+    leeway: int,
+    clock_tolerance: int,
+    machine: Optional[str],
+    check_machine: bool,
+    product: Optional[str],
+) -> Report: ...
+def machine_id() -> str: ...

@@ -1,0 +1,172 @@
+"""Usage errors raise licet's exceptions, with a message that names the problem; nothing else
+does (a "no" verdict is a report: see test_api.py)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import licet
+from conftest import AT, CORPUS, DEMO_KEY, REPO
+
+
+def test_the_hierarchy() -> None:
+    for error in (
+        licet.KeyFileError, licet.ListFileError, licet.MachineIdError, licet.OptionsError,
+        licet.StateError, licet.StateIOError, licet.StateCorruptError, licet.StateVersionError,
+        licet.StateBusyError,
+    ):
+        assert issubclass(error, licet.LicetError)
+    for error in (licet.KeyFileError, licet.ListFileError, licet.MachineIdError, licet.OptionsError):
+        assert issubclass(error, ValueError)
+    for error in (licet.StateIOError, licet.StateCorruptError, licet.StateVersionError, licet.StateBusyError):
+        assert issubclass(error, licet.StateError)
+    assert issubclass(licet.StateBusyError, TimeoutError)
+    assert not issubclass(licet.LicetError, ValueError)
+
+
+def test_a_naive_datetime_is_refused(
+    demo_keys: licet.TrustedKeys, demo_license: bytes, tmp_path: Path
+) -> None:
+    with pytest.raises(licet.OptionsError, match="timezone-aware.*2026-06-01T00:00:00 is naive"):
+        licet.verify(demo_license, demo_keys, at=datetime(2026, 6, 1))
+    with pytest.raises(licet.OptionsError, match="timezone-aware"):
+        licet.check(demo_license, demo_keys, at=datetime(2026, 6, 1))
+    guard = licet.Guard(tmp_path, demo_keys)
+    with pytest.raises(licet.OptionsError, match="timezone-aware"):
+        guard.check(demo_license, at=datetime(2026, 6, 1))
+    assert not (tmp_path / "state.json").exists(), "nothing recorded"
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"at": datetime(1969, 12, 31, tzinfo=timezone.utc)}, licet.OptionsError, "between 1970-01-01 and 9999-12-31"),
+        ({"at": 1790000000}, TypeError, "timezone-aware datetime or None, not int"),
+        ({"at": date(2026, 6, 1)}, TypeError, "not date"),
+        ({"leeway": -1}, licet.OptionsError, "leeway must be between 0 and 4294967295 seconds; got -1"),
+        ({"leeway": 2**32}, licet.OptionsError, "leeway must be between"),
+        ({"leeway": 1.5}, TypeError, "leeway must be an int"),
+        ({"leeway": True}, TypeError, "leeway must be an int"),
+        ({"leeway": timedelta(milliseconds=1500)}, licet.OptionsError, "whole seconds"),
+        ({"clock_tolerance": -5}, licet.OptionsError, "clock_tolerance must be between"),
+        ({"machine": "abc"}, licet.MachineIdError, "`abc` is not a machine id: expected 64 hexadecimal"),
+        ({"machine": "g" * 64}, licet.MachineIdError, "is not a machine id"),
+        ({"machine": b"0" * 64}, TypeError, "machine must be a str"),
+        ({"machine": "0" * 64, "check_machine": False}, licet.OptionsError, "not both"),
+        ({"check_machine": "no"}, TypeError, "check_machine must be a bool"),
+        ({"product": 7}, TypeError, "product must be a str"),
+    ],
+)
+def test_options_out_of_range(
+    demo_keys: licet.TrustedKeys, demo_license: bytes, options: dict, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        licet.verify(demo_license, demo_keys, **options)
+
+
+def test_wrong_argument_types(demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    with pytest.raises(TypeError, match="license must be bytes or str"):
+        licet.verify(1234, demo_keys)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="keys must be a licet.TrustedKeys"):
+        licet.verify(demo_license, DEMO_KEY)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a single value"):
+        licet.check(demo_license, demo_keys, b"a list")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"\(source: str, contents\)"):
+        licet.check(demo_license, demo_keys, [(b"x", b"y")])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="expected a path"):
+        licet.check(demo_license, demo_keys, [42])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        licet.verify(demo_license, demo_keys, AT)  # type: ignore[misc]  (options are keywords)
+
+
+def test_key_files_that_are_not_keys(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(licet.KeyFileError, match=f"the key file {missing} could not be read: No such file") as caught:
+        licet.TrustedKeys.from_file(missing)
+    assert caught.value.path == str(missing)
+    with pytest.raises(licet.KeyFileError, match="could not be read"):
+        licet.TrustedKeys.from_file(tmp_path)  # a directory
+    private = REPO / "keys" / "demo-ed25519.key.pem"
+    with pytest.raises(licet.KeyFileError, match=f"the key file {private}: this is a private key") as caught:
+        licet.TrustedKeys.from_file(DEMO_KEY, private)
+    assert caught.value.path == str(private)
+    with pytest.raises(licet.KeyFileError, match="no public key found"):
+        licet.TrustedKeys.from_bytes(b"   ")
+    with pytest.raises(licet.KeyFileError, match="not a public key"):
+        licet.TrustedKeys.from_str("hello")
+    with pytest.raises(licet.KeyFileError, match="the JWK is invalid"):
+        licet.TrustedKeys.from_str(json.dumps({"kty": "OKP", "crv": "Ed25519"}))
+    with pytest.raises(TypeError, match="text must be str"):
+        licet.TrustedKeys.from_str(b"bytes")  # type: ignore[arg-type]
+    # Nothing of a refused input is added: a PEM with a good block and a private one.
+    keys = licet.TrustedKeys.from_file(DEMO_KEY)
+    mixed = DEMO_KEY.read_bytes() + private.read_bytes()
+    with pytest.raises(licet.KeyFileError):
+        keys.add(mixed)
+    assert len(keys) == 1
+
+
+def test_a_list_file_that_cannot_be_read(demo_keys: licet.TrustedKeys, demo_license: bytes, tmp_path: Path) -> None:
+    missing = tmp_path / "revocations.jwt"
+    with pytest.raises(licet.ListFileError, match=f"the revocation list {missing} could not be read") as caught:
+        licet.check(demo_license, demo_keys, [missing], at=AT)
+    assert caught.value.path == str(missing)
+
+
+def test_state_errors(tmp_path: Path, demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(licet.StateIOError, match="the state directory") as caught:
+        licet.Guard(a_file, demo_keys)
+    assert caught.value.path
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "state.json").write_text("{")
+    with pytest.raises(licet.StateCorruptError, match="is corrupt.*does not reset it") as caught:
+        licet.Guard(corrupt, demo_keys)
+    assert caught.value.path == str(corrupt / "state.json")
+
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "state.json").write_text('{"version": 99}')
+    with pytest.raises(licet.StateVersionError, match="format version 99, newer than this licet reads"):
+        licet.Guard(newer, demo_keys)
+
+    # A state that goes bad after the guard opened it: the check raises, no verdict.
+    good = tmp_path / "good"
+    guard = licet.Guard(good, demo_keys)
+    assert guard.check(demo_license, at=AT).valid
+    (good / "state.json").write_text("[]")
+    with pytest.raises(licet.StateCorruptError):
+        guard.check(demo_license, at=AT)
+
+    with pytest.raises(licet.OptionsError, match="lock_timeout"):
+        licet.Guard(tmp_path / "t", demo_keys, lock_timeout=-1)
+    with pytest.raises(TypeError, match="lock_timeout"):
+        licet.Guard(tmp_path / "t", demo_keys, lock_timeout="5")  # type: ignore[arg-type]
+
+
+def test_a_busy_state_times_out(tmp_path: Path, demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    guard = licet.Guard(tmp_path, demo_keys, lock_timeout=0.2)
+    with open(tmp_path / "state.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(licet.StateBusyError, match="locked by another check") as caught:
+            guard.check(demo_license, at=AT)
+        assert caught.value.path == str(tmp_path / "state.lock")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert guard.check(demo_license, at=AT).valid
+
+
+def test_a_linked_lock_file_is_refused(tmp_path: Path, demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    guard = licet.Guard(tmp_path / "state", demo_keys)
+    os.symlink(tmp_path / "elsewhere", tmp_path / "state" / "state.lock")
+    with pytest.raises(licet.StateIOError, match="symbolic link"):
+        guard.check(demo_license, at=AT)
+    assert not (tmp_path / "elsewhere").exists()
