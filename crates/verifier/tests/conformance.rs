@@ -1,6 +1,7 @@
 //! The conformance corpus (fixtures/conformance/cases.json) through the Rust library: the reference
 //! runner. The C, C++, Python, Node.js and Java runners read the same file and must agree with it
 //! case by case (fixtures/conformance/README.md describes the format).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 use licet_verifier::{
     check_license, CheckReport, ListInput, MachineId, StateSettings, StatefulVerifier, TrustedKeys,
