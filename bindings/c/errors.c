@@ -199,6 +199,26 @@ static void option_errors(void) {
   licet_options_free(options);
 }
 
+/* `*error` must hold NULL on entry: a failure writes a new error there without freeing what it
+ * held, a success leaves it alone. The documented pattern (free, set back to NULL, call again)
+ * leaks nothing and frees nothing twice (valgrind checks both). */
+static void error_variable(void) {
+  licet_options *options = licet_options_new();
+  licet_error *error = NULL;
+  licet_result rc = licet_options_set_time(options, -5, &error);
+  licet_error *first = error;
+  expect(rc == LICET_ERR_INVALID_ARGUMENT && first != NULL, "a failure writes a new error");
+  rc = licet_options_set_time(options, 0, &error);
+  expect(rc == LICET_OK && error == first, "a success leaves *error alone");
+  licet_error_free(error);
+  error = NULL;
+  rc = licet_options_set_machine(options, "nope", &error);
+  expect(rc == LICET_ERR_MACHINE_ID && error != NULL && licet_error_code(error) == rc,
+         "after licet_error_free and error = NULL, the next failure writes its own error");
+  licet_error_free(error);
+  licet_options_free(options);
+}
+
 static void state_errors(void) {
   char key[4096], license_path[4096], dir[4096], file[4096];
   path(key, sizeof key, root, "keys/demo-ed25519.pub.pem");
@@ -211,7 +231,8 @@ static void state_errors(void) {
   path(file, sizeof file, scratch, "a-file");
   write_file(file, "x");
   licet_result rc = licet_guard_open(file, keys, 3600, 100, &guard, &error);
-  expect_error("a state directory that is a file", rc, error, LICET_ERR_IO, "a-file");
+  expect_error("a state directory that is a file", rc, error, LICET_ERR_IO,
+               "a-file: it exists and is not a directory");
   expect(guard == NULL, "guard NULL after a failure");
 
   path(dir, sizeof dir, scratch, "corrupt");
@@ -312,6 +333,7 @@ int main(int argc, char **argv) {
   null_arguments();
   key_errors();
   option_errors();
+  error_variable();
   state_errors();
   names_and_versions();
   printf("%d passed, %d failed\n", passed, failed);

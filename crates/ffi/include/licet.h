@@ -20,11 +20,14 @@
  *   copies the keys).
  *
  * Errors: a fallible function returns a licet_result (LICET_OK = 0) and takes a last
- * licet_error **error. On failure, when error is not NULL, *error receives a new error
- * (licet_error_code, licet_error_message; free it with licet_error_free); on success *error is
- * left alone. A verdict is never an error: a report says EXPIRED, BAD_SIGNATURE, ... Panics never
- * unwind into C: one is caught and returned as LICET_ERR_PANIC (a getter returns its NULL/0/false
- * default). liblicet must be built with panic=unwind (cargo's default) for that.
+ * licet_error **error, which may be NULL (the code alone). When it is not NULL, *error must
+ * be NULL on entry: on failure licet writes a new error there (licet_error_code,
+ * licet_error_message; free it with licet_error_free) without reading or freeing what was there,
+ * so an error still held in it would leak. Free an error and set the variable back to NULL before
+ * passing it again. On success *error is left alone. A verdict is never an error: a report says
+ * EXPIRED, BAD_SIGNATURE, ... Panics never unwind into C: one is caught and returned as
+ * LICET_ERR_PANIC (a getter returns its NULL/0/false default). liblicet must be built with
+ * panic=unwind (cargo's default) for that; it does not build with panic=abort.
  *
  * Threads: licet_keys and licet_options are read-only once set up, and any number of threads
  * may verify with the same ones at once; adding keys or calling a setter must not happen while
@@ -239,8 +242,8 @@ typedef uint32_t licet_list_status;
 
 /**
  * An error: a `licet_result` code and a message (a sentence that names the problem, UTF-8).
- * Made by a failing call in its `licet_error **error` out-parameter; free it with
- * `licet_error_free`.
+ * Made by a failing call in its `licet_error **error` out-parameter, which must hold NULL on
+ * entry (licet overwrites it without freeing what it held); free it with `licet_error_free`.
  */
 typedef struct licet_error licet_error;
 
@@ -324,7 +327,7 @@ uint32_t licet_abi_version(void);
  * message names the sources tried).
  *
  * # Safety
- * `out` is writable; `error` is NULL or writable.
+ * `out` is writable; `error` is NULL, or writable with `*error` NULL.
  */
 licet_result licet_machine_id(char **out,
                               struct licet_error **error);
@@ -385,8 +388,8 @@ struct licet_keys *licet_keys_new(void);
  *
  * # Safety
  * `keys` is a live set not used by another thread during the call; `data` points to `len`
- * readable bytes (or is NULL with `len` 0); `added` is NULL or writable; `error` is NULL or
- * writable.
+ * readable bytes (or is NULL with `len` 0); `added` is NULL or writable; `error` is NULL, or
+ * writable with `*error` NULL.
  */
 licet_result licet_keys_add(struct licet_keys *keys,
                             const uint8_t *data,
@@ -405,7 +408,7 @@ licet_result licet_keys_add(struct licet_keys *keys,
  *
  * # Safety
  * `keys` is a live set not used by another thread during the call; `path` is a NUL-terminated
- * string; `added` is NULL or writable; `error` is NULL or writable.
+ * string; `added` is NULL or writable; `error` is NULL, or writable with `*error` NULL.
  */
 licet_result licet_keys_add_file(struct licet_keys *keys,
                                  const char *path,
@@ -441,8 +444,8 @@ struct licet_options *licet_options_new(void);
  * Errors: `LICET_ERR_NULL_ARGUMENT`, `LICET_ERR_INVALID_ARGUMENT` (before 1970 or after 9999).
  *
  * # Safety
- * `options` is live options that no other thread uses during the call; `error` is NULL or
- * writable.
+ * `options` is live options that no other thread uses during the call; `error` is NULL, or
+ * writable with `*error` NULL.
  */
 licet_result licet_options_set_time(struct licet_options *options,
                                     int64_t unix_seconds,
@@ -779,7 +782,7 @@ void licet_report_free(struct licet_report *report);
  * # Safety
  * `keys` is a live set and `options` NULL or live options, neither changed during the call (other
  * threads may use them too); `license` points to `license_len` readable bytes (or is NULL with
- * length 0); `out` is writable; `error` is NULL or writable.
+ * length 0); `out` is writable; `error` is NULL, or writable with `*error` NULL.
  */
 licet_result licet_verify(const struct licet_keys *keys,
                           const uint8_t *license,
@@ -825,7 +828,7 @@ licet_result licet_check(const struct licet_keys *keys,
  *
  * # Safety
  * `dir` is a NUL-terminated string; `keys` is a live set not changed during the call; `out` is
- * writable; `error` is NULL or writable.
+ * writable; `error` is NULL, or writable with `*error` NULL.
  */
 licet_result licet_guard_open(const char *dir,
                               const struct licet_keys *keys,

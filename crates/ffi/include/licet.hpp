@@ -3,7 +3,9 @@
  *
  * RAII owners for every licet object, exceptions (licet::Error, with the licet_result code) for
  * usage errors, and a licet::Report whose getters return std::string / std::optional. A verdict
- * is never an exception: check report.valid() or report.passed().
+ * is never an exception: check report.valid() or report.passed(). A string argument (a path, a
+ * machine id, a product, a list's source) with a NUL character in it is a usage error
+ * (LICET_ERR_INVALID_ARGUMENT), never cut short. A licet::List owns its bytes.
  *
  *   licet::Keys keys;
  *   keys.add_file("vendor.pub.pem");
@@ -77,6 +79,18 @@ T *made(T *object) {
   return object;
 }
 
+/** The string as a C string for the argument `name`; throws licet::Error
+ * (LICET_ERR_INVALID_ARGUMENT) when it holds a NUL, which would silently cut it short there. */
+inline const char *c_string(const std::string &s, const char *name) {
+  std::size_t nul = s.find('\0');
+  if (nul != std::string::npos) {
+    throw Error(LICET_ERR_INVALID_ARGUMENT,
+                std::string("the argument `") + name + "` contains a NUL character at offset " +
+                    std::to_string(nul) + "; licet takes it as a C string, which would end there");
+  }
+  return s.c_str();
+}
+
 inline const uint8_t *bytes(std::string_view data) {
   return reinterpret_cast<const uint8_t *>(data.data());
 }
@@ -95,11 +109,13 @@ class Keys {
                   error);
     return added;
   }
-  /** Adds every key in a key file; returns how many. Throws licet::Error. */
+  /** Adds every key in a key file; returns how many. Throws licet::Error (also for a path with a
+   * NUL character). */
   std::size_t add_file(const std::string &path) {
     std::size_t added = 0;
     licet_error *error = nullptr;
-    detail::check(licet_keys_add_file(keys_.get(), path.c_str(), &added, &error), error);
+    detail::check(
+        licet_keys_add_file(keys_.get(), detail::c_string(path, "path"), &added, &error), error);
     return added;
   }
   /** How many keys the set holds. */
@@ -111,7 +127,8 @@ class Keys {
   detail::Owned<licet_keys, licet_keys_free> keys_;
 };
 
-/** Verification options; the setters return *this, so they chain. Throws licet::Error. */
+/** Verification options; the setters return *this, so they chain. Throws licet::Error (also for
+ * a string argument with a NUL character, which the C ABI would cut short). */
 class Options {
  public:
   Options() : options_(detail::made(licet_options_new())) {}
@@ -127,7 +144,7 @@ class Options {
   }
   /** Checks node-locked licenses against this machine id (64 hex characters). */
   Options &machine(const std::string &machine_id) {
-    return set(licet_options_set_machine, machine_id.c_str());
+    return set(licet_options_set_machine, detail::c_string(machine_id, "machine_id"));
   }
   /** Checks node-locked licenses against this machine (the default). */
   Options &this_machine() { return set0(licet_options_set_this_machine); }
@@ -135,7 +152,8 @@ class Options {
   Options &no_machine_check() { return set0(licet_options_set_no_machine_check); }
   /** Requires the license to be issued for this product; std::nullopt accepts any. */
   Options &product(const std::optional<std::string> &product) {
-    return set(licet_options_set_product, product ? product->c_str() : nullptr);
+    return set(licet_options_set_product,
+               product ? detail::c_string(*product, "product") : nullptr);
   }
   /** The C handle, owned by this object. */
   const licet_options *get() const noexcept { return options_.get(); }
@@ -156,10 +174,11 @@ class Options {
   detail::Owned<licet_options, licet_options_free> options_;
 };
 
-/** A revocation list to check: a name for the report and its bytes (borrowed for the call). */
+/** A revocation list to check: a name for the report and its bytes, both owned (a temporary, such
+ * as `{"crl.jwt", read_file(path)}`, is safe to pass). */
 struct List {
   std::string source;
-  std::string_view data;
+  std::string data;
 };
 
 /** The verdict on one revocation list. */
@@ -238,7 +257,8 @@ inline std::vector<licet_list_input> inputs(const std::vector<List> &lists) {
   std::vector<licet_list_input> inputs;
   inputs.reserve(lists.size());
   for (const List &l : lists) {
-    inputs.push_back(licet_list_input{l.source.c_str(), bytes(l.data), l.data.size()});
+    inputs.push_back(
+        licet_list_input{c_string(l.source, "lists[].source"), bytes(l.data), l.data.size()});
   }
   return inputs;
 }
@@ -280,12 +300,13 @@ inline Report check(const Keys &keys, std::string_view license, const std::vecto
 /** The stateful guard (state directory, clock rollback, lists that stick). */
 class Guard {
  public:
-  /** Opens (creating it if missing) the state directory with a copy of the keys. */
+  /** Opens (creating it if missing) the state directory with a copy of the keys. Throws
+   * licet::Error (also for a path with a NUL character). */
   Guard(const std::string &dir, const Keys &keys, uint32_t clock_tolerance_secs = 3600,
         uint32_t lock_timeout_ms = 5000) {
     licet_guard *guard = nullptr;
     licet_error *error = nullptr;
-    detail::check(licet_guard_open(dir.c_str(), keys.get(), clock_tolerance_secs,
+    detail::check(licet_guard_open(detail::c_string(dir, "dir"), keys.get(), clock_tolerance_secs,
                                    lock_timeout_ms, &guard, &error),
                   error);
     guard_.reset(guard);

@@ -48,7 +48,8 @@ impl Failure {
 
 /// Runs the body of a fallible call. A panic is caught and becomes `LICET_ERR_PANIC`; on any
 /// failure a new error object is written to `*error` when `error` is not NULL (and `*error` is
-/// left alone on success).
+/// left alone on success). `*error` is never read: the header requires it to be NULL on entry, and
+/// a value there may be uninitialised, so it is overwritten, not freed.
 pub(crate) fn call(
     error: *mut *mut licet_error,
     body: impl FnOnce() -> Result<(), Failure>,

@@ -66,8 +66,8 @@ impl licet_result {
 }
 
 /// An error: a `licet_result` code and a message (a sentence that names the problem, UTF-8).
-/// Made by a failing call in its `licet_error **error` out-parameter; free it with
-/// `licet_error_free`.
+/// Made by a failing call in its `licet_error **error` out-parameter, which must hold NULL on
+/// entry (licet overwrites it without freeing what it held); free it with `licet_error_free`.
 #[allow(non_camel_case_types)]
 pub struct licet_error {
     code: licet_result,

@@ -86,8 +86,8 @@ pub extern "C" fn licet_keys_new() -> *mut licet_keys {
 ///
 /// # Safety
 /// `keys` is a live set not used by another thread during the call; `data` points to `len`
-/// readable bytes (or is NULL with `len` 0); `added` is NULL or writable; `error` is NULL or
-/// writable.
+/// readable bytes (or is NULL with `len` 0); `added` is NULL or writable; `error` is NULL, or
+/// writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_keys_add(
     keys: *mut licet_keys,
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn licet_keys_add(
 ///
 /// # Safety
 /// `keys` is a live set not used by another thread during the call; `path` is a NUL-terminated
-/// string; `added` is NULL or writable; `error` is NULL or writable.
+/// string; `added` is NULL or writable; `error` is NULL, or writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_keys_add_file(
     keys: *mut licet_keys,

@@ -17,11 +17,14 @@
 //!   copies the keys).
 //!
 //! Errors: a fallible function returns a licet_result (LICET_OK = 0) and takes a last
-//! `licet_error **error`. On failure, when `error` is not NULL, `*error` receives a new error
-//! (licet_error_code, licet_error_message; free it with licet_error_free); on success `*error` is
-//! left alone. A verdict is never an error: a report says EXPIRED, BAD_SIGNATURE, ... Panics never
-//! unwind into C: one is caught and returned as LICET_ERR_PANIC (a getter returns its NULL/0/false
-//! default). liblicet must be built with panic=unwind (cargo's default) for that.
+//! `licet_error **error`, which may be NULL (the code alone). When it is not NULL, `*error` must
+//! be NULL on entry: on failure licet writes a new error there (licet_error_code,
+//! licet_error_message; free it with licet_error_free) without reading or freeing what was there,
+//! so an error still held in it would leak. Free an error and set the variable back to NULL before
+//! passing it again. On success `*error` is left alone. A verdict is never an error: a report says
+//! EXPIRED, BAD_SIGNATURE, ... Panics never unwind into C: one is caught and returned as
+//! LICET_ERR_PANIC (a getter returns its NULL/0/false default). liblicet must be built with
+//! panic=unwind (cargo's default) for that; it does not build with panic=abort.
 //!
 //! Threads: licet_keys and licet_options are read-only once set up, and any number of threads
 //! may verify with the same ones at once; adding keys or calling a setter must not happen while
@@ -35,6 +38,14 @@
 //! LICET_ABI_VERSION N runs with any library whose licet_abi_version() is at least N. Enum numbers
 //! are fixed and never reused; a status number a program does not know is not valid.
 #![deny(missing_docs)]
+
+// Every exported function catches panics with catch_unwind, which does nothing when panics abort:
+// a panic would then abort the C program instead of returning LICET_ERR_PANIC.
+#[cfg(panic = "abort")]
+compile_error!(
+    "licet-ffi needs panic = \"unwind\" (cargo's default): its C ABI catches panics at the \
+     boundary and returns LICET_ERR_PANIC, which panic = \"abort\" makes impossible"
+);
 
 mod boundary;
 mod error;
@@ -51,6 +62,18 @@ pub use verify::*;
 
 use boundary::Failure;
 use std::ffi::{c_char, CString};
+
+// The thread-safety promises of the header (shared keys, options and reports; one guard used by
+// several threads at once) rest on these types being Send + Sync: a field that is not (a Cell, an
+// Rc) breaks the build here instead of making a data race in C.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<licet_keys>();
+    send_sync::<licet_options>();
+    send_sync::<licet_guard>();
+    send_sync::<licet_report>();
+    send_sync::<licet_error>();
+};
 
 /// The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
 pub const LICET_ABI_VERSION: u32 = 1;
@@ -82,7 +105,7 @@ pub extern "C" fn licet_abi_version() -> u32 {
 /// message names the sources tried).
 ///
 /// # Safety
-/// `out` is writable; `error` is NULL or writable.
+/// `out` is writable; `error` is NULL, or writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_machine_id(
     out: *mut *mut c_char,

@@ -98,8 +98,8 @@ unsafe fn set(
 /// Errors: `LICET_ERR_NULL_ARGUMENT`, `LICET_ERR_INVALID_ARGUMENT` (before 1970 or after 9999).
 ///
 /// # Safety
-/// `options` is live options that no other thread uses during the call; `error` is NULL or
-/// writable.
+/// `options` is live options that no other thread uses during the call; `error` is NULL, or
+/// writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_options_set_time(
     options: *mut licet_options,

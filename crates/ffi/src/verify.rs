@@ -72,7 +72,7 @@ unsafe fn list_inputs<'a>(
 /// # Safety
 /// `keys` is a live set and `options` NULL or live options, neither changed during the call (other
 /// threads may use them too); `license` points to `license_len` readable bytes (or is NULL with
-/// length 0); `out` is writable; `error` is NULL or writable.
+/// length 0); `out` is writable; `error` is NULL, or writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_verify(
     keys: *const licet_keys,
@@ -178,7 +178,7 @@ fn state_failure(e: &StateError) -> Failure {
 ///
 /// # Safety
 /// `dir` is a NUL-terminated string; `keys` is a live set not changed during the call; `out` is
-/// writable; `error` is NULL or writable.
+/// writable; `error` is NULL, or writable with `*error` NULL.
 #[no_mangle]
 pub unsafe extern "C" fn licet_guard_open(
     dir: *const c_char,

@@ -141,7 +141,25 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io_error(dir, e))
+    builder.create(dir).map_err(|e| match not_a_directory(dir) {
+        Some(problem) => io_error(dir, problem),
+        None => io_error(dir, e),
+    })
+}
+
+/// Why `dir` cannot be made, when the reason is a file in its place (or in a parent's): the
+/// operating system says only "File exists" or "Not a directory", naming neither which path nor
+/// that it is not a directory.
+fn not_a_directory(dir: &Path) -> Option<String> {
+    let blocking = dir
+        .ancestors()
+        .filter(|p| !p.as_os_str().is_empty())
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))?;
+    Some(if blocking == dir {
+        "it exists and is not a directory".to_owned()
+    } else {
+        format!("{} exists and is not a directory", blocking.display())
+    })
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed over it,
@@ -483,6 +501,37 @@ mod tests {
             kid.into(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_state_directory_that_is_a_file_is_named_as_such() {
+        let base = tempfile::tempdir().unwrap();
+        let file = base.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = ensure_dir(&file).unwrap_err();
+        assert!(matches!(&err, StateError::Io { path, .. } if *path == file));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the state directory {}: it exists and is not a directory",
+                file.display()
+            )
+        );
+        // A file where a parent directory should be: that file is named.
+        let below = file.join("state");
+        let err = ensure_dir(&below).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the state directory {}: {} exists and is not a directory",
+                below.display(),
+                file.display()
+            )
+        );
+        // A directory, existing or not, is made or kept as before.
+        ensure_dir(base.path()).unwrap();
+        ensure_dir(&base.path().join("new/deeper")).unwrap();
+        assert!(base.path().join("new/deeper").is_dir());
     }
 
     #[test]
