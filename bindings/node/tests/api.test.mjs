@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as licet from 'licet'
 import { Guard, ListStatus, Status, TrustedKeys, check, machineId, verify, verifyAsync, version } from 'licet'
 import { at, conformance, DEMO_AT, DEMO_KEY, DEMO_LICENSE, read } from './common.mjs'
@@ -242,6 +242,37 @@ test('the guard remembers the clock and keeps revocations', () => {
     assert.ok(later.listsEnforced >= 1)
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true })
+  }
+})
+
+test('key files: regular files only (a FIFO is refused at once, never waited on), at most 1 MiB', () => {
+  const dir = tempDir()
+  try {
+    const fifo = join(dir, 'fifo')
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo')
+    // In a child process with a timeout: a read that waits for a FIFO's writer would hang here.
+    const child = spawnSync(process.execPath, ['-e', `
+      const { TrustedKeys } = require(${JSON.stringify(require.resolve('licet'))})
+      for (const f of [() => TrustedKeys.fromFiles(process.argv[1]), () => new TrustedKeys().addFile(process.argv[1])]) {
+        try { f(); console.log('read') } catch (e) { console.log(e.code + ': ' + e.message) }
+      }`, fifo], { encoding: 'utf8', timeout: 20000 })
+    assert.equal(child.error, undefined, `the child: ${child.error} (a FIFO read hangs)`)
+    assert.equal(child.status, 0, child.stderr)
+    const lines = child.stdout.trim().split('\n')
+    assert.equal(lines.length, 2, child.stdout)
+    for (const line of lines) {
+      assert.match(line, /^LICET_KEY_FILE: .*fifo.*not a regular file \(a FIFO\)/)
+    }
+    const pem = read(DEMO_KEY)
+    const exact = join(dir, 'exact.pem')
+    writeFileSync(exact, Buffer.concat([pem, Buffer.alloc(1024 * 1024 - pem.length, '\n')]))
+    assert.equal(TrustedKeys.fromFiles(exact).size, 1)
+    const big = join(dir, 'big.pem')
+    writeFileSync(big, Buffer.concat([pem, Buffer.alloc(1024 * 1024 + 1 - pem.length, '\n')]))
+    throwsCode(() => TrustedKeys.fromFiles(big), 'LICET_KEY_FILE', /big\.pem is larger than 1048576 bytes/)
+    throwsCode(() => TrustedKeys.fromFiles(dir), 'LICET_KEY_FILE', /not a regular file \(a directory\)/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 

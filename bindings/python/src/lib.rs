@@ -14,8 +14,9 @@ use licet_verifier::{
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
-use std::path::PathBuf;
+use pyo3::types::{PyBytes, PyType};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -417,6 +418,60 @@ impl PyGuard {
     }
 }
 
+/// The largest key file read (1 MiB, as `licet verify --pubkey` and the C ABI).
+const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The contents of the file at `path`, `what` it is (`"key file"`) in messages: a regular file
+/// only, opened without blocking (a FIFO is refused, never waited on), of at most `limit` bytes
+/// (`/dev/zero` cannot fill the memory). Else the `licet._errors` exception `class`, whose message
+/// names the file and the problem and whose `path` is the file. Read without holding the GIL.
+fn read_bounded<'py>(
+    py: Python<'py>,
+    path: &Path,
+    what: &str,
+    limit: u64,
+    class: &'static str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let shown = path.display().to_string();
+    let read = py.detach(|| -> Result<Vec<u8>, String> {
+        let cannot = |e: std::io::Error| format!("the {what} {shown} could not be read: {e}");
+        let file = licet_verifier::state::open_regular(path).map_err(cannot)?;
+        let mut bytes = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > limit {
+            return Err(format!(
+                "the {what} {shown} is larger than {limit} bytes; refusing to read it"
+            ));
+        }
+        Ok(bytes)
+    });
+    match read {
+        Ok(bytes) => Ok(PyBytes::new(py, &bytes)),
+        Err(message) => Err(licet_error(py, class, message, Some(shown))),
+    }
+}
+
+/// The contents of a key file (a regular file of at most 1 MiB), or `KeyFileError`.
+#[pyfunction]
+fn read_key_file(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyBytes>> {
+    read_bounded(py, &path, "key file", MAX_KEY_FILE_BYTES, "KeyFileError")
+}
+
+/// The contents of a revocation list file (a regular file of at most
+/// `MAX_REVOCATION_LIST_BYTES`), or `ListFileError`.
+#[pyfunction]
+fn read_list_file(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyBytes>> {
+    read_bounded(
+        py,
+        &path,
+        "revocation list",
+        licet_verifier::MAX_REVOCATION_LIST_BYTES as u64,
+        "ListFileError",
+    )
+}
+
 /// This machine's id (64 lowercase hex characters).
 #[pyfunction]
 fn machine_id(py: Python<'_>) -> PyResult<String> {
@@ -440,10 +495,17 @@ fn licet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         licet_verifier::MAX_LICENSE_FILE_BYTES,
     )?;
     m.add("MAX_UNIX_TIME", licet_verifier::MAX_UNIX_TIME)?;
+    m.add("MAX_KEY_FILE_BYTES", MAX_KEY_FILE_BYTES)?;
+    m.add(
+        "MAX_REVOCATION_LIST_BYTES",
+        licet_verifier::MAX_REVOCATION_LIST_BYTES,
+    )?;
     m.add_class::<PyTrustedKeys>()?;
     m.add_class::<PyReport>()?;
     m.add_class::<PyGuard>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(machine_id, m)?)?;
+    m.add_function(wrap_pyfunction!(read_key_file, m)?)?;
+    m.add_function(wrap_pyfunction!(read_list_file, m)?)?;
     Ok(())
 }

@@ -99,6 +99,23 @@ def test_a_valid_license_and_its_report(demo_keys: licet.TrustedKeys, demo_licen
     assert "expires_at=2031-01-01T00:00:00+00:00" in text
 
 
+def test_claims_and_features_cannot_be_changed_through_the_report(demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    report = licet.verify(demo_license, demo_keys, at=AT)
+    claims = report.claims
+    assert claims is not None and claims["features"] == {"seats": 10}
+    claims["sub"] = "SOMEONE-ELSE"
+    claims["features"]["seats"] = 1000
+    features = report.features
+    assert features is not None
+    features["admin"] = True
+    # A later reader sees the license as it was signed.
+    again = report.claims
+    assert again is not None and again["sub"] == "ACME-001"
+    assert again["features"] == {"seats": 10}
+    assert report.features == {"seats": 10}
+    assert report.customer_id == "ACME-001"
+
+
 def test_text_and_bytes_give_the_same_verdict(demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
     for given in (demo_license, demo_license.decode(), bytearray(demo_license), memoryview(demo_license)):
         assert licet.verify(given, demo_keys, at=AT).status is licet.Status.ACTIVE

@@ -6,8 +6,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import List, Optional
 
 import pytest
 
@@ -117,6 +120,81 @@ def test_a_list_file_that_cannot_be_read(demo_keys: licet.TrustedKeys, demo_lice
     with pytest.raises(licet.ListFileError, match=f"the revocation list {missing} could not be read") as caught:
         licet.check(demo_license, demo_keys, [missing], at=AT)
     assert caught.value.path == str(missing)
+
+
+# In a child process, with a timeout: a FIFO read the old way blocks for ever (open waits for a
+# writer), and /dev/zero read to its end fills the memory.
+_REFUSAL = """
+import json, sys
+import licet
+kind, path, key = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    if kind == "key":
+        licet.TrustedKeys.from_file(path)
+    else:
+        keys = licet.TrustedKeys.from_file(key)
+        licet.check(b"x", keys, [path])
+except licet.LicetError as e:
+    print(json.dumps([type(e).__name__, str(e), e.path]))
+else:
+    print(json.dumps(None))
+"""
+
+
+def _refusal(kind: str, path: Path) -> List[Optional[str]]:
+    """The exception (class name, message, path) reading ``path`` as a key file (``kind`` "key")
+    or a revocation list ("list") raises, in a child process that must finish within 20 s."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _REFUSAL, kind, str(path), str(DEMO_KEY)],
+            capture_output=True, text=True, timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"reading {path} as a {kind} file still runs after 20 s: it hangs")
+    assert done.returncode == 0, done.stderr
+    got: Optional[List[Optional[str]]] = json.loads(done.stdout)
+    assert got is not None, f"{path} was read as a {kind} file"
+    return got
+
+
+@pytest.mark.parametrize(("kind", "error", "what"), [
+    ("key", "KeyFileError", "the key file"),
+    ("list", "ListFileError", "the revocation list"),
+])
+def test_only_regular_files_are_read(tmp_path: Path, kind: str, error: str, what: str) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    name, message, path = _refusal(kind, fifo)
+    assert name == error and path == str(fifo)
+    assert message == f"{what} {fifo} could not be read: it is not a regular file (a FIFO); licet reads regular files only"
+    name, message, path = _refusal(kind, Path("/dev/zero"))
+    assert name == error and path == "/dev/zero"
+    assert "it is not a regular file" in str(message)
+    name, message, path = _refusal(kind, tmp_path)
+    assert name == error and path == str(tmp_path)
+    assert "it is not a regular file (a directory)" in str(message)
+
+
+def test_files_over_the_limits_are_refused(tmp_path: Path, demo_license: bytes) -> None:
+    # A key file: at most 1 MiB (a real key padded with newlines, so only the size is wrong).
+    pem = DEMO_KEY.read_bytes()
+    exact = tmp_path / "exact.pem"
+    exact.write_bytes(pem + b"\n" * (1024 * 1024 - len(pem)))
+    assert len(licet.TrustedKeys.from_file(exact)) == 1
+    big = tmp_path / "big.pem"
+    big.write_bytes(pem + b"\n" * (1024 * 1024 + 1 - len(pem)))
+    with pytest.raises(licet.KeyFileError, match=f"the key file {big} is larger than 1048576 bytes") as caught:
+        licet.TrustedKeys.from_file(big)
+    assert caught.value.path == str(big)
+    # A revocation list: at most MAX_REVOCATION_LIST_BYTES (8 MiB).
+    keys = licet.TrustedKeys.from_file(CORPUS / "keys" / "ed25519.pub.pem")
+    big_list = tmp_path / "big.jwt"
+    big_list.write_bytes(b"x" * (8 * 1024 * 1024 + 1))
+    with pytest.raises(licet.ListFileError, match=f"the revocation list {big_list} is larger than 8388608 bytes") as caught_list:
+        licet.check(demo_license, keys, [big_list], at=AT)
+    assert caught_list.value.path == str(big_list)
+    # Bytes paths name the same file.
+    assert len(licet.TrustedKeys.from_file(os.fsencode(DEMO_KEY))) == 1
 
 
 def test_state_errors(tmp_path: Path, demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:

@@ -20,6 +20,7 @@ releases the GIL: threads that share one :class:`TrustedKeys` verify in parallel
 
 from __future__ import annotations
 
+import copy
 import enum
 import json
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import (
     Any,
+    Callable,
     Dict,
     Iterable,
     List,
@@ -172,16 +174,17 @@ def _utc(secs: Optional[int]) -> Optional[datetime]:
     return None if secs is None else datetime.fromtimestamp(secs, tz=timezone.utc)
 
 
-def _read(path: StrPath, what: str, error: type) -> Tuple[str, bytes]:
+def _read(path: StrPath, what: str, reader: Callable[[str], bytes]) -> Tuple[str, bytes]:
+    """The name and contents of the file ``path``, read by the native ``reader``: a regular
+    file only (a FIFO or a device is refused, never waited on or read without end), of at most
+    that kind's size; its error (``KeyFileError``, ``ListFileError``) names the file."""
     try:
         name = os.fspath(path)
     except TypeError:
         raise TypeError(f"{what}: expected a path (str or os.PathLike), got {type(path).__name__}") from None
-    try:
-        with open(name, "rb") as f:
-            return name, f.read()
-    except OSError as e:
-        raise error(f"the {what} {name} could not be read: {e.strerror or e}", name) from e
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    return name, reader(name)
 
 
 def _data(value: Any, what: str) -> bytes:
@@ -230,8 +233,9 @@ class TrustedKeys:
     def from_file(cls, path: StrPath, *more: StrPath) -> "TrustedKeys":
         """The keys in one or more key files, all trusted.
 
-        :raises KeyFileError: when a file cannot be read or holds no usable public key (the
-            exception's ``path`` names it).
+        :raises KeyFileError: when a file cannot be read (missing, unreadable, not a regular
+            file: a directory, a FIFO, a device; larger than 1 MiB) or holds no usable public
+            key (the exception's ``path`` names it).
         """
         keys = cls()
         for p in (path, *more):
@@ -249,9 +253,10 @@ class TrustedKeys:
     def add_file(self, path: StrPath) -> int:
         """Adds the keys in the key file ``path`` and returns how many.
 
-        :raises KeyFileError: when the file cannot be read or holds no usable public key.
+        :raises KeyFileError: when the file cannot be read (as :meth:`from_file`) or holds no
+            usable public key.
         """
-        name, data = _read(path, "key file", KeyFileError)
+        name, data = _read(path, "key file", _licet.read_key_file)
         return self._native.add(data, name)
 
     @property
@@ -354,13 +359,13 @@ class Report:
     def claims(self) -> Optional[Dict[str, Any]]:
         """Every claim of the license (``jti``, ``sub``, ``iat``, ``exp``, ``features``, ...) as
         a dict with the JSON names and values (times in Unix seconds); ``None`` unless the
-        signature verified."""
+        signature verified. A new dict on each access: changing it changes nothing else."""
         if self._claims is None:
             text = self._native.claims_json()
             if text is None:
                 return None
             self._claims = json.loads(text)
-        return self._claims
+        return copy.deepcopy(self._claims)
 
     @property
     def license_id(self) -> Optional[str]:
@@ -414,7 +419,8 @@ class Report:
 
     @property
     def features(self) -> Optional[Dict[str, Any]]:
-        """``features``: the entitlements, a dict, if the license has them."""
+        """``features``: the entitlements, a dict, if the license has them (a new dict on each
+        access, as :attr:`claims`)."""
         claims = self.claims
         return None if claims is None else claims.get("features")
 
@@ -560,7 +566,7 @@ def _lists(lists: Optional[Lists]) -> List[Tuple[str, bytes]]:
                 raise TypeError("a revocation list given as a tuple must be (source: str, contents)")
             out.append((item[0], _data(item[1], f"revocation list {item[0]}")))
         else:
-            out.append(_read(item, "revocation list", ListFileError))
+            out.append(_read(item, "revocation list", _licet.read_list_file))
     return out
 
 
@@ -623,7 +629,8 @@ def check(
 
     :param lists: the revocation lists, in order: paths to read, ``(source, contents)`` pairs,
         or a mapping of source name to contents.
-    :raises ListFileError: a list given as a path cannot be read.
+    :raises ListFileError: a list given as a path cannot be read (missing, unreadable, not a
+        regular file, larger than 8 MiB).
 
     The other parameters and exceptions are those of :func:`verify`.
     """

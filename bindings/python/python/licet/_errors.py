@@ -38,13 +38,16 @@ class LicetError(Exception):
 
 
 class KeyFileError(LicetError, ValueError):
-    """Trusted keys could not be loaded: the file is missing or unreadable, or it holds no
+    """Trusted keys could not be loaded: the file is missing or unreadable, not a regular file
+    (a directory, a FIFO, a device: never waited on or read) or larger than 1 MiB, or it holds no
     usable public key (a private key, a certificate, a damaged PEM block, an RSA key under 2048
     bits, ...). Nothing of that input was added."""
 
 
 class ListFileError(LicetError, ValueError):
-    """A revocation list given as a path could not be read. (A list that was read but refused,
+    """A revocation list given as a path could not be read: missing or unreadable, not a
+    regular file (a directory, a FIFO, a device) or larger than 8 MiB
+    (``MAX_REVOCATION_LIST_BYTES``). (A list that was read but refused,
     for example with a bad signature, is not an error: its status is in ``Report.lists``.)"""
 
 

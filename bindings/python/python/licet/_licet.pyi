@@ -8,19 +8,25 @@ __all__ = [
     "DEFAULT_CLOCK_TOLERANCE",
     "DEFAULT_LOCK_TIMEOUT",
     "Guard",
+    "MAX_KEY_FILE_BYTES",
     "MAX_LICENSE_FILE_BYTES",
+    "MAX_REVOCATION_LIST_BYTES",
     "MAX_UNIX_TIME",
     "Report",
     "TrustedKeys",
     "__version__",
     "check",
     "machine_id",
+    "read_key_file",
+    "read_list_file",
 ]
 
 __version__: str
 DEFAULT_CLOCK_TOLERANCE: int
 DEFAULT_LOCK_TIMEOUT: float
+MAX_KEY_FILE_BYTES: int
 MAX_LICENSE_FILE_BYTES: int
+MAX_REVOCATION_LIST_BYTES: int
 MAX_UNIX_TIME: int
 
 @final
@@ -119,3 +125,5 @@ def check(
     product: Optional[str],
 ) -> Report: ...
 def machine_id() -> str: ...
+def read_key_file(path: Union[str, PathLike[str]]) -> bytes: ...
+def read_list_file(path: Union[str, PathLike[str]]) -> bytes: ...

@@ -25,7 +25,12 @@ pub fn optional_string(env: &mut JNIEnv<'_>, text: &JString<'_>) -> Result<Optio
     if text.is_null() {
         return Ok(None);
     }
-    Ok(Some(env.get_string(text)?.into()))
+    // jni 0.21's `get_string` makes two local references it never deletes (the String class and
+    // the object's class): a frame of its own frees them, or a String[] of 40 list sources would
+    // take 80 of the 16 that JNI guarantees.
+    env.with_local_frame(4, |env| -> Result<_, Error> {
+        Ok(Some(env.get_string(text)?.into()))
+    })
 }
 
 /// A `byte[][]` without null elements.

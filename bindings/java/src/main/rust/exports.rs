@@ -14,15 +14,17 @@ use crate::convert::{
     byte_arrays, bytes, optional_string, parse_machine_id, seconds, state_error, string, strings,
     OptionArgs,
 };
+use crate::files::{self, FileKind};
 use crate::registry::{GUARDS, KEYS};
 use crate::report::report;
 use jni::objects::{JByteArray, JClass, JObjectArray, JString};
-use jni::sys::{jboolean, jint, jlong, jobject, jstring, JNI_FALSE};
+use jni::sys::{jboolean, jbyteArray, jint, jlong, jobject, jstring, JNI_FALSE};
 use jni::JNIEnv;
 use licet_verifier::{
     check_license, verify_license, CheckReport, ListInput, MachineId, StateSettings,
     StatefulVerifier, TrustedKeys,
 };
+use std::path::Path;
 use std::ptr::null_mut;
 use std::time::Duration;
 
@@ -110,6 +112,25 @@ pub extern "system" fn Java_dev_licet_Native_keysFree<'local>(
     run(&mut env, (), |_| {
         KEYS.remove(keys);
         Ok(())
+    })
+}
+
+/// `static native byte[] readFile(String path, int kind)`: the contents of a key file
+/// (`Native.FILE_KEY`) or a revocation list (`Native.FILE_LIST`): a regular file, never waited
+/// on, of at most 1 MiB or `MAX_REVOCATION_LIST_BYTES`; else a `LicetException` (code
+/// `KEY_FILE` or `IO`) that names the file and the problem.
+#[no_mangle]
+pub extern "system" fn Java_dev_licet_Native_readFile<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    path: JString<'local>,
+    kind: jint,
+) -> jbyteArray {
+    run(&mut env, null_mut(), |env| {
+        let kind = FileKind::from_java(kind)?;
+        let shown = string(env, &path, "the path")?;
+        let contents = files::read(Path::new(&shown), &shown, kind)?;
+        Ok(env.byte_array_from_slice(&contents)?.into_raw())
     })
 }
 

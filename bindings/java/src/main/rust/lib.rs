@@ -14,5 +14,6 @@
 pub mod boundary;
 mod convert;
 pub mod exports;
+mod files;
 pub mod registry;
 mod report;

@@ -51,8 +51,22 @@ fn list_report<'local>(
     )?)
 }
 
-/// The Java report of `report`.
+/// Local references a report's frame holds at most: its strings, the list array and the report.
+const REPORT_FRAME: i32 = 16;
+/// Local references a list report's frame holds at most: four strings and the list report.
+const LIST_FRAME: i32 = 8;
+
+/// The Java report of `report`. Its local references live in a frame of their own, and each
+/// list report's in another, popped once it is in the array: however many lists, the caller's
+/// frame gains one reference (the report), within the 16 that JNI guarantees a native method.
 pub fn report<'local>(
+    env: &mut JNIEnv<'local>,
+    report: &CheckReport,
+) -> Result<JObject<'local>, Error> {
+    env.with_local_frame_returning_local(REPORT_FRAME, |env| report_in_frame(env, report))
+}
+
+fn report_in_frame<'local>(
     env: &mut JNIEnv<'local>,
     report: &CheckReport,
 ) -> Result<JObject<'local>, Error> {
@@ -73,9 +87,11 @@ pub fn report<'local>(
         .map_err(|_| crate::boundary::illegal_argument("too many revocation lists"))?;
     let lists = env.new_object_array(count, "dev/licet/ListReport", JObject::null())?;
     for (i, list) in (0..count).zip(&report.revocation_lists) {
-        let item = list_report(env, list)?;
-        env.set_object_array_element(&lists, i, &item)?;
-        env.delete_local_ref(item)?;
+        env.with_local_frame(LIST_FRAME, |env| -> Result<(), Error> {
+            let item = list_report(env, list)?;
+            env.set_object_array_element(&lists, i, &item)?;
+            Ok(())
+        })?;
     }
     let enforced = i32::try_from(report.lists_enforced).unwrap_or(i32::MAX);
 

@@ -22,11 +22,14 @@ public class LicetException extends RuntimeException {
     public enum Code {
         /** The key contents hold no usable public key (a private key, not a key, too short). */
         KEY,
-        /** A key file cannot be read (missing, not readable). */
+        /** A key file cannot be read (missing, not readable, not a regular file, over 1 MiB). */
         KEY_FILE,
         /** A machine id is not 64 hex characters, or this machine's id cannot be read. */
         MACHINE_ID,
-        /** A file other than a key file cannot be read. */
+        /**
+         * A file other than a key file cannot be read (a revocation list: missing, not
+         * readable, not a regular file, over 8 MiB).
+         */
         IO,
         /** The state directory or a file in it cannot be read or written. */
         STATE_IO,

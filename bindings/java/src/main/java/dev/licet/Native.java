@@ -18,6 +18,10 @@ final class Native {
     /** "Not given" for a tolerance or a timeout: the library's default. */
     static final long DEFAULT = -1;
 
+    /** {@link #readFile} kinds: a key file (at most 1 MiB), a revocation list (8 MiB). */
+    static final int FILE_KEY = 0;
+    static final int FILE_LIST = 1;
+
     private Native() {}
 
     static native String version();
@@ -25,6 +29,12 @@ final class Native {
     static native String machineId();
 
     static native String parseMachineId(String text);
+
+    /**
+     * The contents of a file, read by the native library: a regular file only (a FIFO or a
+     * device is refused without blocking), of at most the kind's limit.
+     */
+    static native byte[] readFile(String path, int kind);
 
     static native long keysNew(byte[][] contents, String[] sources);
 

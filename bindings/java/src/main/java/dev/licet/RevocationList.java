@@ -1,7 +1,5 @@
 package dev.licet;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -35,18 +33,18 @@ public final class RevocationList {
     /**
      * A list from a file; its source is the path.
      *
-     * @param file the list file
+     * @param file the list file, a regular file of at most 8 MiB
+     *     ({@code MAX_REVOCATION_LIST_BYTES} of the verifier)
      * @return the list
      * @throws LicetException with code {@link LicetException.Code#IO} if it cannot be read
+     *     (missing, unreadable, not a regular file: a directory, a FIFO, a device; larger than
+     *     8 MiB; the message names the file)
      */
     public static RevocationList fromFile(Path file) {
         Objects.requireNonNull(file, "file");
-        try {
-            return new RevocationList(file.toString(), Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new LicetException(LicetException.Code.IO, "the revocation list " + file
-                    + " cannot be read: " + TrustedKeys.describe(e), e);
-        }
+        // Read natively: a regular file of at most 8 MiB (a FIFO or /dev/zero is refused).
+        return new RevocationList(file.toString(),
+                Native.readFile(file.toString(), Native.FILE_LIST));
     }
 
     /**

@@ -1,8 +1,6 @@
 package dev.licet;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -70,11 +68,12 @@ public final class TrustedKeys implements AutoCloseable {
     /**
      * Keys from key files.
      *
-     * @param files PEM, JWK or JWKS files
+     * @param files PEM, JWK or JWKS files, each a regular file of at most 1 MiB
      * @return the keys
      * @throws KeyException with code {@link LicetException.Code#KEY_FILE} if a file cannot be
-     *     read, {@link LicetException.Code#KEY} if it holds no usable public key (the message
-     *     names the file)
+     *     read (missing, unreadable, not a regular file: a directory, a FIFO, a device; larger
+     *     than 1 MiB), {@link LicetException.Code#KEY} if it holds no usable public key (the
+     *     message names the file)
      */
     public static TrustedKeys fromFiles(Path... files) {
         Objects.requireNonNull(files, "files");
@@ -94,12 +93,8 @@ public final class TrustedKeys implements AutoCloseable {
         List<String> sources = new ArrayList<>();
         for (Path file : files) {
             Objects.requireNonNull(file, "files contains null");
-            try {
-                contents.add(Files.readAllBytes(file));
-            } catch (IOException e) {
-                throw new KeyException(LicetException.Code.KEY_FILE,
-                        "the key file " + file + " cannot be read: " + describe(e), e);
-            }
+            // Read natively: a regular file of at most 1 MiB (a FIFO or /dev/zero is refused).
+            contents.add(Native.readFile(file.toString(), Native.FILE_KEY));
             sources.add("the key file " + file);
         }
         return new TrustedKeys(contents.toArray(new byte[0][]), sources.toArray(new String[0]));
@@ -128,16 +123,5 @@ public final class TrustedKeys implements AutoCloseable {
     @Override
     public String toString() {
         return "TrustedKeys[" + size + (handle.isClosed() ? " keys, closed]" : " keys]");
-    }
-
-    static String describe(IOException e) {
-        String kind = e.getClass().getSimpleName();
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "permission denied";
-        }
-        return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
     }
 }

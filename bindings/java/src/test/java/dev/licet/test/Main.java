@@ -74,6 +74,8 @@ public final class Main {
         tests.put("closed handles", Main::closedHandles);
         tests.put("forged handles and bad native arguments", Main::forgedHandles);
         tests.put("revocation lists without a state", Main::listsWithoutState);
+        tests.put("a report with 40 revocation lists (JNI local references)", Main::manyLists);
+        tests.put("key and list files: regular files only, bounded", Main::filesBounded);
         tests.put("guard: clock set back, state kept", Main::guardClock);
         tests.put("guard: state errors", Main::guardStateErrors);
         tests.put("guard: busy state", Main::guardBusy);
@@ -487,6 +489,122 @@ public final class Main {
             check(without.valid() && without.passed(), "valid without the list: " + without);
             Report refusedOnly = Licet.check(revoked, keys, List.of(tampered), at(t));
             check(refusedOnly.valid() && !refusedOnly.passed(), "a refused list fails passed()");
+        }
+    }
+
+    static void manyLists() throws Exception {
+        // 40 lists: each list report takes JNI local references; the JVM guarantees 16, and
+        // -Xcheck:jni (bindings/java/test) warns, failing the run, when the native side keeps more.
+        try (TrustedKeys keys = TrustedKeys.fromFiles(conformance("keys/ed25519.pub.pem"))) {
+            byte[] revoked = Files.readAllBytes(conformance("licenses/revoked.lic"));
+            byte[] good = Files.readAllBytes(conformance("lists/revokes-conf-revoked.jwt"));
+            List<RevocationList> lists = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                lists.add(RevocationList.of("list-" + i, good));
+            }
+            Instant t = Instant.ofEpochSecond(1798761600L);
+            Report r = Licet.check(revoked, keys, lists, at(t));
+            equal(Status.REVOKED, r.status(), "revoked");
+            equal(40, r.lists().size(), "40 list reports");
+            for (int i = 0; i < 40; i++) {
+                equal("list-" + i, r.lists().get(i).source(), "source " + i);
+                equal(ListStatus.ACCEPTED, r.lists().get(i).status(), "status " + i);
+                check(r.lists().get(i).kid().isPresent(), "kid " + i);
+            }
+            Path dir = Files.createTempDirectory("licet-java-many-");
+            try (Guard guard = Guard.open(dir, keys)) {
+                Report g = guard.check(revoked, lists, at(t));
+                equal(40, g.lists().size(), "40 list reports from the guard");
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    /** Runs {@code body} on another thread; fails if it takes longer than 10 s (a hang). */
+    static <T> T within10s(Callable<T> body) throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+            Thread thread = new Thread(r, "licet-fifo-test");
+            thread.setDaemon(true); // a hung read must not keep the JVM alive
+            return thread;
+        });
+        try {
+            Future<T> result = pool.submit(body);
+            try {
+                return result.get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof Exception) {
+                    throw (Exception) cause;
+                }
+                throw e;
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("still reading after 10 s: it hangs", e);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static void filesBounded() throws Exception {
+        Path dir = Files.createTempDirectory("licet-java-files-");
+        try {
+            Path fifo = dir.resolve("fifo");
+            Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+            equal(0, mkfifo.waitFor(), "mkfifo exit code");
+            KeyException keyFifo = expect(KeyException.class,
+                    () -> within10s(() -> TrustedKeys.fromFiles(fifo)));
+            equal(LicetException.Code.KEY_FILE, keyFifo.code(), "a FIFO key file");
+            contains(keyFifo.getMessage(), fifo.toString(), "names the FIFO");
+            contains(keyFifo.getMessage(), "not a regular file (a FIFO)", "says why");
+            LicetException listFifo = expect(LicetException.class,
+                    () -> within10s(() -> RevocationList.fromFile(fifo)));
+            equal(LicetException.Code.IO, listFifo.code(), "a FIFO list");
+            contains(listFifo.getMessage(), "the revocation list " + fifo, "names the FIFO");
+            contains(listFifo.getMessage(), "not a regular file (a FIFO)", "says why");
+
+            // A device: /dev/zero would fill the memory if it were read to the end.
+            KeyException zero = expect(KeyException.class,
+                    () -> within10s(() -> TrustedKeys.fromFiles(Paths.get("/dev/zero"))));
+            equal(LicetException.Code.KEY_FILE, zero.code(), "/dev/zero as a key file");
+            contains(zero.getMessage(), "not a regular file", "/dev/zero: says why");
+            LicetException zeroList = expect(LicetException.class,
+                    () -> within10s(() -> RevocationList.fromFile(Paths.get("/dev/zero"))));
+            equal(LicetException.Code.IO, zeroList.code(), "/dev/zero as a list");
+
+            LicetException listDir = expect(LicetException.class, () -> RevocationList.fromFile(dir));
+            equal(LicetException.Code.IO, listDir.code(), "a directory as a list");
+            contains(listDir.getMessage(), "not a regular file (a directory)", "a directory: says why");
+            KeyException keyDir = expect(KeyException.class, () -> TrustedKeys.fromFiles(dir));
+            contains(keyDir.getMessage(), "not a regular file (a directory)", "a directory: says why");
+
+            // Over the limits: 1 MiB for a key file, 8 MiB for a revocation list.
+            Path bigKey = dir.resolve("big.pem");
+            byte[] pem = Files.readAllBytes(demoKey());
+            byte[] big = new byte[1024 * 1024 + 1];
+            java.util.Arrays.fill(big, (byte) '\n');
+            System.arraycopy(pem, 0, big, 0, pem.length);
+            Files.write(bigKey, big);
+            KeyException tooBig = expect(KeyException.class, () -> TrustedKeys.fromFiles(bigKey));
+            equal(LicetException.Code.KEY_FILE, tooBig.code(), "a key file over 1 MiB");
+            contains(tooBig.getMessage(), bigKey.toString(), "names the file");
+            contains(tooBig.getMessage(), "larger than 1048576 bytes", "says why");
+            Path exact = dir.resolve("exact.pem");
+            Files.write(exact, java.util.Arrays.copyOf(big, 1024 * 1024));
+            try (TrustedKeys keys = TrustedKeys.fromFiles(exact)) {
+                equal(1, keys.size(), "a key file of exactly 1 MiB");
+            }
+            Path bigList = dir.resolve("big.jwt");
+            Files.write(bigList, new byte[8 * 1024 * 1024 + 1]);
+            LicetException listTooBig = expect(LicetException.class,
+                    () -> RevocationList.fromFile(bigList));
+            equal(LicetException.Code.IO, listTooBig.code(), "a list over 8 MiB");
+            contains(listTooBig.getMessage(), "larger than 8388608 bytes", "says why");
+            RevocationList read = RevocationList.fromFile(conformance("lists/revokes-conf-revoked.jwt"));
+            equal(Files.size(conformance("lists/revokes-conf-revoked.jwt")), (long) read.bytes().length,
+                    "a list is read whole");
+        } finally {
+            deleteTree(dir);
         }
     }
 
