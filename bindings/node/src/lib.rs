@@ -18,14 +18,10 @@ use licet_verifier::{
 use napi::bindgen_prelude::{Buffer, Either, Either3, Object, PromiseRaw};
 use napi::{Env, JsDate, JsValue, Task, ValueType};
 use napi_derive::napi;
-use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The largest key file read, in bytes (as `licet --pubkey`).
-const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The version of licet this binding was built from (the Rust workspace version).
 #[napi]
@@ -598,18 +594,17 @@ fn read_key_file(path: &str) -> Outcome<Vec<u8>> {
             format!("cannot read the key file {path}: {e}"),
         )
     };
-    let file = verifier::state::open_regular(Path::new(path)).map_err(cannot)?;
-    let mut contents = Vec::new();
-    file.take(MAX_KEY_FILE_BYTES + 1)
-        .read_to_end(&mut contents)
-        .map_err(cannot)?;
-    if contents.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(LicetError::new(
+    use verifier::state::{read_regular_capped, CappedReadError};
+    read_regular_capped(Path::new(path), verifier::MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        CappedReadError::TooLarge { limit } => LicetError::new(
             Code::KeyFile,
-            format!("the key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes; it is not a public key file"),
-        ));
-    }
-    Ok(contents)
+            format!(
+                "the key file {path} is larger than {limit} bytes; it is not a public key file"
+            ),
+        ),
+        CappedReadError::Io(e) => cannot(e),
+        other => cannot(std::io::Error::other(other.to_string())),
+    })
 }
 
 impl TrustedKeys {

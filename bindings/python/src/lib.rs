@@ -7,7 +7,8 @@
 //! Python threads run meanwhile. Usage errors raise the exception classes of `licet._errors`; a
 //! verdict is never an exception. A panic becomes PyO3's `PanicException`, never an abort.
 
-use licet_verifier::state::StateError;
+use licet_verifier::state::{read_regular_capped, CappedReadError, StateError};
+use licet_verifier::MAX_KEY_FILE_BYTES;
 use licet_verifier::{
     check_license, CheckReport, ListInput, MachineCheck, MachineId, StateSettings,
     StatefulVerifier, UnixTime, VerifyOptions, DEFAULT_CLOCK_TOLERANCE_SECS,
@@ -15,7 +16,6 @@ use licet_verifier::{
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -418,9 +418,6 @@ impl PyGuard {
     }
 }
 
-/// The largest key file read (1 MiB, as `licet verify --pubkey` and the C ABI).
-const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
-
 /// The contents of the file at `path`, `what` it is (`"key file"`) in messages: a regular file
 /// only, opened without blocking (a FIFO is refused, never waited on), of at most `limit` bytes
 /// (`/dev/zero` cannot fill the memory). Else the `licet._errors` exception `class`, whose message
@@ -435,17 +432,13 @@ fn read_bounded<'py>(
     let shown = path.display().to_string();
     let read = py.detach(|| -> Result<Vec<u8>, String> {
         let cannot = |e: std::io::Error| format!("the {what} {shown} could not be read: {e}");
-        let file = licet_verifier::state::open_regular(path).map_err(cannot)?;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(cannot)?;
-        if bytes.len() as u64 > limit {
-            return Err(format!(
-                "the {what} {shown} is larger than {limit} bytes; refusing to read it"
-            ));
-        }
-        Ok(bytes)
+        read_regular_capped(path, limit).map_err(|e| match e {
+            CappedReadError::TooLarge { limit } => {
+                format!("the {what} {shown} is larger than {limit} bytes; refusing to read it")
+            }
+            CappedReadError::Io(e) => cannot(e),
+            other => cannot(std::io::Error::other(other.to_string())),
+        })
     });
     match read {
         Ok(bytes) => Ok(PyBytes::new(py, &bytes)),

@@ -2,13 +2,10 @@
 
 use crate::boundary::{self, Failure};
 use crate::error::{licet_error, licet_result};
-use licet_verifier::{KeyError, TrustedKeys};
+use licet_verifier::state::{read_regular_capped, CappedReadError};
+use licet_verifier::{KeyError, TrustedKeys, MAX_KEY_FILE_BYTES};
 use std::ffi::c_char;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// The largest key file `licet_keys_add_file` reads (1 MiB, as `licet verify --pubkey`).
-const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
 
 /// A set of trusted public keys (Ed25519 and RSA), each pinned to the algorithms it verifies.
 /// Made empty by `licet_keys_new`, filled by `licet_keys_add` and `licet_keys_add_file` (keys add
@@ -52,18 +49,14 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, Failure> {
         )
     };
     // A regular file only: a FIFO or a device is refused, not read into a hang.
-    let file = licet_verifier::state::open_regular(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(Failure::new(
+    read_regular_capped(path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        CappedReadError::TooLarge { limit } => Failure::new(
             licet_result::LICET_ERR_KEY,
-            format!("the key file {shown} is larger than {MAX_KEY_FILE_BYTES} bytes; refusing to read it"),
-        ));
-    }
-    Ok(bytes)
+            format!("the key file {shown} is larger than {limit} bytes; refusing to read it"),
+        ),
+        CappedReadError::Io(e) => io(e),
+        other => io(std::io::Error::other(other.to_string())),
+    })
 }
 
 /// A new, empty set of trusted keys (never NULL unless memory ran out). Free it with

@@ -485,6 +485,10 @@ impl FromIterator<TrustedKey> for TrustedKeys {
     }
 }
 
+/// The largest public-key file (PEM, JWK or JWKS) the bindings and `licet` read: far above any
+/// real key set, small enough that a wrong path (a disk image, a log) is refused quickly.
+pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Reads every public key in a key file: one or more PEM blocks, a JWK, or a JWKS (`{"keys":[...]}`).
 pub fn parse_public_keys(contents: &[u8]) -> Result<Vec<TrustedKey>, KeyError> {
     let text = std::str::from_utf8(contents)

@@ -60,7 +60,7 @@ pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE
 pub use inspect::{inspect_untrusted, UntrustedContents};
 pub use keys::{
     parse_public_keys, split_algorithm_annotation, KeyError, KeyType, SignatureRejected,
-    TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_RSA_BITS, MIN_RSA_BITS,
+    TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_KEY_FILE_BYTES, MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use license_key::{
     KeyCheck, LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET, LICENSE_KEY_ALPHABET_V2,

@@ -202,6 +202,35 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Why [`read_regular_capped`] returned nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CappedReadError {
+    /// The file could not be opened or read, or is not a regular file ([`open_regular`]).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The file holds more than the limit.
+    #[error("it is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+}
+
+/// Reads a whole regular file of at most `limit` bytes: [`open_regular`] (a FIFO or a device is
+/// refused, never read into a hang), then at most one byte past the limit, so a larger file is
+/// refused without being read whole. What every binding uses to read key and list files.
+pub fn read_regular_capped(path: &Path, limit: u64) -> Result<Vec<u8>, CappedReadError> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(CappedReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
 /// A file type as a person names it.
 pub fn describe_file_type(kind: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
@@ -231,23 +260,15 @@ pub fn describe_file_type(kind: std::fs::FileType) -> &'static str {
 /// Reads a file of the state that may be missing (`Ok(None)`), capped in size. A file that is not
 /// a regular file is an error.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
-    use std::io::Read;
-    let file = match open_regular(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(path, e)),
-    };
-    let mut bytes = Vec::new();
-    file.take(MAX_STATE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error(path, e))?;
-    if bytes.len() as u64 > MAX_STATE_FILE_BYTES {
-        return Err(StateError::Corrupt {
+    match read_regular_capped(path, MAX_STATE_FILE_BYTES) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(CappedReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(CappedReadError::Io(e)) => Err(io_error(path, e)),
+        Err(CappedReadError::TooLarge { .. }) => Err(StateError::Corrupt {
             path: path.to_owned(),
             problem: format!("larger than {MAX_STATE_FILE_BYTES} bytes"),
-        });
+        }),
     }
-    Ok(Some(bytes))
 }
 
 impl VerifierState {
@@ -490,6 +511,33 @@ fn entries_of(token: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_capped_read_takes_the_limit_and_refuses_one_byte_more_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.pem");
+        std::fs::write(&path, vec![b'k'; 10]).unwrap();
+        assert_eq!(read_regular_capped(&path, 10).unwrap().len(), 10);
+        assert!(matches!(
+            read_regular_capped(&path, 9),
+            Err(CappedReadError::TooLarge { limit: 9 })
+        ));
+        assert!(matches!(
+            read_regular_capped(dir.path(), 10),
+            Err(CappedReadError::Io(_))
+        ));
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("fifo");
+            let status = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let error = read_regular_capped(&fifo, 10).unwrap_err().to_string();
+            assert!(error.contains("a FIFO"), "{error}");
+        }
+    }
     use super::*;
 
     fn list(seq: u64, kid: &str) -> RevocationList {

@@ -15,8 +15,6 @@ use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// The largest public key file read.
-const MAX_PUBLIC_KEY_FILE_BYTES: u64 = 1024 * 1024;
 /// The largest passphrase file read.
 const MAX_PASSPHRASE_FILE_BYTES: usize = 64 * 1024;
 /// The subject of `keygen --p12` certificates when none is given.
@@ -317,7 +315,7 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
 pub fn load_trusted_keys(paths: &[PathBuf]) -> Result<TrustedKeys> {
     let mut keys = TrustedKeys::new();
     for path in paths {
-        let bytes = read_input(path, MAX_PUBLIC_KEY_FILE_BYTES)?;
+        let bytes = read_input(path, licet_verifier::MAX_KEY_FILE_BYTES)?;
         let parsed = parse_public_keys(&bytes)
             .with_context(|| format!("cannot use the public key file {}", path.display()))?;
         parsed.into_iter().for_each(|k| keys.push(k));

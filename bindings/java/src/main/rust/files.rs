@@ -5,11 +5,10 @@
 
 use crate::boundary::{illegal_argument, licet, Error};
 use jni::sys::jint;
-use std::io::Read;
+use licet_verifier::state::{read_regular_capped, CappedReadError};
 use std::path::Path;
 
-/// The largest key file read (1 MiB, as `licet verify --pubkey` and the C ABI).
-pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+pub use licet_verifier::MAX_KEY_FILE_BYTES;
 
 /// What a file is: its limit, its name in messages and its `LicetException.Code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,20 +72,15 @@ pub fn read(path: &Path, shown: &str, kind: FileKind) -> Result<Vec<u8>, Error> 
             format!("{} {shown} cannot be read: {}", kind.name(), describe(&e)),
         )
     };
-    let file = licet_verifier::state::open_regular(path).map_err(cannot)?;
-    let limit = kind.limit();
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > limit {
-        return Err(licet(
+    read_regular_capped(path, kind.limit()).map_err(|e| match e {
+        CappedReadError::TooLarge { limit } => licet(
             kind.code(),
             format!(
                 "{} {shown} is larger than {limit} bytes; refusing to read it",
                 kind.name()
             ),
-        ));
-    }
-    Ok(bytes)
+        ),
+        CappedReadError::Io(e) => cannot(e),
+        other => cannot(std::io::Error::other(other.to_string())),
+    })
 }
