@@ -94,6 +94,15 @@ pub enum Command {
         after_help = "Examples:\n  licet admin-log --db sqlite://licet.db\n  licet admin-log --since 2027-01-01 --limit 500 --json\n\nEvery administrative change is recorded: key create/update/free-seat/activation, token\ncreate/revoke, license install/enable/disable, certificate upload/delete, department create,\nkey assignment, workspace apply; who (token id and user, or cli:<user>), what, when, and the\nstate before and after (never a key, token, passkey or private key)."
     )]
     AdminLog(AdminLogArgs),
+    /// Floating seats on the customer's network: the relay's key, pool licenses, the lease server.
+    #[command(subcommand)]
+    Relay(RelayCommand),
+    /// Verify a lease token from `licet relay serve` offline, against its pool license and the vendor's key.
+    #[command(
+        name = "verify-lease",
+        after_help = "Examples:\n  licet verify-lease lease.jwt --pool pool.lic --pubkey vendor.pub.pem\n  curl -s -X PUT http://relay:7070/v1/leases/$(licet machine-id) | jq -r .lease | licet verify-lease - --pool pool.lic --pubkey vendor.pub.pem --json\n\nThe pool license is verified against --pubkey (signature, expiry, product, type POOL; its\nmachine binding names the relay's machine, so it is not checked here); the lease must be signed\nby the relay key the pool license names (never a key the lease carries), name that pool, live\nno longer than the pool's max_lease_ttl, be unexpired, and be for this machine (or --machine).\nExit 0 valid; 1 rejected (the report's `part` says whether the pool or the lease failed); 2 usage or I/O error."
+    )]
+    VerifyLease(VerifyLeaseArgs),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
     #[command(
         after_help = "Examples:\n  licet demo\n  licet demo --keep    # keep the directory with the key pair and the license files"
@@ -1121,4 +1130,156 @@ mod tests {
         walk(&Cli::command(), "licet".into(), &mut missing);
         assert!(missing.is_empty(), "no examples in --help of: {missing:?}");
     }
+}
+
+#[derive(Subcommand)]
+pub enum RelayCommand {
+    /// Make the relay's own Ed25519 key in DIR (mode 0600) and the relay request to carry to the vendor.
+    #[command(
+        after_help = "Examples:\n  licet relay init --dir /var/lib/licet-relay\n  licet relay init --dir /var/lib/licet-relay --out /media/usb/relay-request.json\n\nThe request (the relay's public key, this machine's id, hostname, a nonce) is written to\nDIR/relay-request.json and, with --out, also there (`-` for stdout). The vendor answers it with\n`licet relay grant`. A directory that has a relay key already is refused: the key is never replaced."
+    )]
+    Init(RelayInitArgs),
+    /// At the vendor: sign a pool license for a relay request (N concurrent seats).
+    #[command(
+        after_help = "Examples:\n  licet relay grant relay-request.json --key vendor.key.pem --customer ACME-001 --seats 10 --product render --days 365 --out pool.lic\n  licet relay grant req.json --key vendor.p12 --customer ACME-001 --seats 100 --expires 2027-12-31 --max-lease-ttl 1h --ledger issued.jsonl --out pool.lic\n\nThe pool license is a licet license file of type POOL, bound to the relay's machine, naming\nthe relay's key (cnf.jwk, with its RFC 7638 thumbprint as kid), the seat count (`seats`) and\nthe longest lease the relay may sign (`max_lease_ttl`). `licet verify pool.lic` on the relay's\nmachine says ACTIVE; products refuse type POOL for their own license check."
+    )]
+    Grant(Box<RelayGrantArgs>),
+    /// Serve leases of the pool licenses on this network (PUT/DELETE /v1/leases/{machine_id}).
+    #[command(
+        after_help = "Examples:\n  licet relay serve --dir /var/lib/licet-relay --pool pool.lic --trust vendor.pub.pem --listen 0.0.0.0:7070\n  licet relay serve --dir d --pool a.lic --pool b.lic --trust vendor.pub.pem --ttl 5m --client-token-file token.txt\n\nThe relay refuses to start unless every pool license verifies with --trust, is of type POOL,\nnames this relay's key and is bound to this machine (each refusal names the file; exit 1).\nLeases are kept in DIR/relay.db, on disk before any answer; a restart keeps them. A lease not\nrenewed within the TTL is freed (and never sooner than a TTL of real time, whatever the wall\nclock says). A clock set back more than --clock-tolerance behind the latest time the relay acted\nat stops every grant (503) until it is right again. The bound address is printed on stdout."
+    )]
+    Serve(RelayServeArgs),
+}
+
+#[derive(Args)]
+pub struct RelayInitArgs {
+    /// The relay's directory (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Also write the request here; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The machine id to name (64 hex); this machine's by default.
+    #[arg(long, value_name = "HEX", hide = true)]
+    pub machine: Option<String>,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RelayGrantArgs {
+    /// The relay request file (`licet relay init` wrote it), or `-` for stdin.
+    #[arg(value_name = "REQUEST|-")]
+    pub request: PathBuf,
+    /// The vendor's private signing key: PEM or PKCS#12.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
+    #[arg(long)]
+    pub alg: Option<String>,
+    /// Customer id (`sub`).
+    #[arg(long)]
+    pub customer: String,
+    /// Concurrent seats (leases out at once), 1 to 1,000,000.
+    #[arg(long, value_name = "N")]
+    pub seats: u32,
+    /// Product (`aud`).
+    #[arg(long, value_name = "P")]
+    pub product: Option<String>,
+    /// Expiry: RFC 3339, or YYYY-MM-DD (valid through that day, UTC). Without it the pool is perpetual.
+    #[arg(long, value_name = "DATE", conflicts_with = "days")]
+    pub expires: Option<String>,
+    /// Expiry N days after now.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// An entitlement NAME=VALUE (repeatable).
+    #[arg(long = "feature", value_name = "NAME=VALUE")]
+    pub features: Vec<String>,
+    /// The longest lease the relay may sign (seconds, or 90s, 15m, 1h, 1d; at most 31d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
+    pub max_lease_ttl: Option<u64>,
+    /// Vendor name (`iss`).
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// Pool license id (`jti`); a random UUID v4 when absent.
+    #[arg(long, value_name = "ID")]
+    pub license_id: Option<String>,
+    /// Output file; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Append an `issue` entry to this issuance ledger.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RelayServeArgs {
+    /// The relay's directory (`licet relay init`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// A pool license to serve (repeatable).
+    #[arg(long = "pool", value_name = "FILE", required = true)]
+    pub pools: Vec<PathBuf>,
+    /// The vendor's public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "trust", value_name = "PEM_OR_JWKS", required = true)]
+    pub trust: Vec<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+    pub listen: std::net::SocketAddr,
+    /// Lease lifetime without renewal (seconds, or 90s, 15m, 1h); default 15m, at most the pools' max_lease_ttl.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
+    pub ttl: Option<u64>,
+    /// File whose first line is the client token: requests without `Authorization: Bearer <token>` get 401.
+    #[arg(long, value_name = "FILE")]
+    pub client_token_file: Option<PathBuf>,
+    /// How far the clock may go back behind the latest time the relay acted at, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
+    /// Seconds a connection may take to send a request head (and may stay idle).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Open connections at most.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Testing: a file holding seconds to add to the system clock, read at every batch. It
+    /// grants nothing that setting the system clock would not.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub clock_offset_file: Option<PathBuf>,
+    /// Testing: the machine id the pools must be bound to, instead of this machine's.
+    #[arg(long, value_name = "HEX", hide = true)]
+    pub machine: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VerifyLeaseArgs {
+    /// The lease token (the `lease` of the relay's answer), or `-` for stdin.
+    #[arg(value_name = "LEASE|-")]
+    pub lease: PathBuf,
+    /// The pool license the lease is a seat of.
+    #[arg(long, value_name = "FILE")]
+    pub pool: PathBuf,
+    /// The vendor's public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// How far behind the lease's issue time the clock may be, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -24,6 +24,7 @@ mod keys;
 mod lifecycle;
 mod manage;
 mod offline;
+mod relay;
 mod serve;
 
 pub use keys::load_trusted_keys;
@@ -73,10 +74,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Clock(ClockCommand::Request(args)) => clock::request(args),
         Command::Clock(ClockCommand::Attest(args)) => clock::attest(args),
         Command::Clock(ClockCommand::Apply(args)) => clock::apply(args),
+        Command::Relay(RelayCommand::Init(args)) => relay::init(args),
+        Command::Relay(RelayCommand::Grant(args)) => relay::grant(*args),
+        Command::Relay(RelayCommand::Serve(args)) => relay::serve(args),
+        Command::VerifyLease(args) => relay::verify(args),
     }
 }
 
-fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
+pub(crate) fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
     name.map(|n| {
         Algorithm::from_name_ignore_case(n)
             .ok_or_else(|| anyhow!("--alg must be EdDSA, RS256 or PS256, not `{n}`"))
@@ -242,7 +247,7 @@ fn write_license(path: &Path, token: &str) -> Result<()> {
     )
 }
 
-fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
+pub(crate) fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
     let now = match &checks.at {
         Some(at) => {
             licet_issuer::parse_date(at, licet_issuer::DateMeaning::StartOfDay).context("--at")?
@@ -259,7 +264,7 @@ fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
 
 /// Reads a license file for verification: at most one byte over the limit, so an oversized
 /// file reaches the verifier (which rejects it as MALFORMED) without being read whole.
-fn read_license(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_license(path: &Path) -> Result<Vec<u8>> {
     Ok(read_capped(path, MAX_LICENSE_FILE_BYTES as u64)?.0)
 }
 
@@ -319,7 +324,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     })
 }
 
-fn refuse_stdin_twice(file: &Path, keys: &[PathBuf]) -> Result<()> {
+pub(crate) fn refuse_stdin_twice(file: &Path, keys: &[PathBuf]) -> Result<()> {
     let stdin = Path::new("-");
     let count = keys.iter().filter(|k| k.as_path() == stdin).count() + usize::from(file == stdin);
     if count > 1 {

@@ -29,6 +29,7 @@ pub mod ledger;
 mod mint;
 mod passphrase;
 mod pkcs12;
+pub mod pool;
 mod revoke;
 mod signing_key;
 mod time_attestation;

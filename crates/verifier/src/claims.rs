@@ -97,7 +97,9 @@ pub struct LicenseClaims {
     pub owner_email: Option<String>,
     /// `grace_days`: days after `exp` during which the license still works (IN_GRACE).
     pub grace_days: Option<u32>,
-    /// Every other claim, kept as it is (for example `nonce`). Never used for a decision.
+    /// Every other claim, kept as it is (for example `nonce`). Never used for a decision by
+    /// [`crate::verify_license`]; a pool license's terms (`seats`, `max_lease_ttl`, `cnf`) are read
+    /// from here by [`crate::lease::PoolTerms`].
     pub other: Map<String, Value>,
 }
 

@@ -41,6 +41,7 @@ mod inspect;
 mod json;
 pub mod jws;
 mod keys;
+pub mod lease;
 mod license_key;
 mod machine;
 pub mod offline;

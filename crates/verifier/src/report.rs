@@ -36,6 +36,11 @@ pub enum Status {
     Revoked,
     /// The system clock reads earlier than a time already seen (beyond the tolerance).
     ClockRollback,
+    /// A lease names another pool than the pool license given, or the license given as a pool
+    /// is not of type `POOL`.
+    WrongPool,
+    /// A lease lives longer than its pool license's `max_lease_ttl` allows.
+    LeaseTooLong,
 }
 
 impl Status {
@@ -59,6 +64,8 @@ impl Status {
             Status::Malformed => "MALFORMED",
             Status::Revoked => "REVOKED",
             Status::ClockRollback => "CLOCK_ROLLBACK",
+            Status::WrongPool => "WRONG_POOL",
+            Status::LeaseTooLong => "LEASE_TOO_LONG",
         }
     }
 }

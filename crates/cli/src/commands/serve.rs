@@ -31,14 +31,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub fn serve(args: ServeArgs) -> Result<u8> {
+/// Logs to stderr in `format` (LICET_LOG sets the level; info by default).
+pub fn init_logging(format: LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("LICET_LOG").unwrap_or_else(|_| "info".into());
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    match args.log_format {
+    match format {
         LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
         // One JSON object per line, the event's fields at the top level.
         LogFormat::Json => log
@@ -48,6 +49,10 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             .with_span_list(false)
             .init(),
     }
+}
+
+pub fn serve(args: ServeArgs) -> Result<u8> {
+    init_logging(args.log_format);
 
     let trusted = load_trusted_keys(&args.trust)?;
     if trusted.is_empty() {

@@ -1,0 +1,892 @@
+//! `licet relay`: floating seats, end to end with real processes and real HTTP. Each test plays
+//! the customer who wants more seats than the pool holds: a burst of machines, a wall clock set
+//! forward or back, a `kill -9`, a copy of the relay's directory, a lease from another relay.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use common::{licet, licet_bin};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// A machine id from a number (64 hex).
+fn machine(n: u32) -> String {
+    format!("{n:064x}")
+}
+
+/// A vendor key and a relay directory with its request, in a fresh temporary directory.
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().expect("temp dir");
+        licet()
+            .current_dir(dir.path())
+            .args(["keygen", "--alg", "ed25519", "--out", "vendor"])
+            .assert()
+            .success();
+        licet()
+            .current_dir(dir.path())
+            .args(["relay", "init", "--dir", "relay"])
+            .assert()
+            .success();
+        Site { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `licet relay grant` of the site's request with `extra` arguments, to `out`.
+    fn grant(&self, out: &str, extra: &[&str]) {
+        licet()
+            .current_dir(self.dir.path())
+            .args([
+                "relay",
+                "grant",
+                "relay/relay-request.json",
+                "--key",
+                "vendor.key.pem",
+                "--customer",
+                "ACME",
+                "--product",
+                "render",
+                "--days",
+                "30",
+                "--out",
+                out,
+            ])
+            .args(extra)
+            .assert()
+            .success();
+    }
+
+    fn relay(&self, extra: &[&str]) -> Relay {
+        Relay::start(self.dir.path(), "relay", extra)
+    }
+}
+
+/// A `licet relay serve` process on a free port, killed when dropped.
+struct Relay {
+    child: Child,
+    base: String,
+}
+
+impl Relay {
+    fn start(cwd: &Path, dir: &str, extra: &[&str]) -> Relay {
+        let mut child = Command::new(licet_bin())
+            .current_dir(cwd)
+            .args([
+                "relay",
+                "serve",
+                "--dir",
+                dir,
+                "--trust",
+                "vendor.pub.pem",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .env("LICET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("relay starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}: the relay did not start"))
+            .to_owned();
+        Relay { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn put(&self, machine: &str) -> (u16, Value) {
+        call(ureq::put(&self.url(&format!("/v1/leases/{machine}"))), None)
+    }
+
+    fn put_with(&self, machine: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut request = ureq::put(&self.url(&format!("/v1/leases/{machine}")));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        call(request, body)
+    }
+
+    fn delete(&self, machine: &str) -> u16 {
+        call(
+            ureq::delete(&self.url(&format!("/v1/leases/{machine}"))),
+            None,
+        )
+        .0
+    }
+
+    fn status(&self) -> Value {
+        call(ureq::get(&self.url("/v1/status")), None).1
+    }
+
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn call(request: ureq::Request, body: Option<&str>) -> (u16, Value) {
+    let request = request.timeout(Duration::from_secs(30));
+    let result = match body {
+        Some(body) => request
+            .set("Content-Type", "application/json")
+            .send_string(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// `licet verify-lease` of a token, as JSON, with its exit code.
+fn verify_lease(site: &Site, token: &str, pool: &str, extra: &[&str]) -> (i32, Value) {
+    std::fs::write(site.path("lease.jwt"), token).expect("write lease");
+    let out = licet()
+        .current_dir(site.dir.path())
+        .args([
+            "verify-lease",
+            "lease.jwt",
+            "--pool",
+            pool,
+            "--pubkey",
+            "vendor.pub.pem",
+            "--json",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "verify-lease printed no JSON: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn init_grant_serve_lease_renew_release() {
+    let site = Site::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(site.path("relay/relay.key.pem"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the relay key is private");
+    }
+    let request: Value = serde_json::from_slice(
+        &std::fs::read(site.path("relay/relay-request.json")).expect("request"),
+    )
+    .expect("json");
+    assert_eq!(request["type"], "licet-relay-request");
+    assert!(request["nonce"].as_str().is_some_and(|n| n.len() == 22));
+    // init never replaces a relay key.
+    licet()
+        .current_dir(site.dir.path())
+        .args(["relay", "init", "--dir", "relay"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("never replaced"));
+
+    site.grant(
+        "pool.lic",
+        &[
+            "--seats",
+            "2",
+            "--max-lease-ttl",
+            "10m",
+            "--ledger",
+            "issued.jsonl",
+        ],
+    );
+    // On the relay's machine `licet verify` says ACTIVE, type POOL.
+    let out = licet()
+        .current_dir(site.dir.path())
+        .args(["verify", "pool.lic", "--pubkey", "vendor.pub.pem", "--json"])
+        .output()
+        .expect("verify");
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["license"]["status"], "ACTIVE");
+    assert_eq!(report["license"]["licenseType"], "POOL");
+    let ledger = std::fs::read_to_string(site.path("issued.jsonl")).expect("ledger");
+    assert!(
+        ledger.contains(report["license"]["licenseId"].as_str().expect("id")),
+        "the grant is in the ledger"
+    );
+
+    let relay = site.relay(&["--pool", "pool.lic", "--ttl", "5m"]);
+    let me = machine(1);
+    let (code, first) = relay.put(&me);
+    assert_eq!(code, 201, "{first}");
+    let keys: Vec<&str> = first
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["expires_at", "expires_in", "lease"],
+        "the answer's shape is exactly the issue's"
+    );
+    assert_eq!(first["expires_in"], 300);
+    let token = first["lease"].as_str().expect("lease").to_owned();
+    let (exit, report) = verify_lease(&site, &token, "pool.lic", &["--machine", &me]);
+    assert_eq!(
+        (exit, report["status"].as_str()),
+        (0, Some("ACTIVE")),
+        "{report}"
+    );
+    let lease_id = report["lease"]["lease_id"]
+        .as_str()
+        .expect("lease id")
+        .to_owned();
+
+    // A heartbeat: 200, a fresh token for the same lease.
+    let (code, again) = relay.put(&me);
+    assert_eq!(code, 200, "{again}");
+    let (_, renewed) = verify_lease(
+        &site,
+        again["lease"].as_str().expect("lease"),
+        "pool.lic",
+        &["--machine", &me],
+    );
+    assert_eq!(renewed["lease"]["lease_id"], lease_id.as_str());
+
+    // Another machine cannot use this machine's lease.
+    let (exit, report) = verify_lease(&site, &token, "pool.lic", &["--machine", &machine(2)]);
+    assert_eq!(
+        (exit, report["status"].as_str(), report["part"].as_str()),
+        (1, Some("MACHINE_MISMATCH"), Some("lease"))
+    );
+    // After its TTL the token is no good.
+    let later = "2099-01-01T00:00:00Z";
+    let (exit, report) = verify_lease(
+        &site,
+        &token,
+        "pool.lic",
+        &["--machine", &me, "--at", later],
+    );
+    assert_eq!(exit, 1);
+    assert_eq!(
+        report["part"], "pool",
+        "in 2099 the pool itself has expired first: {report}"
+    );
+
+    let (code, _) = relay.put(&machine(2));
+    assert_eq!(code, 201);
+    let (code, full) = relay.put(&machine(3));
+    assert_eq!(
+        (code, full["error"].as_str()),
+        (410, Some("no_seat")),
+        "{full}"
+    );
+    let status = relay.status();
+    assert_eq!(status["pools"][0]["seats"], 2);
+    assert_eq!(status["pools"][0]["in_use"], 2);
+    assert!(status["pools"][0]["expires_at"].as_i64().is_some());
+
+    let (code, bad) = relay.put("not-a-machine");
+    assert_eq!((code, bad["error"].as_str()), (422, Some("bad_machine_id")));
+    assert_eq!(relay.delete(&me), 204);
+    assert_eq!(relay.delete(&me), 404);
+    assert_eq!(
+        relay.put(&machine(3)).0,
+        201,
+        "a released seat is free at once"
+    );
+    assert_eq!(call(ureq::get(&relay.url("/v1/health")), None).0, 200);
+
+    // A body that names a pool: by product or id; an unknown name is 404; junk is 400.
+    assert_eq!(
+        relay
+            .put_with(&machine(3), None, Some(r#"{"pool":"render"}"#))
+            .0,
+        200
+    );
+    assert_eq!(
+        relay
+            .put_with(&machine(3), None, Some(r#"{"pool":"nope"}"#))
+            .0,
+        404
+    );
+    assert_eq!(
+        relay.put_with(&machine(3), None, Some(r#"{"pool":1}"#)).0,
+        400
+    );
+    assert_eq!(
+        relay
+            .put_with(&machine(3), None, Some(&"x".repeat(10_000)))
+            .0,
+        413
+    );
+}
+
+#[test]
+fn seats_are_exact_when_machines_arrive_at_once() {
+    let site = Site::new();
+    site.grant("ten.lic", &["--seats", "10", "--license-id", "TEN"]);
+    let relay = Arc::new(site.relay(&["--pool", "ten.lic"]));
+    let burst = |machines: u32, offset: u32| -> Vec<u16> {
+        let gate = Arc::new(Barrier::new(machines as usize));
+        let threads: Vec<_> = (0..machines)
+            .map(|i| {
+                let relay = relay.clone();
+                let gate = gate.clone();
+                std::thread::spawn(move || {
+                    gate.wait();
+                    relay.put(&machine(offset + i)).0
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("thread"))
+            .collect()
+    };
+    let codes = burst(200, 1_000);
+    let granted = codes.iter().filter(|c| **c == 201).count();
+    let refused = codes.iter().filter(|c| **c == 410).count();
+    assert_eq!(
+        (granted, refused),
+        (10, 190),
+        "200 machines at once against 10 seats: {codes:?}"
+    );
+    assert_eq!(relay.status()["pools"][0]["in_use"], 10);
+    drop(relay);
+
+    // 1,000 machines in a burst against 100 seats.
+    site.grant(
+        "hundred.lic",
+        &["--seats", "100", "--license-id", "HUNDRED"],
+    );
+    let relay = Arc::new(site.relay(&["--pool", "hundred.lic"]));
+    let gate = Arc::new(Barrier::new(1_000));
+    let threads: Vec<_> = (0..1_000)
+        .map(|i| {
+            let relay = relay.clone();
+            let gate = gate.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    gate.wait();
+                    relay.put(&machine(10_000 + i)).0
+                })
+                .expect("thread")
+        })
+        .collect();
+    let codes: Vec<u16> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    let granted = codes.iter().filter(|c| **c == 201).count();
+    let refused = codes.iter().filter(|c| **c == 410).count();
+    assert_eq!(
+        (granted, refused),
+        (100, 900),
+        "1,000 machines against 100 seats"
+    );
+}
+
+#[test]
+fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
+    let site = Site::new();
+    site.grant("good.lic", &["--seats", "1"]);
+    let refuse = |args: &[&str], expected: &str| {
+        let out = Command::new(licet_bin())
+            .current_dir(site.dir.path())
+            .args([
+                "relay",
+                "serve",
+                "--dir",
+                "relay",
+                "--trust",
+                "vendor.pub.pem",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(args)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+    };
+    // A pool for another relay's key.
+    licet()
+        .current_dir(site.dir.path())
+        .args(["relay", "init", "--dir", "other-relay"])
+        .assert()
+        .success();
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "grant",
+            "other-relay/relay-request.json",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--seats",
+            "5",
+            "--out",
+            "other.lic",
+        ])
+        .assert()
+        .success();
+    refuse(&["--pool", "other.lic"], "other.lic: names relay key");
+    // A pool bound to another machine (the request edited before the vendor signed it).
+    let mut request: Value = serde_json::from_slice(
+        &std::fs::read(site.path("relay/relay-request.json")).expect("read"),
+    )
+    .expect("json");
+    request["machine_id"] = Value::from(machine(77));
+    std::fs::write(site.path("moved.json"), request.to_string()).expect("write");
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "grant",
+            "moved.json",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--seats",
+            "5",
+            "--out",
+            "moved.lic",
+        ])
+        .assert()
+        .success();
+    refuse(&["--pool", "moved.lic"], "moved.lic: is bound to machine");
+    // A pool of a vendor not trusted.
+    licet()
+        .current_dir(site.dir.path())
+        .args(["keygen", "--alg", "ed25519", "--out", "stranger"])
+        .assert()
+        .success();
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "grant",
+            "relay/relay-request.json",
+            "--key",
+            "stranger.key.pem",
+            "--customer",
+            "ACME",
+            "--seats",
+            "500",
+            "--out",
+            "forged.lic",
+        ])
+        .assert()
+        .success();
+    refuse(
+        &["--pool", "good.lic", "--pool", "forged.lic"],
+        "forged.lic: the pool license is UNKNOWN_KEY",
+    );
+    // An ordinary license is not a pool.
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "issue",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--days",
+            "5",
+            "--out",
+            "plain.lic",
+        ])
+        .assert()
+        .success();
+    refuse(
+        &["--pool", "plain.lic"],
+        "plain.lic: is not a usable pool license",
+    );
+    // An expired pool (the relay's clock 31 days on).
+    std::fs::write(site.path("offset"), (31 * 86_400).to_string()).expect("write");
+    refuse(
+        &["--pool", "good.lic", "--clock-offset-file", "offset"],
+        "good.lic: the pool license is EXPIRED",
+    );
+    // A TTL longer than the pool allows is a usage error (exit 2).
+    site.grant("short.lic", &["--seats", "1", "--max-lease-ttl", "60"]);
+    Command::new(licet_bin())
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "serve",
+            "--dir",
+            "relay",
+            "--trust",
+            "vendor.pub.pem",
+            "--listen",
+            "127.0.0.1:0",
+            "--pool",
+            "short.lic",
+            "--ttl",
+            "61",
+        ])
+        .output()
+        .map(|out| {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("max_lease_ttl"));
+        })
+        .expect("runs");
+}
+
+#[test]
+fn unrenewed_leases_are_freed_and_renewed_ones_kept() {
+    let site = Site::new();
+    site.grant("one.lic", &["--seats", "1"]);
+    let relay = site.relay(&["--pool", "one.lic", "--ttl", "2"]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    // Heartbeats keep the seat through three TTLs.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        assert_eq!(relay.put(&machine(1)).0, 200, "the holder renews");
+        assert_eq!(
+            relay.put(&machine(2)).0,
+            410,
+            "the seat stays taken while it is renewed"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Without them it is freed after the TTL.
+    wait_until(
+        "the unrenewed lease to be freed",
+        Duration::from_secs(10),
+        || relay.put(&machine(2)).0 == 201,
+    );
+    assert!(
+        started.elapsed()
+            >= Duration::from_secs(5) + Duration::from_secs(2) - Duration::from_millis(600)
+    );
+    assert_eq!(relay.put(&machine(1)).0, 410);
+}
+
+#[test]
+fn a_wall_clock_set_forward_frees_no_seat_and_one_set_back_stops_grants() {
+    let site = Site::new();
+    site.grant("one.lic", &["--seats", "1"]);
+    std::fs::write(site.path("offset"), "0").expect("write");
+    let relay = site.relay(&[
+        "--pool",
+        "one.lic",
+        "--ttl",
+        "3",
+        "--clock-offset-file",
+        "offset",
+    ]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    // Two hours forward: the lease's `exp` has passed on the wall clock, but not a TTL of real time.
+    std::fs::write(site.path("offset"), "7200").expect("write");
+    let set_forward = Instant::now();
+    assert_eq!(
+        relay.put(&machine(2)).0,
+        410,
+        "setting the clock forward frees no seat"
+    );
+    wait_until(
+        "the lease to be freed after a real TTL",
+        Duration::from_secs(10),
+        || relay.put(&machine(2)).0 == 201,
+    );
+    assert!(
+        set_forward.elapsed() >= Duration::from_secs(2),
+        "freed only after the TTL of real time"
+    );
+
+    // Back to the true time: two hours behind the floor, past the tolerance (one hour).
+    std::fs::write(site.path("offset"), "0").expect("write");
+    let (code, body) = relay.put(&machine(3));
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (503, Some("clock_behind")),
+        "{body}"
+    );
+    assert_eq!(relay.put(&machine(2)).0, 503, "not even a renewal");
+    assert!(relay.status()["clock_behind"].is_string());
+    // Right again: grants resume.
+    std::fs::write(site.path("offset"), "7200").expect("write");
+    assert_eq!(relay.put(&machine(2)).0, 200);
+    assert!(relay.status()["clock_behind"].is_null());
+}
+
+#[test]
+fn kill_9_loses_no_granted_lease() {
+    let site = Site::new();
+    site.grant("two.lic", &["--seats", "2"]);
+    let relay = site.relay(&["--pool", "two.lic", "--ttl", "1h"]);
+    let (_, first) = relay.put(&machine(1));
+    assert_eq!(relay.put(&machine(2)).0, 201);
+    relay.kill9();
+    let relay = site.relay(&["--pool", "two.lic", "--ttl", "1h"]);
+    assert_eq!(
+        relay.status()["pools"][0]["in_use"],
+        2,
+        "both leases survived kill -9"
+    );
+    assert_eq!(relay.put(&machine(3)).0, 410);
+    let (code, again) = relay.put(&machine(1));
+    assert_eq!(code, 200, "the holder renews after the restart");
+    let (_, a) = verify_lease(
+        &site,
+        first["lease"].as_str().expect("lease"),
+        "two.lic",
+        &["--machine", &machine(1)],
+    );
+    let (_, b) = verify_lease(
+        &site,
+        again["lease"].as_str().expect("lease"),
+        "two.lic",
+        &["--machine", &machine(1)],
+    );
+    assert_eq!(a["lease"]["lease_id"], b["lease"]["lease_id"]);
+    drop(relay);
+
+    // The lease log holds every event, hash-chained.
+    let store = licet_relay::store::Store::open(&site.path("relay/relay.db")).expect("open");
+    let log = store.verified_log().expect("intact chain");
+    let events: Vec<String> = log.iter().map(|e| format!("{:?}", e.event)).collect();
+    assert_eq!(events, ["Grant", "Grant", "Renew"]);
+}
+
+#[test]
+fn a_copy_of_the_relay_directory_cannot_double_the_seats() {
+    let site = Site::new();
+    site.grant("one.lic", &["--seats", "1"]);
+    let relay = site.relay(&["--pool", "one.lic"]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    let copy = Command::new("cp")
+        .current_dir(site.dir.path())
+        .args(["-a", "relay", "relay-copy"])
+        .status()
+        .expect("cp");
+    assert!(copy.success());
+    let start = |dir: &str| {
+        Command::new(licet_bin())
+            .current_dir(site.dir.path())
+            .args([
+                "relay",
+                "serve",
+                "--dir",
+                dir,
+                "--trust",
+                "vendor.pub.pem",
+                "--listen",
+                "127.0.0.1:0",
+                "--pool",
+                "one.lic",
+            ])
+            .output()
+            .expect("runs")
+    };
+    let out = start("relay-copy");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("one relay per key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = start("relay");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another relay is running"));
+}
+
+#[test]
+fn the_client_token_is_required_when_set() {
+    let site = Site::new();
+    site.grant("one.lic", &["--seats", "1"]);
+    std::fs::write(site.path("token.txt"), "s3cret-token-of-the-site\n").expect("write");
+    let relay = site.relay(&["--pool", "one.lic", "--client-token-file", "token.txt"]);
+    assert_eq!(relay.put(&machine(1)).0, 401);
+    assert_eq!(
+        relay
+            .put_with(&machine(1), Some("wrong-token-wrong-token"), None)
+            .0,
+        401
+    );
+    assert_eq!(call(ureq::get(&relay.url("/v1/status")), None).0, 401);
+    assert_eq!(
+        relay
+            .put_with(&machine(1), Some("s3cret-token-of-the-site"), None)
+            .0,
+        201
+    );
+    assert_eq!(
+        call(ureq::get(&relay.url("/v1/health")), None).0,
+        200,
+        "health needs no token"
+    );
+}
+
+#[test]
+fn leases_that_do_not_chain_to_the_pool_are_refused() {
+    let site = Site::new();
+    site.grant(
+        "pool.lic",
+        &[
+            "--seats",
+            "3",
+            "--max-lease-ttl",
+            "1h",
+            "--license-id",
+            "P-1",
+        ],
+    );
+    let relay = site.relay(&["--pool", "pool.lic"]);
+    let token = relay.put(&machine(1)).1["lease"]
+        .as_str()
+        .expect("lease")
+        .to_owned();
+    drop(relay);
+
+    // A second relay with its own pool: its leases are not seats of the first pool.
+    licet()
+        .current_dir(site.dir.path())
+        .args(["relay", "init", "--dir", "relay-b"])
+        .assert()
+        .success();
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "grant",
+            "relay-b/relay-request.json",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--seats",
+            "3",
+            "--out",
+            "pool-b.lic",
+            "--license-id",
+            "P-2",
+        ])
+        .assert()
+        .success();
+    let b = Relay::start(site.dir.path(), "relay-b", &["--pool", "pool-b.lic"]);
+    let token_b = b.put(&machine(1)).1["lease"]
+        .as_str()
+        .expect("lease")
+        .to_owned();
+    let (exit, report) = verify_lease(&site, &token_b, "pool.lic", &["--machine", &machine(1)]);
+    assert_eq!(
+        (exit, report["status"].as_str()),
+        (1, Some("UNKNOWN_KEY")),
+        "{report}"
+    );
+
+    // A lease edited to live longer: the signature fails.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value =
+        serde_json::from_slice(&b64.decode(&parts[1]).expect("b64")).expect("json");
+    claims["exp"] = Value::from(claims["exp"].as_i64().expect("exp") + 86_400 * 365);
+    parts[1] = b64.encode(claims.to_string());
+    let (exit, report) = verify_lease(
+        &site,
+        &parts.join("."),
+        "pool.lic",
+        &["--machine", &machine(1)],
+    );
+    assert_eq!(
+        (exit, report["status"].as_str()),
+        (1, Some("BAD_SIGNATURE")),
+        "{report}"
+    );
+
+    // The pool license given as the lease, and a plain license given as the pool.
+    let pool = std::fs::read_to_string(site.path("pool.lic")).expect("pool");
+    let (exit, report) = verify_lease(&site, pool.trim(), "pool.lic", &[]);
+    assert_eq!((exit, report["status"].as_str()), (1, Some("MALFORMED")));
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "issue",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--days",
+            "5",
+            "--out",
+            "plain.lic",
+        ])
+        .assert()
+        .success();
+    let (exit, report) = verify_lease(&site, &token, "plain.lic", &["--machine", &machine(1)]);
+    assert_eq!(
+        (exit, report["status"].as_str(), report["part"].as_str()),
+        (1, Some("WRONG_POOL"), Some("pool"))
+    );
+    // Usage errors are exit 2.
+    licet()
+        .current_dir(site.dir.path())
+        .args([
+            "verify-lease",
+            "missing.jwt",
+            "--pool",
+            "pool.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+        ])
+        .assert()
+        .code(2);
+}
