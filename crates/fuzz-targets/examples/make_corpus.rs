@@ -783,8 +783,75 @@ fn main() {
     keys(&out);
     revocations(&out);
     offline(&out);
+    relay(&out);
     clock(&out);
     signed_responses(&out);
     ledgers(&out);
     server(&out, p12);
+}
+
+fn relay(out: &Out) {
+    use licet_issuer::pool::sign_lease;
+    use licet_verifier::lease::LeaseClaims;
+    let request = fixed::relay_request();
+    out.put("relay_request", "request.json", request.to_json());
+    let mut value: serde_json::Value = serde_json::from_str(&request.to_json()).unwrap();
+    value["relay_key"]["kid"] = json!("not-the-thumbprint");
+    out.put("relay_request", "wrong-kid.json", value.to_string());
+    let rsa = fixed::rsa_key().public_key().jwk(Some(Algorithm::RS256));
+    value["relay_key"] = rsa;
+    out.put("relay_request", "rsa-key.json", value.to_string());
+    out.put(
+        "relay_request",
+        "activation-type.json",
+        fixed::pending_request().to_json(),
+    );
+
+    let lease = |pool: &str, machine: MachineId, iat: i64, exp: i64| LeaseClaims {
+        lease_id: "6c696365-742d-4675-a87a-2d6c65617365".into(),
+        machine_id: machine,
+        pool_license_id: pool.into(),
+        issued_at: fixed::now().saturating_add(iat),
+        expires_at: fixed::now().saturating_add(exp),
+    };
+    let relay = fixed::relay_key();
+    let sign = |claims: &LeaseClaims| sign_lease(relay, claims).unwrap();
+    out.put(
+        "lease",
+        "valid.jwt",
+        sign(&lease(fixed::POOL_LICENSE_ID, fixed::machine(), -60, 600)),
+    );
+    out.put(
+        "lease",
+        "expired.jwt",
+        sign(&lease(fixed::POOL_LICENSE_ID, fixed::machine(), -900, -10)),
+    );
+    out.put(
+        "lease",
+        "too-long.jwt",
+        sign(&lease(fixed::POOL_LICENSE_ID, fixed::machine(), -60, 3_600)),
+    );
+    out.put(
+        "lease",
+        "other-pool.jwt",
+        sign(&lease("POOL-OTHER", fixed::machine(), -60, 600)),
+    );
+    out.put(
+        "lease",
+        "other-machine.jwt",
+        sign(&lease(
+            fixed::POOL_LICENSE_ID,
+            MachineId::from_raw_identifier("elsewhere"),
+            -60,
+            600,
+        )),
+    );
+    // Signed by the vendor key, not the relay's: the kid names another key.
+    let vendor_signed = sign_lease(
+        fixed::ed25519_key(),
+        &lease(fixed::POOL_LICENSE_ID, fixed::machine(), -60, 600),
+    )
+    .unwrap();
+    out.put("lease", "vendor-signed.jwt", vendor_signed);
+    out.put("lease", "pool-license.jwt", fixed::pool_license());
 }

@@ -47,6 +47,13 @@ pub const CUSTOMER: &str = "ACME-FUZZ";
 pub const PRODUCT: &str = "fuzz-product";
 /// The id of the control license (a valid Ed25519 license named by `kid`).
 pub const CONTROL_LICENSE_ID: &str = "L-FUZZ-CONTROL";
+/// The id of the pool license the `lease` target checks leases against.
+pub const POOL_LICENSE_ID: &str = "POOL-FUZZ";
+/// That pool's `max_lease_ttl`, in seconds.
+pub const POOL_MAX_LEASE_TTL: u32 = 900;
+/// The relay key's seed (32 bytes, `licet-fuzz-relay-key-seed-000000`): the key that signs the
+/// `lease` target's leases.
+const RELAY_SEED: &[u8; 32] = b"licet-fuzz-relay-key-seed-000000";
 
 /// [`NOW_SECS`].
 pub fn now() -> UnixTime {
@@ -239,5 +246,63 @@ pub fn pending_request() -> ActivationRequest {
         hostname: "fuzz-host".into(),
         time: now().to_rfc3339(),
         nonce: NONCE.into(),
+    }
+}
+
+/// The relay's Ed25519 signing key, made from a fixed seed.
+pub fn relay_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        // PKCS#8 of an Ed25519 seed (RFC 8410): a fixed prefix, then the 32 bytes.
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(RELAY_SEED);
+        match SigningKey::from_pkcs8_der(&der) {
+            Ok(key) => key,
+            Err(e) => panic!("the fixed relay key does not load: {e}"),
+        }
+    })
+}
+
+/// The pool license of the `lease` target: [`POOL_LICENSE_ID`], 5 seats, granted by the Ed25519
+/// vendor key to [`relay_key`] on [`machine`], product [`PRODUCT`], valid for a year from [`now`].
+pub fn pool_license() -> &'static str {
+    static POOL: OnceLock<String> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let request = relay_request();
+        let grant = licet_issuer::pool::PoolGrant {
+            license_id: POOL_LICENSE_ID.into(),
+            customer_id: CUSTOMER.into(),
+            seats: 5,
+            product: Some(PRODUCT.into()),
+            issuer: None,
+            expires_at: Some(now().saturating_add(365 * 86_400)),
+            features: None,
+            max_lease_ttl_secs: Some(POOL_MAX_LEASE_TTL),
+        };
+        match licet_issuer::pool::mint_pool_license(
+            ed25519_key(),
+            Some(Algorithm::EdDSA),
+            &request,
+            &grant,
+            now().saturating_add(-60),
+        ) {
+            Ok(minted) => minted.token,
+            Err(e) => panic!("the fixed pool license cannot be signed: {e}"),
+        }
+    })
+}
+
+/// The fixed relay request: [`relay_key`] on [`machine`], nonce [`NONCE`], made at [`now`].
+pub fn relay_request() -> licet_issuer::pool::RelayRequest {
+    match licet_issuer::pool::RelayRequest::new(relay_key().public_key(), &machine(), now()) {
+        Ok(request) => licet_issuer::pool::RelayRequest {
+            nonce: NONCE.into(),
+            hostname: "fuzz-relay".into(),
+            ..request
+        },
+        Err(e) => panic!("the fixed relay request cannot be made: {e}"),
     }
 }

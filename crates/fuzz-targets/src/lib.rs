@@ -22,6 +22,7 @@ pub mod fixed;
 mod harness;
 mod issuer;
 mod offline;
+mod relay;
 mod server;
 mod verifier;
 
@@ -30,6 +31,7 @@ pub use issuer::{ledger, pkcs12};
 pub use offline::{
     clock_request, offline_release, offline_request, offline_response, state, time_attestation,
 };
+pub use relay::{lease, relay_request};
 pub use server::server;
 pub use verifier::{inspect, keys, license, revocation, signed_response};
 
@@ -110,5 +112,13 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "server",
         run: server,
+    },
+    Target {
+        name: "relay_request",
+        run: relay_request,
+    },
+    Target {
+        name: "lease",
+        run: lease,
     },
 ];

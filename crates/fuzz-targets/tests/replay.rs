@@ -126,6 +126,8 @@ replay_tests!(
     audit,
     state,
     server,
+    relay_request,
+    lease,
 );
 
 fn panics_on_x(data: &[u8]) {
