@@ -890,3 +890,47 @@ fn leases_that_do_not_chain_to_the_pool_are_refused() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_openapi_document_names_every_route_and_nothing_else() {
+    let site = Site::new();
+    site.grant("one.lic", &["--seats", "1"]);
+    let relay = site.relay(&["--pool", "one.lic"]);
+    let (code, doc) = call(ureq::get(&relay.url("/v1/openapi.json")), None);
+    assert_eq!(code, 200);
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut documented = Vec::new();
+    for (path, methods) in paths {
+        for method in methods.as_object().expect("methods").keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+            let url = relay.url(&path.replace("{machine_id}", &machine(5)));
+            let (status, body) = call(ureq::request(&method.to_uppercase(), &url), None);
+            assert_ne!(
+                body["error"], "not_found",
+                "{method} {path} is documented but not routed ({status})"
+            );
+            let responses = methods[method.as_str()]["responses"]
+                .as_object()
+                .expect("responses");
+            assert!(
+                responses.contains_key(&status.to_string()),
+                "{method} {path} answered {status}, which the document does not list"
+            );
+        }
+    }
+    documented.sort();
+    assert_eq!(
+        documented,
+        [
+            "DELETE /v1/leases/{machine_id}",
+            "GET /v1/health",
+            "GET /v1/openapi.json",
+            "GET /v1/status",
+            "PUT /v1/leases/{machine_id}"
+        ],
+        "the routes of crates/relay/src/http.rs"
+    );
+    // A route outside the document is the fallback.
+    let (code, body) = call(ureq::get(&relay.url("/v1/leases")), None);
+    assert_eq!((code, body["error"].as_str()), (404, Some("not_found")));
+}

@@ -38,6 +38,9 @@ pub struct RelayState {
     pub body_timeout: Duration,
 }
 
+/// The relay's OpenAPI document (docs/RELAY.md describes the same API in prose).
+pub const OPENAPI: &str = include_str!("../openapi/relay.openapi.json");
+
 /// The SHA-256 of a client token (what [`RelayState::client_token_sha256`] holds).
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -49,6 +52,7 @@ pub fn router(state: RelayState) -> Router {
         .route("/v1/leases/{machine_id}", put(acquire).delete(release))
         .route("/v1/health", get(health))
         .route("/v1/status", get(status))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(not_found)
         .with_state(state)
 }
@@ -75,7 +79,7 @@ async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such route: the relay serves PUT and DELETE /v1/leases/{machine_id}, GET /v1/health and GET /v1/status",
+        "no such route: the relay serves PUT and DELETE /v1/leases/{machine_id}, GET /v1/health, GET /v1/status and GET /v1/openapi.json",
     )
 }
 
@@ -240,6 +244,17 @@ async fn release(
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(r) => refusal(r),
     }
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 async fn health(State(state): State<RelayState>) -> Response {
