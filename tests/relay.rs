@@ -39,6 +39,13 @@ impl Site {
         Site { dir }
     }
 
+    /// `licet` run in the site's directory.
+    fn licet(&self) -> assert_cmd::Command {
+        let mut command = licet();
+        command.current_dir(self.dir.path());
+        command
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -172,8 +179,8 @@ fn call(request: ureq::Request, body: Option<&str>) -> (u16, Value) {
 /// `licet verify-lease` of a token, as JSON, with its exit code.
 fn verify_lease(site: &Site, token: &str, pool: &str, extra: &[&str]) -> (i32, Value) {
     std::fs::write(site.path("lease.jwt"), token).expect("write lease");
-    let out = licet()
-        .current_dir(site.dir.path())
+    let out = site
+        .licet()
         .args([
             "verify-lease",
             "lease.jwt",
@@ -225,8 +232,7 @@ fn init_grant_serve_lease_renew_release() {
     assert_eq!(request["type"], "licet-relay-request");
     assert!(request["nonce"].as_str().is_some_and(|n| n.len() == 22));
     // init never replaces a relay key.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args(["relay", "init", "--dir", "relay"])
         .assert()
         .code(2)
@@ -244,8 +250,8 @@ fn init_grant_serve_lease_renew_release() {
         ],
     );
     // On the relay's machine `licet verify` says ACTIVE, type POOL.
-    let out = licet()
-        .current_dir(site.dir.path())
+    let out = site
+        .licet()
         .args(["verify", "pool.lic", "--pubkey", "vendor.pub.pem", "--json"])
         .output()
         .expect("verify");
@@ -461,13 +467,11 @@ fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
         );
     };
     // A pool for another relay's key.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args(["relay", "init", "--dir", "other-relay"])
         .assert()
         .success();
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "relay",
             "grant",
@@ -491,8 +495,7 @@ fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
     .expect("json");
     request["machine_id"] = Value::from(machine(77));
     std::fs::write(site.path("moved.json"), request.to_string()).expect("write");
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "relay",
             "grant",
@@ -510,13 +513,11 @@ fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
         .success();
     refuse(&["--pool", "moved.lic"], "moved.lic: is bound to machine");
     // A pool of a vendor not trusted.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args(["keygen", "--alg", "ed25519", "--out", "stranger"])
         .assert()
         .success();
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "relay",
             "grant",
@@ -537,8 +538,7 @@ fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
         "forged.lic: the pool license is UNKNOWN_KEY",
     );
     // An ordinary license is not a pool.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "issue",
             "--key",
@@ -796,13 +796,11 @@ fn leases_that_do_not_chain_to_the_pool_are_refused() {
     drop(relay);
 
     // A second relay with its own pool: its leases are not seats of the first pool.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args(["relay", "init", "--dir", "relay-b"])
         .assert()
         .success();
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "relay",
             "grant",
@@ -856,8 +854,7 @@ fn leases_that_do_not_chain_to_the_pool_are_refused() {
     let pool = std::fs::read_to_string(site.path("pool.lic")).expect("pool");
     let (exit, report) = verify_lease(&site, pool.trim(), "pool.lic", &[]);
     assert_eq!((exit, report["status"].as_str()), (1, Some("MALFORMED")));
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "issue",
             "--key",
@@ -877,8 +874,7 @@ fn leases_that_do_not_chain_to_the_pool_are_refused() {
         (1, Some("WRONG_POOL"), Some("pool"))
     );
     // Usage errors are exit 2.
-    licet()
-        .current_dir(site.dir.path())
+    site.licet()
         .args([
             "verify-lease",
             "missing.jwt",

@@ -89,6 +89,34 @@ pub(crate) fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>> {
     .transpose()
 }
 
+/// `--expires DATE` (valid through that day when a bare date) or `--days N` from `now`; `None`
+/// when neither is given (perpetual).
+pub(crate) fn expiry_option(
+    expires: Option<&str>,
+    days: Option<u32>,
+    now: UnixTime,
+) -> Result<Option<UnixTime>> {
+    Ok(match (expires, days) {
+        (Some(date), _) => {
+            Some(parse_date(date, DateMeaning::ThroughEndOfDay).context("--expires")?)
+        }
+        (None, Some(days)) => Some(now.saturating_add(i64::from(days) * 86_400)),
+        (None, None) => None,
+    })
+}
+
+/// The `--feature NAME=VALUE` options as a JSON object; a name given twice is refused.
+pub(crate) fn feature_options(assignments: &[String]) -> Result<Map<String, Value>> {
+    let mut features = Map::new();
+    for assignment in assignments {
+        let (name, value) = parse_feature(assignment)?;
+        if features.insert(name.clone(), value).is_some() {
+            bail!("--feature {name} is given more than once");
+        }
+    }
+    Ok(features)
+}
+
 fn issue(args: IssueArgs) -> Result<u8> {
     let alg = parse_alg(args.alg.as_deref())?;
     let LoadedKey { key, certificate } = load_signing_key(
@@ -101,20 +129,8 @@ fn issue(args: IssueArgs) -> Result<u8> {
         Some(t) => parse_time_option(t, "--issued-at")?,
         None => UnixTime::now(),
     };
-    let expires_at = match (&args.expires, args.days) {
-        (Some(date), _) => {
-            Some(parse_date(date, DateMeaning::ThroughEndOfDay).context("--expires")?)
-        }
-        (None, Some(days)) => Some(now.saturating_add(i64::from(days) * 86_400)),
-        (None, None) => None,
-    };
-    let mut features = Map::new();
-    for assignment in &args.features {
-        let (name, value) = parse_feature(assignment)?;
-        if features.insert(name.clone(), value).is_some() {
-            bail!("--feature {name} is given more than once");
-        }
-    }
+    let expires_at = expiry_option(args.expires.as_deref(), args.days, now)?;
+    let features = feature_options(&args.features)?;
     let machine_ids = args
         .machines
         .iter()

@@ -503,18 +503,14 @@ fn evaluate(claims: &LeaseClaims, terms: &PoolTerms, options: &VerifyOptions) ->
             ),
         );
     }
-    let machine = match &options.machine {
-        MachineCheck::NotChecked => None,
-        MachineCheck::Machine(id) => Some(id.clone()),
-        MachineCheck::ThisMachine => match MachineId::this_machine() {
-            Ok(id) => Some(id),
-            Err(e) => {
-                return (
-                    Status::MachineMismatch,
-                    format!("the lease is for one machine, and {e}"),
-                )
-            }
-        },
+    let machine = match options.machine.resolve() {
+        Ok(machine) => machine,
+        Err(e) => {
+            return (
+                Status::MachineMismatch,
+                format!("the lease is for one machine, and {e}"),
+            )
+        }
     };
     if let Some(machine) = machine.filter(|m| *m != claims.machine_id) {
         return (

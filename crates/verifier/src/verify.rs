@@ -31,6 +31,18 @@ pub enum MachineCheck {
     NotChecked,
 }
 
+impl MachineCheck {
+    /// The machine to check against: `None` when not checked; this machine's id read from the
+    /// operating system for [`MachineCheck::ThisMachine`] (an error when it cannot be read).
+    pub fn resolve(&self) -> Result<Option<MachineId>, crate::MachineIdError> {
+        match self {
+            MachineCheck::NotChecked => Ok(None),
+            MachineCheck::Machine(id) => Ok(Some(id.clone())),
+            MachineCheck::ThisMachine => MachineId::this_machine().map(Some),
+        }
+    }
+}
+
 /// What a license is verified against, besides its keys.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -395,18 +407,14 @@ fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String)
         }
     }
     if let Some(bound) = &claims.machine_ids {
-        let machine = match &options.machine {
-            MachineCheck::NotChecked => None,
-            MachineCheck::Machine(id) => Some(id.clone()),
-            MachineCheck::ThisMachine => match MachineId::this_machine() {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    return (
-                        Status::MachineMismatch,
-                        format!("the license is node-locked, and {e}"),
-                    )
-                }
-            },
+        let machine = match options.machine.resolve() {
+            Ok(machine) => machine,
+            Err(e) => {
+                return (
+                    Status::MachineMismatch,
+                    format!("the license is node-locked, and {e}"),
+                )
+            }
         };
         if let Some(machine) = machine.filter(|m| !bound.contains(m)) {
             return (

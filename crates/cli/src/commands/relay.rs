@@ -3,23 +3,25 @@
 use super::keys::{load_signing_key, load_trusted_keys, LoadedKey};
 use super::lifecycle::record_in_ledger;
 use super::serve::{init_logging, runtime};
-use super::{parse_alg, read_license, refuse_stdin_twice, verify_options};
+use super::{
+    expiry_option, feature_options, parse_alg, read_license, refuse_stdin_twice, verify_options,
+};
 use crate::args::{RelayGrantArgs, RelayInitArgs, RelayServeArgs, VerifyLeaseArgs};
 use crate::io::{print_stderr, print_stdout, read_capped, read_input};
 use crate::kinds::{write_kind, FileKind};
 use crate::output::{paint, printable};
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
+use licet_issuer::generate_license_id;
 use licet_issuer::ledger::{LedgerAction, LedgerRecord};
 use licet_issuer::pool::{mint_pool_license, PoolGrant, RelayRequest, MAX_RELAY_REQUEST_BYTES};
-use licet_issuer::{generate_license_id, parse_date, parse_feature, DateMeaning};
 use licet_relay::dir::RelayDir;
 use licet_relay::engine::Clock;
 use licet_relay::serve::{Relay, RelayConfig};
 use licet_relay::RelayError;
 use licet_verifier::lease::{verify_lease, MAX_LEASE_BYTES};
 use licet_verifier::{MachineId, UnixTime};
-use serde_json::{json, Map};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,20 +81,8 @@ pub fn grant(args: RelayGrantArgs) -> Result<u8> {
         args.alias.as_deref(),
     )?;
     let now = UnixTime::now();
-    let expires_at = match (&args.expires, args.days) {
-        (Some(date), _) => {
-            Some(parse_date(date, DateMeaning::ThroughEndOfDay).context("--expires")?)
-        }
-        (None, Some(days)) => Some(now.saturating_add(i64::from(days) * 86_400)),
-        (None, None) => None,
-    };
-    let mut features = Map::new();
-    for assignment in &args.features {
-        let (name, value) = parse_feature(assignment)?;
-        if features.insert(name.clone(), value).is_some() {
-            bail!("--feature {name} is given more than once");
-        }
-    }
+    let expires_at = expiry_option(args.expires.as_deref(), args.days, now)?;
+    let features = feature_options(&args.features)?;
     let max_lease_ttl_secs = args
         .max_lease_ttl
         .map(|s| u32::try_from(s).map_err(|_| anyhow!("--max-lease-ttl: at most 31 days")))
