@@ -341,18 +341,25 @@ fn init_grant_serve_lease_renew_release() {
     assert_eq!((code, bad["error"].as_str()), (422, Some("bad_machine_id")));
     assert_eq!(relay.delete(&me), 204);
     assert_eq!(relay.delete(&me), 404);
+    // The released seat stays counted until the last token it was given expires (that token is
+    // valid offline until then): else take, give back, take again would lend one seat to every
+    // machine in turn, each with a valid lease.
     assert_eq!(
         relay.put(&machine(3)).0,
-        201,
-        "a released seat is free at once"
+        410,
+        "a released seat is not lent again while its last token lives"
+    );
+    assert_eq!(relay.status()["pools"][0]["in_use"], 2);
+    assert_eq!(
+        relay.put(&me).0,
+        200,
+        "the machine that gave it back may take it up again"
     );
     assert_eq!(call(ureq::get(&relay.url("/v1/health")), None).0, 200);
 
     // A body that names a pool: by product or id; an unknown name is 404; junk is 400.
     assert_eq!(
-        relay
-            .put_with(&machine(3), None, Some(r#"{"pool":"render"}"#))
-            .0,
+        relay.put_with(&me, None, Some(r#"{"pool":"render"}"#)).0,
         200
     );
     assert_eq!(
@@ -648,6 +655,22 @@ fn a_wall_clock_set_forward_frees_no_seat_and_one_set_back_stops_grants() {
     assert!(
         set_forward.elapsed() >= Duration::from_secs(2),
         "freed only after the TTL of real time"
+    );
+
+    // A lease the relay signs with its clock two hours ahead is not valid yet on a product
+    // whose clock is right: a clock set forward cannot stretch the leases it signs.
+    let (code, ahead) = relay.put(&machine(2));
+    assert_eq!(code, 200);
+    let (exit, report) = verify_lease(
+        &site,
+        ahead["lease"].as_str().expect("lease"),
+        "one.lic",
+        &["--machine", &machine(2)],
+    );
+    assert_eq!(
+        (exit, report["status"].as_str()),
+        (1, Some("NOT_YET_VALID")),
+        "{report}"
     );
 
     // Back to the true time: two hours behind the floor, past the tolerance (one hour).

@@ -1159,9 +1159,6 @@ pub struct RelayInitArgs {
     /// Also write the request here; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The machine id to name (64 hex); this machine's by default.
-    #[arg(long, value_name = "HEX", hide = true)]
-    pub machine: Option<String>,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
@@ -1203,8 +1200,8 @@ pub struct RelayGrantArgs {
     #[arg(long = "feature", value_name = "NAME=VALUE")]
     pub features: Vec<String>,
     /// The longest lease the relay may sign (seconds, or 90s, 15m, 1h, 1d; at most 31d).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
-    pub max_lease_ttl: Option<u64>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs, default_value = "1h")]
+    pub max_lease_ttl: u64,
     /// Vendor name (`iss`).
     #[arg(long, value_name = "NAME")]
     pub issuer: Option<String>,
@@ -1254,13 +1251,11 @@ pub struct RelayServeArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Testing: a file holding seconds to add to the system clock, read at every batch. It
-    /// grants nothing that setting the system clock would not.
+    /// Testing (debug builds only, never in a release binary): a file holding seconds to add to
+    /// the system clock, read at every batch.
+    #[cfg(debug_assertions)]
     #[arg(long, value_name = "FILE", hide = true)]
     pub clock_offset_file: Option<PathBuf>,
-    /// Testing: the machine id the pools must be bound to, instead of this machine's.
-    #[arg(long, value_name = "HEX", hide = true)]
-    pub machine: Option<String>,
 }
 
 #[derive(Args)]

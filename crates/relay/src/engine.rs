@@ -129,6 +129,8 @@ struct Held {
     expires_at: i64,
     /// Not freed before this instant (monotonic), whatever the wall clock says.
     deadline: Instant,
+    /// Given back: not renewed, still counted until its last token expires.
+    released: bool,
 }
 
 struct Writer {
@@ -245,6 +247,7 @@ impl Writer {
                     granted_at: lease.granted_at,
                     expires_at: lease.expires_at,
                     deadline: grace_end,
+                    released: lease.released,
                 },
             );
         }
@@ -424,16 +427,19 @@ impl Writer {
                                             granted_at: at,
                                             expires_at: end,
                                             deadline: mono + ttl,
+                                            released: false,
                                         }
                                     });
                                 held.expires_at = end;
                                 held.deadline = mono + ttl;
+                                held.released = false;
                                 batch.put_lease(&StoredLease {
                                     pool: pool.id().to_owned(),
                                     machine_id: machine.as_str().to_owned(),
                                     lease_id: held.lease_id.clone(),
                                     granted_at: held.granted_at,
                                     expires_at: end,
+                                    released: false,
                                 })?;
                                 let event = if renewed {
                                     LeaseEvent::Renew
@@ -477,10 +483,31 @@ impl Writer {
                     } else {
                         let mut freed = 0;
                         for index in candidates {
-                            if let Some(h) = self.held[index].remove(machine) {
+                            // The seat is not free at once: the last token the machine got
+                            // stays valid offline until its `exp`, so the seat stays counted
+                            // until then (and is only no longer renewed). Else a machine could
+                            // take a lease, give it back and let the next machine take the
+                            // seat, again and again, with every token still valid.
+                            if let Some(h) =
+                                self.held[index].get_mut(machine).filter(|h| !h.released)
+                            {
+                                h.released = true;
                                 let pool = self.pools[index].id();
-                                batch.delete_lease(pool, machine.as_str())?;
-                                log(LeaseEvent::Release, pool, machine, &h.lease_id, None)?;
+                                batch.put_lease(&StoredLease {
+                                    pool: pool.to_owned(),
+                                    machine_id: machine.as_str().to_owned(),
+                                    lease_id: h.lease_id.clone(),
+                                    granted_at: h.granted_at,
+                                    expires_at: h.expires_at,
+                                    released: true,
+                                })?;
+                                log(
+                                    LeaseEvent::Release,
+                                    pool,
+                                    machine,
+                                    &h.lease_id,
+                                    Some(h.expires_at),
+                                )?;
                                 freed += 1;
                             }
                         }

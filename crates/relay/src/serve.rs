@@ -175,8 +175,11 @@ fn choose_ttl(given: Option<Duration>, pools: &[Pool]) -> Result<Duration, Relay
                 .map(|s| (p, Duration::from_secs(u64::from(s))))
         })
         .min_by_key(|(_, d)| *d);
-    match (given, limit) {
+    (match (given, limit) {
         (Some(ttl), _) if ttl.is_zero() => Err(RelayError::Settings("--ttl must be more than 0 seconds".into())),
+        (Some(ttl), _) if ttl > Duration::from_secs(u64::from(licet_verifier::lease::MAX_LEASE_TTL_SECS)) => Err(RelayError::Settings(
+            "--ttl is longer than 31 days, the longest lease licet signs".into(),
+        )),
         (Some(ttl), Some((pool, max))) if ttl > max => Err(RelayError::Settings(format!(
             "--ttl {} s is longer than the {} s the pool license {} ({}) allows (max_lease_ttl): give --ttl {} or less",
             ttl.as_secs(),
@@ -188,7 +191,17 @@ fn choose_ttl(given: Option<Duration>, pools: &[Pool]) -> Result<Duration, Relay
         (Some(ttl), _) => Ok(ttl),
         (None, Some((_, max))) => Ok(DEFAULT_TTL.min(max)),
         (None, None) => Ok(DEFAULT_TTL),
-    }
+    })
+    .and_then(|ttl| {
+        let unlimited = pools.iter().find(|p| p.terms.max_lease_ttl_secs.is_none());
+        match unlimited {
+            Some(pool) if ttl > Duration::from_secs(u64::from(licet_verifier::lease::DEFAULT_MAX_LEASE_TTL_SECS)) => Err(RelayError::Settings(format!(
+                "--ttl {} s is longer than one day, the longest lease products accept from the pool license {} ({}), which sets no max_lease_ttl",
+                ttl.as_secs(), pool.id(), pool.path.display()
+            ))),
+            _ => Ok(ttl),
+        }
+    })
 }
 
 /// Held while the relay runs: the machine-wide lock on its key.

@@ -27,6 +27,9 @@ pub struct StoredLease {
     pub granted_at: i64,
     /// When it ends unless renewed (Unix seconds).
     pub expires_at: i64,
+    /// Given back by its machine: no longer renewed, but still counted until its last token
+    /// expires (that token stays valid offline until then).
+    pub released: bool,
 }
 
 /// What happened to a lease.
@@ -127,6 +130,7 @@ impl Store {
              CREATE TABLE IF NOT EXISTS leases (
                  pool TEXT NOT NULL, machine_id TEXT NOT NULL, lease_id TEXT NOT NULL,
                  granted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+                 released INTEGER NOT NULL DEFAULT 0,
                  PRIMARY KEY (pool, machine_id));
              CREATE TABLE IF NOT EXISTS lease_log (
                  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL,
@@ -207,7 +211,9 @@ impl Store {
     pub fn leases(&self) -> Result<Vec<StoredLease>, RelayError> {
         let mut statement = self
             .conn
-            .prepare("SELECT pool, machine_id, lease_id, granted_at, expires_at FROM leases")
+            .prepare(
+                "SELECT pool, machine_id, lease_id, granted_at, expires_at, released FROM leases",
+            )
             .map_err(self.fail())?;
         let rows = statement
             .query_map([], |r| {
@@ -217,6 +223,7 @@ impl Store {
                     lease_id: r.get(2)?,
                     granted_at: r.get(3)?,
                     expires_at: r.get(4)?,
+                    released: r.get::<_, i64>(5)? != 0,
                 })
             })
             .map_err(self.fail())?;
@@ -358,8 +365,8 @@ impl Batch<'_> {
     pub fn put_lease(&self, lease: &StoredLease) -> Result<(), RelayError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO leases (pool, machine_id, lease_id, granted_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(pool, machine_id) DO UPDATE SET lease_id = excluded.lease_id, granted_at = excluded.granted_at, expires_at = excluded.expires_at",
+                "INSERT INTO leases (pool, machine_id, lease_id, granted_at, expires_at, released) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(pool, machine_id) DO UPDATE SET lease_id = excluded.lease_id, granted_at = excluded.granted_at, expires_at = excluded.expires_at, released = excluded.released",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -367,7 +374,8 @@ impl Batch<'_> {
                     lease.machine_id,
                     lease.lease_id,
                     lease.granted_at,
-                    lease.expires_at
+                    lease.expires_at,
+                    i64::from(lease.released)
                 ])
             })
             .map(|_| ())

@@ -39,6 +39,12 @@ pub const MAX_LEASE_BYTES: usize = 8 * 1024;
 pub const MAX_POOL_SEATS: u32 = 1_000_000;
 /// The longest lease lifetime (`max_lease_ttl`) a pool license may allow: 31 days.
 pub const MAX_LEASE_TTL_SECS: u32 = 31 * 86_400;
+/// The longest lease accepted from a pool license that sets no `max_lease_ttl`: one day.
+pub const DEFAULT_MAX_LEASE_TTL_SECS: u32 = 86_400;
+/// How far a lease's `iat` may lie ahead of the evaluation time (relay and product clocks
+/// differ): 5 minutes. A lease dated further ahead is NOT_YET_VALID, so a relay clock set forward
+/// cannot stretch the leases it signs.
+pub const LEASE_CLOCK_SKEW_SECS: i64 = 300;
 
 /// The pool terms a verified pool license carries, on top of its license claims.
 #[derive(Debug, Clone)]
@@ -476,16 +482,31 @@ fn evaluate(claims: &LeaseClaims, terms: &PoolTerms, options: &VerifyOptions) ->
             ),
         );
     }
+    let skew = LEASE_CLOCK_SKEW_SECS.max(i64::from(options.leeway_secs));
+    if claims.issued_at.as_secs() > now.as_secs().saturating_add(skew) {
+        return (
+            Status::NotYetValid,
+            format!(
+                "the lease was signed at {}, {} ahead of evaluation time {now} (more than the {} s the clocks of relay and product may differ): the relay's clock is ahead",
+                claims.issued_at,
+                human_duration(claims.issued_at.as_secs() - now.as_secs()),
+                skew
+            ),
+        );
+    }
     if let Err(reason) = options.clock_guard.check(now, Some(claims.issued_at)) {
         return (Status::ClockRollback, format!("the lease: {reason}"));
     }
     let lifetime = claims.expires_at.as_secs() - claims.issued_at.as_secs();
-    if let Some(max) = terms.max_lease_ttl_secs {
+    {
+        let max = terms
+            .max_lease_ttl_secs
+            .unwrap_or(DEFAULT_MAX_LEASE_TTL_SECS);
         if lifetime > i64::from(max) {
             return (
                 Status::LeaseTooLong,
                 format!(
-                    "the lease lives {}, longer than the {} the pool license allows (max_lease_ttl): the relay is not keeping the vendor's terms",
+                    "the lease lives {}, longer than the {} the pool license allows (max_lease_ttl, one day when it sets none): the relay is not keeping the vendor's terms",
                     human_duration(lifetime),
                     human_duration(i64::from(max))
                 ),

@@ -27,10 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn init(args: RelayInitArgs) -> Result<u8> {
-    let machine = match &args.machine {
-        Some(hex) => MachineId::parse(hex).context("--machine")?,
-        None => MachineId::this_machine().context("this machine's id")?,
-    };
+    let machine = MachineId::this_machine().context("this machine's id")?;
     let dir = RelayDir::new(&args.dir);
     if let Some(out) = args.out.as_deref() {
         crate::kinds::refuse_other_kind(
@@ -83,10 +80,10 @@ pub fn grant(args: RelayGrantArgs) -> Result<u8> {
     let now = UnixTime::now();
     let expires_at = expiry_option(args.expires.as_deref(), args.days, now)?;
     let features = feature_options(&args.features)?;
-    let max_lease_ttl_secs = args
-        .max_lease_ttl
-        .map(|s| u32::try_from(s).map_err(|_| anyhow!("--max-lease-ttl: at most 31 days")))
-        .transpose()?;
+    let max_lease_ttl_secs = Some(
+        u32::try_from(args.max_lease_ttl)
+            .map_err(|_| anyhow!("--max-lease-ttl: at most 31 days"))?,
+    );
     let grant = PoolGrant {
         license_id: args.license_id.clone().unwrap_or_else(generate_license_id),
         customer_id: args.customer.clone(),
@@ -161,10 +158,8 @@ pub fn serve(args: RelayServeArgs) -> Result<u8> {
         }
         None => None,
     };
-    let machine = match &args.machine {
-        Some(hex) => MachineId::parse(hex).context("--machine")?,
-        None => MachineId::this_machine().context("this machine's id")?,
-    };
+    let machine = MachineId::this_machine().context("this machine's id")?;
+    #[cfg(debug_assertions)]
     let clock: Clock = match args.clock_offset_file.clone() {
         Some(path) => Arc::new(move || {
             let offset = std::fs::read_to_string(&path)
@@ -175,6 +170,8 @@ pub fn serve(args: RelayServeArgs) -> Result<u8> {
         }),
         None => licet_relay::engine::system_clock(),
     };
+    #[cfg(not(debug_assertions))]
+    let clock: Clock = licet_relay::engine::system_clock();
     let config = RelayConfig {
         dir: RelayDir::new(&args.dir),
         pool_files: args.pools.clone(),
