@@ -73,6 +73,55 @@ def test_options_out_of_range(
         licet.verify(demo_license, demo_keys, **options)
 
 
+def test_of_two_bad_arguments_the_first_is_reported(
+    demo_keys: licet.TrustedKeys, demo_license: bytes, tmp_path: Path
+) -> None:
+    # The arguments are checked in the order of the signature (natively, since the common call
+    # makes no Python-level conversions), so the error does not depend on how they are checked.
+    missing = tmp_path / "missing.jwt"
+    with pytest.raises(TypeError, match="license must be bytes or str"):
+        licet.check(1234, demo_keys, [missing], at=AT)  # type: ignore[arg-type]
+    with pytest.raises(licet.ListFileError):
+        licet.check(demo_license, demo_keys, [missing], at=datetime(2026, 6, 1))
+    with pytest.raises(licet.OptionsError, match="timezone-aware"):
+        licet.verify(demo_license, demo_keys, at=datetime(2026, 6, 1), leeway=-1)
+    with pytest.raises(TypeError, match="leeway must be an int"):
+        licet.verify(demo_license, demo_keys, leeway="5", clock_tolerance=-1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="product must be a str"):
+        licet.verify(demo_license, demo_keys, machine="abc", product=7)  # type: ignore[arg-type]
+    with pytest.raises(licet.MachineIdError):
+        licet.verify(demo_license, demo_keys, machine="abc", leeway=5)
+    guard = licet.Guard(tmp_path / "state", demo_keys)
+    with pytest.raises(TypeError, match="license must be bytes or str"):
+        guard.check(1234, [missing], at=datetime(2026, 6, 1))  # type: ignore[arg-type]
+    with pytest.raises(licet.OptionsError, match="clock_tolerance must be between"):
+        licet.Guard(tmp_path / "other", demo_keys, clock_tolerance=-1)
+
+
+def test_seconds_and_times_of_subclasses(demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
+    class Seconds(int):
+        def __str__(self) -> str:
+            return "SECONDS"
+
+    class Span(timedelta):
+        pass
+
+    class Instant(datetime):
+        pass
+
+    assert licet.verify(demo_license, demo_keys, at=Instant(2026, 6, 1, tzinfo=timezone.utc), leeway=Seconds(5)).valid
+    assert licet.verify(demo_license, demo_keys, at=AT, clock_tolerance=Span(hours=2)).valid
+    # An f-string shows an int subclass with its str(): the message is the same as before.
+    with pytest.raises(licet.OptionsError, match="got SECONDS"):
+        licet.verify(demo_license, demo_keys, leeway=Seconds(-1))
+    with pytest.raises(licet.OptionsError, match=r"whole seconds; got Span\(microseconds=1\)"):
+        licet.verify(demo_license, demo_keys, leeway=Span(microseconds=1))
+    with pytest.raises(licet.OptionsError, match="2026-06-01T00:00:00 is naive"):
+        licet.verify(demo_license, demo_keys, at=Instant(2026, 6, 1))
+    with pytest.raises(UnicodeEncodeError):
+        licet.verify(demo_license.decode() + "\ud800", demo_keys)
+
+
 def test_wrong_argument_types(demo_keys: licet.TrustedKeys, demo_license: bytes) -> None:
     with pytest.raises(TypeError, match="license must be bytes or str"):
         licet.verify(1234, demo_keys)  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ releases the GIL: threads that share one :class:`TrustedKeys` verify in parallel
 
 from __future__ import annotations
 
-import copy
 import enum
 import json
 import os
@@ -78,6 +77,10 @@ __all__ = [
     "StateBusyError",
 ]
 
+# The check itself: it takes every argument as the caller gave it and checks it natively, with
+# the messages documented here (one native call is the whole per-call work of licet.verify).
+_native_check = _licet.check
+
 #: The version of licet (the Rust workspace's), e.g. ``"0.1.0"``.
 __version__: str = _licet.__version__
 
@@ -86,8 +89,6 @@ DEFAULT_CLOCK_TOLERANCE: int = _licet.DEFAULT_CLOCK_TOLERANCE
 
 #: How long a :class:`Guard` waits for the state's lock by default, in seconds.
 DEFAULT_LOCK_TIMEOUT: float = _licet.DEFAULT_LOCK_TIMEOUT
-
-_MAX_U32 = 2**32 - 1
 
 StrPath = Union[str, "os.PathLike[str]"]
 #: License contents: the file's bytes, or its text.
@@ -165,6 +166,7 @@ class ListStatus(str, enum.Enum):
 
 # UNKNOWN itself is not a status the verifier reports: a native "UNKNOWN" would be unknown too.
 _STATUSES: Dict[str, Status] = {s.value: s for s in Status if s is not Status.UNKNOWN}
+_UNKNOWN_STATUS = Status.UNKNOWN
 _LIST_STATUSES: Dict[str, ListStatus] = {
     s.value: s for s in ListStatus if s is not ListStatus.UNKNOWN
 }
@@ -307,17 +309,18 @@ class Report:
     objects in UTC.
     """
 
-    __slots__ = ("_native", "_claims", "_lists")
+    # The native report makes each field when it is read: the claims dict on the first read of
+    # claims or features (and a new copy of it on each), the datetimes and lists when asked for.
+    __slots__ = ("_native", "_lists")
 
     def __init__(self, native: "_licet.Report") -> None:
         self._native = native
-        self._claims: Optional[Dict[str, Any]] = None
         self._lists: Optional[Tuple[ListReport, ...]] = None
 
     @property
     def status(self) -> Status:
         """The license's status (``Status.UNKNOWN`` for one this version does not know)."""
-        return _STATUSES.get(self._native.status, Status.UNKNOWN)
+        return _STATUSES.get(self._native.status, _UNKNOWN_STATUS)
 
     @property
     def status_name(self) -> str:
@@ -360,12 +363,7 @@ class Report:
         """Every claim of the license (``jti``, ``sub``, ``iat``, ``exp``, ``features``, ...) as
         a dict with the JSON names and values (times in Unix seconds); ``None`` unless the
         signature verified. A new dict on each access: changing it changes nothing else."""
-        if self._claims is None:
-            text = self._native.claims_json()
-            if text is None:
-                return None
-            self._claims = json.loads(text)
-        return copy.deepcopy(self._claims)
+        return self._native.claims()
 
     @property
     def license_id(self) -> Optional[str]:
@@ -421,8 +419,7 @@ class Report:
     def features(self) -> Optional[Dict[str, Any]]:
         """``features``: the entitlements, a dict, if the license has them (a new dict on each
         access, as :attr:`claims`)."""
-        claims = self.claims
-        return None if claims is None else claims.get("features")
+        return self._native.features()
 
     @property
     def machine_ids(self) -> Optional[List[str]]:
@@ -492,64 +489,10 @@ class Report:
         return f"<licet.Report {' '.join(parts)}>"
 
 
-def _seconds(value: Any, name: str) -> int:
-    """A number of seconds (an int or a timedelta), 0 to 2**32-1."""
-    if isinstance(value, timedelta):
-        secs = value.total_seconds()
-        if secs != int(secs):
-            raise OptionsError(f"{name} must be whole seconds; got {value!r}")
-        secs = int(secs)
-    elif isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int (seconds) or a timedelta, not {type(value).__name__}")
-    else:
-        secs = value
-    if not 0 <= secs <= _MAX_U32:
-        raise OptionsError(f"{name} must be between 0 and {_MAX_U32} seconds; got {secs}")
-    return secs
-
-
-def _at(at: Optional[datetime]) -> Optional[int]:
-    if at is None:
-        return None
-    if not isinstance(at, datetime):
-        raise TypeError(f"at must be a timezone-aware datetime or None, not {type(at).__name__}")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise OptionsError(
-            f"at must be a timezone-aware datetime; {at.isoformat()} is naive, so the instant "
-            "it names is unknown: give tzinfo, e.g. datetime(2026, 6, 1, tzinfo=timezone.utc)"
-        )
-    # Whole seconds, rounded down (a license's times are whole seconds).
-    secs = int((at - _EPOCH).total_seconds() // 1)
-    if not 0 <= secs <= _licet.MAX_UNIX_TIME:
-        raise OptionsError(f"at must lie between 1970-01-01 and 9999-12-31 (UTC); got {at.isoformat()}")
-    return secs
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _machine(machine: Optional[str], check_machine: bool) -> Optional[str]:
-    if not isinstance(check_machine, bool):
-        raise TypeError(f"check_machine must be a bool, not {type(check_machine).__name__}")
-    if machine is None:
-        return None
-    if not isinstance(machine, str):
-        raise TypeError(f"machine must be a str (64 hex characters) or None, not {type(machine).__name__}")
-    if not check_machine:
-        raise OptionsError(
-            "machine is given but check_machine is False: give a machine id to check against, "
-            "or check_machine=False to check none, not both"
-        )
-    return machine
-
-
-def _product(product: Optional[str]) -> Optional[str]:
-    if product is not None and not isinstance(product, str):
-        raise TypeError(f"product must be a str or None, not {type(product).__name__}")
-    return product
-
-
 def _lists(lists: Optional[Lists]) -> List[Tuple[str, bytes]]:
+    """The revocation lists of a check as (source, contents), the files read. The native check
+    calls this for a ``lists`` argument other than ``None``, ``()`` or ``[]``, after it converted
+    the license (so of two bad arguments the first in the signature is reported)."""
     if lists is None:
         return []
     if isinstance(lists, (str, bytes, bytearray, memoryview, os.PathLike)):
@@ -597,16 +540,11 @@ def verify(
     :raises OptionsError: an option out of range (a naive ``at``, a negative leeway, ...).
     :raises MachineIdError: ``machine`` is not 64 hexadecimal characters.
     """
-    return check(
-        license,
-        keys,
-        (),
-        at=at,
-        leeway=leeway,
-        clock_tolerance=clock_tolerance,
-        machine=machine,
-        check_machine=check_machine,
-        product=product,
+    # The native call checks and converts every other argument itself (see _licet.check).
+    if not isinstance(keys, TrustedKeys):
+        raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
+    return Report(
+        _native_check(license, keys, (), at, leeway, clock_tolerance, machine, check_machine, product)
     )
 
 
@@ -636,18 +574,10 @@ def check(
     """
     if not isinstance(keys, TrustedKeys):
         raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
-    native = _licet.check(
-        _data(license, "license"),
-        keys._native,
-        _lists(lists),
-        _at(at),
-        _seconds(leeway, "leeway"),
-        _seconds(clock_tolerance, "clock_tolerance"),
-        _machine(machine, check_machine),
-        check_machine,
-        _product(product),
+    return Report(
+        _native_check(license, keys, lists, at, leeway, clock_tolerance, machine, check_machine, product)
     )
-    return Report(native)
+
 
 
 class Guard:
@@ -688,9 +618,7 @@ class Guard:
             raise TypeError(f"lock_timeout must be seconds or a timedelta, not {type(lock_timeout).__name__}")
         if not 0 <= timeout < 1e9:
             raise OptionsError(f"lock_timeout must be 0 or more seconds; got {lock_timeout!r}")
-        self._native = _licet.Guard(
-            os.fspath(state_dir), keys._native, _seconds(clock_tolerance, "clock_tolerance"), timeout
-        )
+        self._native = _licet.Guard(os.fspath(state_dir), keys._native, clock_tolerance, timeout)
 
     @property
     def state_dir(self) -> str:
@@ -716,16 +644,7 @@ class Guard:
             (:class:`StateIOError`), corrupt (:class:`StateCorruptError`), newer format
             (:class:`StateVersionError`), locked too long (:class:`StateBusyError`).
         """
-        native = self._native.check(
-            _data(license, "license"),
-            _lists(lists),
-            _at(at),
-            _seconds(leeway, "leeway"),
-            _machine(machine, check_machine),
-            check_machine,
-            _product(product),
-        )
-        return Report(native)
+        return Report(self._native.check(license, lists, at, leeway, machine, check_machine, product))
 
     def __repr__(self) -> str:
         return f"<licet.Guard state_dir={self.state_dir!r}>"

@@ -1,8 +1,9 @@
 """Type stubs of licet._licet, the native module (private: use the package ``licet``)."""
 
+from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Optional, Tuple, Union, final
 
 __all__ = [
     "DEFAULT_CLOCK_TOLERANCE",
@@ -52,7 +53,8 @@ class Report:
     def alg(self) -> Optional[str]: ...
     @property
     def verified(self) -> bool: ...
-    def claims_json(self) -> Optional[str]: ...
+    def claims(self) -> Optional[Dict[str, Any]]: ...
+    def features(self) -> Optional[Dict[str, Any]]: ...
     @property
     def license_id(self) -> Optional[str]: ...
     @property
@@ -95,31 +97,34 @@ class Report:
 class Guard:
     def __new__(
         cls,
-        state_dir: Union[str, PathLike[str]],
+        state_dir: Union[str, bytes],
         keys: TrustedKeys,
-        clock_tolerance: int,
+        clock_tolerance: Union[int, timedelta],
         lock_timeout: float,
     ) -> "Guard": ...
     @property
     def state_dir(self) -> Path: ...
+    # The arguments as licet.Guard.check takes them, checked here; lists: see check.
     def check(
         self,
-        license: bytes,
-        lists: Sequence[Tuple[str, bytes]],
-        at: Optional[int],
-        leeway: int,
+        license: Union[bytes, bytearray, memoryview, str],
+        lists: object,
+        at: Optional[datetime],
+        leeway: Union[int, timedelta],
         machine: Optional[str],
         check_machine: bool,
         product: Optional[str],
     ) -> Report: ...
 
+# The arguments as licet.check takes them, checked here; keys is a licet.TrustedKeys (the caller
+# checks that), lists None, () or [] (none), else anything licet._lists converts.
 def check(
-    license: bytes,
-    keys: TrustedKeys,
-    lists: Sequence[Tuple[str, bytes]],
-    at: Optional[int],
-    leeway: int,
-    clock_tolerance: int,
+    license: Union[bytes, bytearray, memoryview, str],
+    keys: object,
+    lists: object,
+    at: Optional[datetime],
+    leeway: Union[int, timedelta],
+    clock_tolerance: Union[int, timedelta],
     machine: Optional[str],
     check_machine: bool,
     product: Optional[str],
