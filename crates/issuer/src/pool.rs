@@ -117,7 +117,8 @@ impl RelayRequest {
             )));
         }
         request.key().map_err(|e| bad(format!("relay_key {e}")))?;
-        MachineId::parse(&request.machine_id).map_err(|e| bad(format!("machine_id: {e}")))?;
+        MachineId::parse_canonical(&request.machine_id)
+            .map_err(|e| bad(format!("machine_id: {e}")))?;
         UnixTime::parse_rfc3339(&request.time).map_err(|e| bad(format!("time: {e}")))?;
         if request.nonce.len() != 22 {
             return Err(bad(
@@ -189,7 +190,7 @@ pub fn mint_pool_license(
     let relay_key = request
         .key()
         .map_err(|e| PoolError::BadRequest(format!("relay_key {e}")))?;
-    let machine = MachineId::parse(&request.machine_id)
+    let machine = MachineId::parse_canonical(&request.machine_id)
         .map_err(|e| PoolError::BadRequest(format!("machine_id: {e}")))?;
     let mut claims = LicenseClaims {
         expires_at: grant.expires_at,
@@ -260,7 +261,18 @@ mod tests {
         )
         .expect("request");
         let request = RelayRequest::parse(request.to_json().as_bytes()).expect("reads back");
-        let grant = PoolGrant {
+        let pool = mint_pool_license(&vendor, None, &request, &grant(now, ttl), now).expect("pool");
+        World {
+            vendor,
+            relay,
+            pool,
+            now,
+            machine: MachineId::from_raw_identifier("render-7"),
+        }
+    }
+
+    fn grant(now: UnixTime, ttl: Option<u32>) -> PoolGrant {
+        PoolGrant {
             license_id: "POOL-1".into(),
             customer_id: "ACME".into(),
             seats: 10,
@@ -269,14 +281,6 @@ mod tests {
             expires_at: Some(now.saturating_add(30 * 86_400)),
             features: None,
             max_lease_ttl_secs: ttl,
-        };
-        let pool = mint_pool_license(&vendor, None, &request, &grant, now).expect("pool");
-        World {
-            vendor,
-            relay,
-            pool,
-            now,
-            machine: MachineId::from_raw_identifier("render-7"),
         }
     }
 
@@ -433,5 +437,26 @@ mod tests {
         assert!(e.to_string().contains("licet relay init"), "{e}");
         let rsa = SigningKey::generate(KeySpec::Rsa(2048)).expect("rsa");
         assert!(RelayRequest::new(rsa.public_key(), &w.machine, w.now).is_err());
+    }
+
+    /// Found by the relay_request fuzz target: a machine id in upper case (or with spaces) was
+    /// accepted and granted a pool bound to its lower-case form, so the grant named another
+    /// machine than the request. A relay writes its request itself: only the canonical form is
+    /// read, and the pool names exactly the machine the request does.
+    #[test]
+    fn a_machine_id_not_in_canonical_form_is_refused() {
+        let w = world(None);
+        let request = RelayRequest::new(w.relay.public_key(), &w.machine, w.now).expect("request");
+        let canonical = request.machine_id.clone();
+        for variant in [canonical.to_ascii_uppercase(), format!(" {canonical}\n")] {
+            let mut value: Value = serde_json::from_str(&request.to_json()).expect("json");
+            value["machine_id"] = Value::from(variant.clone());
+            let e = RelayRequest::parse(value.to_string().as_bytes()).expect_err("refused");
+            assert!(e.to_string().contains("canonical form"), "{variant:?}: {e}");
+            let mut bent = request.clone();
+            bent.machine_id = variant;
+            let grant = grant(w.now, None);
+            assert!(mint_pool_license(&w.vendor, None, &bent, &grant, w.now).is_err());
+        }
     }
 }

@@ -236,7 +236,8 @@ impl LeaseClaims {
         let claims = LeaseClaims {
             lease_id: required(&mut map, "jti", text)?,
             machine_id: required(&mut map, "machine_id", |v| {
-                MachineId::parse(&owned_string(v)?).map_err(|e| format!("is invalid: {e}"))
+                MachineId::parse_canonical(&owned_string(v)?)
+                    .map_err(|e| format!("is invalid: {e}"))
             })?,
             pool_license_id: required(&mut map, "pool", text)?,
             issued_at: required(&mut map, "iat", numeric_date)?,

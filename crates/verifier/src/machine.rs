@@ -19,6 +19,10 @@ pub enum MachineIdError {
     /// The text is not 64 hexadecimal characters.
     #[error("{} is not a machine id: expected 64 hexadecimal characters (a SHA-256 digest)", crate::jws::quote(.0))]
     Format(String),
+    /// The text is a machine id, but not in the canonical form a signed file must carry (64
+    /// lower-case hexadecimal characters, nothing around them).
+    #[error("{} is not a machine id in canonical form: expected 64 lower-case hexadecimal characters with nothing around them", crate::jws::quote(.0))]
+    NotCanonical(String),
     /// No source of a machine identifier could be read on this machine.
     #[error("this machine's identifier could not be read (tried {tried})")]
     Unavailable {
@@ -43,6 +47,8 @@ impl MachineId {
     pub fn parse_canonical(text: &str) -> Result<Self, MachineIdError> {
         if text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(MachineId(text.to_owned()))
+        } else if Self::parse(text).is_ok() {
+            Err(MachineIdError::NotCanonical(text.to_owned()))
         } else {
             Err(MachineIdError::Format(text.to_owned()))
         }
@@ -185,7 +191,19 @@ mod tests {
             MachineId::parse(upper).unwrap().as_str(),
             upper.to_ascii_lowercase()
         );
-        assert!(MachineId::parse_canonical(upper).is_err());
+        assert!(matches!(
+            MachineId::parse_canonical(upper),
+            Err(MachineIdError::NotCanonical(_))
+        ));
+        let padded = format!(" {} ", upper.to_ascii_lowercase());
+        assert!(matches!(
+            MachineId::parse_canonical(&padded),
+            Err(MachineIdError::NotCanonical(_))
+        ));
+        assert!(matches!(
+            MachineId::parse_canonical("abc"),
+            Err(MachineIdError::Format(_))
+        ));
         assert!(MachineId::parse("abc").is_err());
         assert!(MachineId::parse(&"g".repeat(64)).is_err());
     }
