@@ -953,3 +953,271 @@ fn the_openapi_document_names_every_route_and_nothing_else() {
     let (code, body) = call(ureq::get(&relay.url("/v1/leases")), None);
     assert_eq!((code, body["error"].as_str()), (404, Some("not_found")));
 }
+
+/// `licet relay verify-report` of `file` with `extra` arguments: exit code and JSON verdict.
+fn verify_report(site: &Site, file: &str, extra: &[&str]) -> (i32, Value) {
+    let out = site
+        .licet()
+        .args([
+            "relay",
+            "verify-report",
+            file,
+            "--pool",
+            "three.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+            "--json",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let verdict = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "verify-report printed no JSON: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), verdict)
+}
+
+/// `licet relay report` of `dir` to `out`, a second after the last one (a report's period ends
+/// at the current second, and the next one starts there).
+fn report(site: &Site, dir: &str, out: &str) -> Value {
+    std::thread::sleep(Duration::from_millis(1_100));
+    let out = site
+        .licet()
+        .args(["relay", "report", "--dir", dir, "--out", out, "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "relay report: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stderr).expect("JSON summary on stderr")
+}
+
+#[test]
+fn usage_reports_reach_the_vendor_in_order_and_copies_or_replays_are_refused() {
+    let site = Site::new();
+    site.grant("three.lic", &["--seats", "3"]);
+    let relay = site.relay(&["--pool", "three.lic"]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    assert_eq!(relay.put(&machine(2)).0, 201);
+    assert_eq!(relay.put(&machine(1)).0, 200, "a renewal is no grant");
+    assert_eq!(relay.delete(&machine(2)), 204);
+
+    // While the relay serves: report 1. Its figures: two leases at once, two grants.
+    let summary = report(&site, "relay", "r1.jwt");
+    assert_eq!(summary["seq"], 1);
+    let (code, verdict) = verify_report(&site, "r1.jwt", &["--state", "vendor-state"]);
+    assert_eq!(code, 0, "{verdict}");
+    assert_eq!(verdict["status"], "VALID");
+    assert_eq!(verdict["pools"][0]["peak"], 2, "{verdict}");
+    assert_eq!(verdict["pools"][0]["grants"], 2, "{verdict}");
+    assert_eq!(verdict["pools"][0]["seats"], 3, "{verdict}");
+    assert_eq!(
+        verdict["report"]["log"]["seq"], 4,
+        "grant, grant, renew, release"
+    );
+    assert_eq!(verdict["state"]["recorded"], true);
+
+    // The same report again is refused and changes nothing; alone (no --state) it is valid,
+    // and the output says that replays were not checked.
+    let (code, verdict) = verify_report(&site, "r1.jwt", &["--state", "vendor-state"]);
+    assert_eq!(
+        (code, verdict["status"].as_str()),
+        (1, Some("STALE")),
+        "{verdict}"
+    );
+    let (code, verdict) = verify_report(&site, "r1.jwt", &[]);
+    assert_eq!(code, 0, "{verdict}");
+    assert!(
+        verdict["warnings"].to_string().contains("no --state"),
+        "{verdict}"
+    );
+
+    // A copy of the relay directory taken now (the relay stopped: a backup restored later, or
+    // a second relay) writes its own report 2, of a shorter history.
+    drop(relay);
+    let copy = Command::new("cp")
+        .current_dir(site.dir.path())
+        .args(["-a", "relay", "relay-copy"])
+        .status()
+        .expect("cp");
+    assert!(copy.success());
+    let relay = site.relay(&["--pool", "three.lic"]);
+    assert_eq!(relay.put(&machine(3)).0, 201);
+    report(&site, "relay", "r2.jwt");
+    report(&site, "relay-copy", "r2-copy.jwt");
+    report(&site, "relay", "r3.jwt");
+    report(&site, "relay", "r4.jwt");
+    // A report skipped is named; then the chain goes on in order; the copy's report 2 is a fork.
+    let (code, verdict) = verify_report(&site, "r3.jwt", &["--state", "vendor-state"]);
+    assert_eq!(
+        (code, verdict["status"].as_str()),
+        (1, Some("OUT_OF_ORDER")),
+        "{verdict}"
+    );
+    let (code, verdict) = verify_report(&site, "r2.jwt", &["--state", "vendor-state"]);
+    assert_eq!(code, 0, "{verdict}");
+    let (code, verdict) = verify_report(&site, "r2-copy.jwt", &["--state", "vendor-state"]);
+    assert_eq!(
+        (code, verdict["status"].as_str()),
+        (1, Some("FORKED")),
+        "{verdict}"
+    );
+    assert!(
+        verdict["reason"]
+            .as_str()
+            .unwrap()
+            .contains("two histories"),
+        "{verdict}"
+    );
+    for file in ["r3.jwt", "r4.jwt"] {
+        let (code, verdict) = verify_report(&site, file, &["--state", "vendor-state"]);
+        assert_eq!(code, 0, "{file}: {verdict}");
+    }
+
+    // A changed figure breaks the signature; a lease is not a report.
+    let text = std::fs::read_to_string(site.path("r4.jwt")).unwrap();
+    let mut parts: Vec<String> = text.trim().split('.').map(str::to_owned).collect();
+    let payload =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[1])
+            .unwrap();
+    let mut claims: Value = serde_json::from_slice(&payload).unwrap();
+    claims["pools"][0]["days"][0]["peak"] = Value::from(0);
+    parts[1] = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        claims.to_string(),
+    );
+    std::fs::write(site.path("bent.jwt"), parts.join(".")).unwrap();
+    let (code, verdict) = verify_report(&site, "bent.jwt", &[]);
+    assert_eq!(
+        (code, verdict["status"].as_str()),
+        (1, Some("INVALID_SIGNATURE")),
+        "{verdict}"
+    );
+    let (_, lease) = relay.put(&machine(3));
+    std::fs::write(site.path("lease.jwt"), lease["lease"].as_str().unwrap()).unwrap();
+    let (code, verdict) = verify_report(&site, "lease.jwt", &[]);
+    assert_eq!(
+        (code, verdict["status"].as_str()),
+        (1, Some("MALFORMED")),
+        "{verdict}"
+    );
+
+    // --out never replaces another kind of file, and a refused --out records no report: the
+    // next report is number 5. --resend writes a recorded report again, byte for byte.
+    std::thread::sleep(Duration::from_millis(1_100));
+    site.licet()
+        .args(["relay", "report", "--dir", "relay", "--out", "three.lic"])
+        .assert()
+        .code(2);
+    assert_eq!(report(&site, "relay", "r5.jwt")["seq"], 5);
+    site.licet()
+        .args([
+            "relay",
+            "report",
+            "--dir",
+            "relay",
+            "--resend",
+            "1",
+            "--out",
+            "again.jwt",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(site.path("again.jwt")).unwrap(),
+        std::fs::read(site.path("r1.jwt")).unwrap()
+    );
+    // A period that would end before it starts is refused, naming it.
+    let out = site
+        .licet()
+        .args([
+            "relay",
+            "report",
+            "--dir",
+            "relay",
+            "--since",
+            "2099-01-01",
+            "--out",
+            "x.jwt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is empty"));
+    assert!(!site.path("x.jwt").exists());
+}
+
+#[test]
+fn a_report_is_checked_against_the_relay_key_of_the_pool_given() {
+    let site = Site::new();
+    site.grant("three.lic", &["--seats", "3"]);
+    let relay = site.relay(&["--pool", "three.lic"]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    drop(relay);
+    // Another relay of the same vendor: its pool names its own key.
+    site.licet()
+        .args(["relay", "init", "--dir", "other"])
+        .assert()
+        .success();
+    site.licet()
+        .args([
+            "relay",
+            "grant",
+            "other/relay-request.json",
+            "--key",
+            "vendor.key.pem",
+            "--customer",
+            "ACME",
+            "--seats",
+            "1",
+            "--out",
+            "other.lic",
+        ])
+        .assert()
+        .success();
+    report(&site, "relay", "r1.jwt");
+    let out = site
+        .licet()
+        .args([
+            "relay",
+            "verify-report",
+            "r1.jwt",
+            "--pool",
+            "other.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["status"], "INVALID_SIGNATURE", "{verdict}");
+    assert!(verdict["reason"]
+        .as_str()
+        .unwrap()
+        .contains("another relay"));
+    // Pool licenses of two relays at once are a usage error, named.
+    let out = site
+        .licet()
+        .args([
+            "relay",
+            "verify-report",
+            "r1.jwt",
+            "--pool",
+            "three.lic",
+            "--pool",
+            "other.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one relay"));
+}

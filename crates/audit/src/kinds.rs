@@ -16,6 +16,8 @@ pub enum FileKind {
     RevocationList,
     /// A time attestation.
     TimeAttestation,
+    /// A relay's usage report (`typ` `usage+jwt`).
+    UsageReport,
     /// Another compact JWS.
     OtherJws,
     /// A PEM private key (a key file, perhaps encrypted).
@@ -42,6 +44,7 @@ impl FileKind {
             FileKind::License => "a license file",
             FileKind::RevocationList => "a revocation list",
             FileKind::TimeAttestation => "a time attestation",
+            FileKind::UsageReport => "a relay's usage report",
             FileKind::OtherJws => "a signed token (JWS) that is not a license",
             FileKind::PrivateKey => "a private key",
             FileKind::PublicPem => "a public key or certificate",
@@ -92,6 +95,7 @@ pub fn kind_of(bytes: &[u8]) -> FileKind {
             Some(t) if t == licet_verifier::clock::TIME_ATTESTATION_TYPE => {
                 FileKind::TimeAttestation
             }
+            Some(licet_issuer::usage::USAGE_TYP) => FileKind::UsageReport,
             _ => FileKind::OtherJws,
         };
     }

@@ -89,6 +89,7 @@ fn jws_fast_path(bytes: &[u8]) -> Fast {
         Some(t) if t == licet_verifier::clock::TIME_ATTESTATION_TYPE => {
             other(FileKind::TimeAttestation)
         }
+        Some(licet_issuer::usage::USAGE_TYP) => other(FileKind::UsageReport),
         // A license, another JWS or a damaged one: the verifier says which.
         _ => Fast::Audit,
     }
@@ -131,6 +132,7 @@ pub(crate) fn classify(path: &Path, bytes: Vec<u8>) -> Content {
         }
         kind @ (FileKind::RevocationList
         | FileKind::TimeAttestation
+        | FileKind::UsageReport
         | FileKind::PrivateKey
         | FileKind::PublicPem
         | FileKind::LicetJson(_)

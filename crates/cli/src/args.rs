@@ -1149,6 +1149,56 @@ pub enum RelayCommand {
         after_help = "Examples:\n  licet relay serve --dir /var/lib/licet-relay --pool pool.lic --trust vendor.pub.pem --listen 0.0.0.0:7070\n  licet relay serve --dir d --pool a.lic --pool b.lic --trust vendor.pub.pem --ttl 5m --client-token-file token.txt\n\nThe relay refuses to start unless every pool license verifies with --trust, is of type POOL,\nnames this relay's key and is bound to this machine (each refusal names the file; exit 1).\nLeases are kept in DIR/relay.db, on disk before any answer; a restart keeps them. A lease not\nrenewed within the TTL is freed (and never sooner than a TTL of real time, whatever the wall\nclock says). A clock set back more than --clock-tolerance behind the latest time the relay acted\nat stops every grant (503) until it is right again. The bound address is printed on stdout."
     )]
     Serve(RelayServeArgs),
+    /// Write the next usage report (true-up) for the vendor, signed with the relay key.
+    #[command(
+        after_help = "Examples:\n  licet relay report --dir /var/lib/licet-relay --out usage-2027-01.jwt\n  licet relay report --dir d --since 2027-01-01 --out usage.jwt --json\n  licet relay report --dir d --resend 3 --out usage-3.jwt   # write report 3 again\n\nThe report carries its number (1, 2, ...), the SHA-256 of the report before it, the period\n(from --since, else the end of the last report, else the first lease; to now), per pool and\nper UTC day the most leases valid at once and the grants, and the head of the lease log. The\nlease log is checked whole first. The report is recorded in DIR/relay.db before it is written,\nso one that reached no file can be written again with --resend. It can run while the relay serves."
+    )]
+    Report(RelayReportArgs),
+    /// At the vendor: verify a relay's usage report against its pool license and the vendor key.
+    #[command(
+        name = "verify-report",
+        after_help = "Examples:\n  licet relay verify-report usage.jwt --pool pool.lic --pubkey vendor.pub.pem\n  licet relay verify-report usage.jwt --pool a.lic --pool b.lic --pubkey vendor.pub.pem --state /var/lib/licet/reports --json\n\nEach pool license must verify with --pubkey (an expired one is accepted: its past use is still\nreported) and name one relay key; the report must be signed by that key (never a key the report\ncarries). With --state, the report must follow the last one accepted from that relay: an older\nor repeated report (STALE), another history (FORKED: a copied or restored relay directory, a\nshorter lease log, a clock set back) and a skipped report (OUT_OF_ORDER) are refused and not\nrecorded. Without --state each report is checked alone, and the output says so.\nExit 0 valid; 1 refused; 2 usage or I/O error."
+    )]
+    VerifyReport(RelayVerifyReportArgs),
+}
+
+#[derive(Args)]
+pub struct RelayReportArgs {
+    /// The relay's directory (`licet relay init`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Start of the period: RFC 3339 or YYYY-MM-DD (UTC); default the end of the last report.
+    #[arg(long, value_name = "DATE", conflicts_with = "resend")]
+    pub since: Option<String>,
+    /// Write the recorded report SEQ again instead of a new one.
+    #[arg(long, value_name = "SEQ")]
+    pub resend: Option<u64>,
+    /// Output file; `-` or absent for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print a JSON summary on stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RelayVerifyReportArgs {
+    /// The usage report (`licet relay report` wrote it), or `-` for stdin.
+    #[arg(value_name = "REPORT|-")]
+    pub report: PathBuf,
+    /// A pool license of the relay (repeatable; all must name the same relay key).
+    #[arg(long = "pool", value_name = "FILE", required = true)]
+    pub pools: Vec<PathBuf>,
+    /// The vendor's public key: PEM, JWK or JWKS (repeatable).
+    #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
+    pub pubkeys: Vec<PathBuf>,
+    /// The vendor's record of the reports accepted (created when missing): refuses replays,
+    /// forks and skipped reports.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -26,6 +26,7 @@ mod manage;
 mod offline;
 mod relay;
 mod serve;
+mod usage;
 
 pub use keys::load_trusted_keys;
 use keys::{load_signing_key, LoadedKey};
@@ -77,6 +78,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Relay(RelayCommand::Init(args)) => relay::init(args),
         Command::Relay(RelayCommand::Grant(args)) => relay::grant(*args),
         Command::Relay(RelayCommand::Serve(args)) => relay::serve(args),
+        Command::Relay(RelayCommand::Report(args)) => usage::report(args),
+        Command::Relay(RelayCommand::VerifyReport(args)) => usage::verify_report(args),
         Command::VerifyLease(args) => relay::verify(args),
     }
 }

@@ -852,6 +852,63 @@ fn relay(out: &Out) {
         &lease(fixed::POOL_LICENSE_ID, fixed::machine(), -60, 600),
     )
     .unwrap();
-    out.put("lease", "vendor-signed.jwt", vendor_signed);
+    out.put("lease", "vendor-signed.jwt", vendor_signed.clone());
     out.put("lease", "pool-license.jwt", fixed::pool_license());
+
+    use licet_issuer::usage::{
+        sign_usage_report, utc_days, DayUsage, Period, PoolUsage, UsageReport,
+    };
+    let to = fixed::now().as_secs();
+    let period = Period {
+        from: to - 3 * 86_400,
+        to,
+    };
+    let days: Vec<DayUsage> = utc_days(period)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, day)| DayUsage {
+            day,
+            peak: i as u32 + 1,
+            grants: 10 * i as u64,
+        })
+        .collect();
+    let report = UsageReport {
+        seq: 2,
+        prev: "ab".repeat(32),
+        ..UsageReport::first(
+            relay.kid(),
+            period,
+            to,
+            vec![PoolUsage {
+                pool: fixed::POOL_LICENSE_ID.into(),
+                days: days.clone(),
+            }],
+            (42, "cd".repeat(32)),
+        )
+    };
+    out.put(
+        "usage_report",
+        "valid.jwt",
+        sign_usage_report(relay, &report).unwrap(),
+    );
+    let first = UsageReport::first(relay.kid(), period, to, Vec::new(), (0, "00".repeat(32)));
+    out.put(
+        "usage_report",
+        "first-empty.jwt",
+        sign_usage_report(relay, &first).unwrap(),
+    );
+    let mut short = report.clone();
+    short.pools[0].days.pop();
+    out.put(
+        "usage_report",
+        "missing-day.jwt",
+        sign_usage_report(relay, &short).unwrap(),
+    );
+    out.put(
+        "usage_report",
+        "vendor-signed.jwt",
+        sign_usage_report(fixed::ed25519_key(), &report).unwrap(),
+    );
+    out.put("usage_report", "lease.jwt", vendor_signed);
 }

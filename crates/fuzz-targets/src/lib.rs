@@ -31,7 +31,7 @@ pub use issuer::{ledger, pkcs12};
 pub use offline::{
     clock_request, offline_release, offline_request, offline_response, state, time_attestation,
 };
-pub use relay::{lease, relay_request};
+pub use relay::{lease, relay_request, usage_report};
 pub use server::server;
 pub use verifier::{inspect, keys, license, revocation, signed_response};
 
@@ -120,5 +120,9 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "lease",
         run: lease,
+    },
+    Target {
+        name: "usage_report",
+        run: usage_report,
     },
 ];

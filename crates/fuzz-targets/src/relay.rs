@@ -104,6 +104,48 @@ pub fn lease(data: &[u8]) {
     );
 }
 
+/// A usage report, as `licet relay verify-report` reads it, checked against the fixed relay key.
+/// Asserts: a report that verifies lists every day of its period once per pool, in order, and
+/// names the relay key that signed it; its claims signed again verify to the same claims; and a
+/// vendor's record accepts it as a relay's first report, then refuses it as STALE.
+pub fn usage_report(data: &[u8]) {
+    use licet_issuer::usage::{sign_usage_report, utc_days, verify_usage_report, ReportLedger};
+    let relay = fixed::relay_key();
+    let Ok(verified) = verify_usage_report(data, relay.public_key()) else {
+        return;
+    };
+    let report = &verified.report;
+    assert_eq!(
+        report.relay_kid,
+        relay.kid(),
+        "a report of another relay key"
+    );
+    let days = utc_days(report.period).unwrap_or_else(|e| panic!("a valid report's period: {e}"));
+    for pool in &report.pools {
+        let listed: Vec<&String> = pool.days.iter().map(|d| &d.day).collect();
+        assert_eq!(
+            listed,
+            days.iter().collect::<Vec<_>>(),
+            "days of a valid report"
+        );
+    }
+    let again = sign_usage_report(relay, report)
+        .unwrap_or_else(|e| panic!("a valid report's claims do not sign again: {e}"));
+    match verify_usage_report(again.as_bytes(), relay.public_key()) {
+        Ok(back) => assert_eq!(&back.report, report, "the claims changed when signed again"),
+        Err(e) => panic!("a valid report signed again does not verify: {e}"),
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let ledger = ReportLedger::new(dir.path());
+    if let Err(e) = ledger.accept(&verified, fixed::now()) {
+        panic!("a valid report is refused as a relay's first: {e}");
+    }
+    match ledger.accept(&verified, fixed::now()) {
+        Err(e) => assert_eq!(e.status(), "STALE", "{e}"),
+        Ok(_) => panic!("the same report was accepted twice"),
+    }
+}
+
 fn check_claims(claims: &LeaseClaims) {
     assert_eq!(
         claims.pool_license_id,
@@ -152,5 +194,15 @@ mod tests {
         assert!(report.valid, "{}", report.reason);
         lease(token.as_bytes());
         relay_request(fixed::relay_request().to_json().as_bytes());
+    }
+
+    /// The `valid.jwt` seed of `usage_report` verifies, so the target's assertions are reached.
+    #[test]
+    fn the_valid_usage_report_seed_verifies() {
+        let seed = include_bytes!("../../../fuzz/corpus/usage_report/valid.jwt");
+        let verified =
+            licet_issuer::usage::verify_usage_report(seed, fixed::relay_key().public_key());
+        assert!(verified.is_ok(), "{verified:?}");
+        usage_report(seed);
     }
 }

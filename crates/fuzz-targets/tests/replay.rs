@@ -128,6 +128,7 @@ replay_tests!(
     server,
     relay_request,
     lease,
+    usage_report,
 );
 
 fn panics_on_x(data: &[u8]) {

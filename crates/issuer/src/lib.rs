@@ -33,6 +33,7 @@ pub mod pool;
 mod revoke;
 mod signing_key;
 mod time_attestation;
+pub mod usage;
 
 pub use generate::{generate_license_id, generate_license_key};
 pub use input::{parse_date, parse_feature, DateMeaning, InputError};

@@ -43,6 +43,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod pools;
+pub mod report;
 pub mod serve;
 pub mod store;
 

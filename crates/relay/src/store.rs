@@ -138,9 +138,22 @@ impl Store {
                  expires_at INTEGER, prev TEXT NOT NULL, hash TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS reports (
                  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, period_start INTEGER NOT NULL,
-                 period_end INTEGER NOT NULL, log_seq INTEGER NOT NULL);",
+                 period_end INTEGER NOT NULL, log_seq INTEGER NOT NULL, token TEXT);",
         )
         .map_err(fail)?;
+        // The first relays made the reports table without `token` (and never wrote to it).
+        let has_token: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('reports') WHERE name = 'token'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(fail)?
+            > 0;
+        if !has_token {
+            conn.execute_batch("ALTER TABLE reports ADD COLUMN token TEXT")
+                .map_err(fail)?;
+        }
         let store = Store {
             path: path.to_path_buf(),
             conn,
@@ -322,20 +335,33 @@ impl Store {
             .map_err(self.fail())
     }
 
-    /// Records a usage report once it is written.
+    /// Records a usage report (with its whole text) before it is handed out; `seq` is the
+    /// primary key, so two reports with one number cannot both be recorded.
     pub fn record_report(
         &self,
         seq: i64,
         hash: &str,
         period: (i64, i64),
         log_seq: i64,
+        token: &str,
     ) -> Result<(), RelayError> {
         self.conn
             .execute(
-                "INSERT INTO reports (seq, hash, period_start, period_end, log_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![seq, hash, period.0, period.1, log_seq],
+                "INSERT INTO reports (seq, hash, period_start, period_end, log_seq, token) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![seq, hash, period.0, period.1, log_seq, token],
             )
             .map(|_| ())
+            .map_err(self.fail())
+    }
+
+    /// The text of report `seq`, if recorded.
+    pub fn report_token(&self, seq: i64) -> Result<Option<String>, RelayError> {
+        self.conn
+            .query_row("SELECT token FROM reports WHERE seq = ?1", [seq], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .optional()
+            .map(Option::flatten)
             .map_err(self.fail())
     }
 
