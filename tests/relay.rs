@@ -378,6 +378,16 @@ fn init_grant_serve_lease_renew_release() {
             .0,
         413
     );
+    // DELETE names the pool in the query, percent-decoded (rend%65r is render).
+    let release_from = |pool: &str| {
+        call(
+            ureq::delete(&relay.url(&format!("/v1/leases/{me}?pool={pool}"))),
+            None,
+        )
+        .0
+    };
+    assert_eq!(release_from("nope"), 404);
+    assert_eq!(release_from("rend%65r"), 204);
 }
 
 #[test]
@@ -1132,7 +1142,7 @@ fn usage_reports_reach_the_vendor_in_order_and_copies_or_replays_are_refused() {
         std::fs::read(site.path("again.jwt")).unwrap(),
         std::fs::read(site.path("r1.jwt")).unwrap()
     );
-    // A period that would end before it starts is refused, naming it.
+    // A --since that would leave time out of every report is refused, naming it.
     let out = site
         .licet()
         .args([
@@ -1148,8 +1158,32 @@ fn usage_reports_reach_the_vendor_in_order_and_copies_or_replays_are_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is empty"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in no report"));
     assert!(!site.path("x.jwt").exists());
+    // A --state that cannot be used is an error (exit 2), not a verdict.
+    std::fs::write(site.path("not-a-dir"), "x").unwrap();
+    let out = site
+        .licet()
+        .args([
+            "relay",
+            "verify-report",
+            "r5.jwt",
+            "--pool",
+            "three.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+            "--state",
+            "not-a-dir",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--state"));
 }
 
 #[test]

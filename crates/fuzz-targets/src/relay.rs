@@ -111,7 +111,7 @@ pub fn lease(data: &[u8]) {
 pub fn usage_report(data: &[u8]) {
     use licet_issuer::usage::{sign_usage_report, utc_days, verify_usage_report, ReportLedger};
     let relay = fixed::relay_key();
-    let Ok(verified) = verify_usage_report(data, relay.public_key()) else {
+    let Ok(verified) = verify_usage_report(data, relay.public_key(), fixed::now()) else {
         return;
     };
     let report = &verified.report;
@@ -131,7 +131,7 @@ pub fn usage_report(data: &[u8]) {
     }
     let again = sign_usage_report(relay, report)
         .unwrap_or_else(|e| panic!("a valid report's claims do not sign again: {e}"));
-    match verify_usage_report(again.as_bytes(), relay.public_key()) {
+    match verify_usage_report(again.as_bytes(), relay.public_key(), fixed::now()) {
         Ok(back) => assert_eq!(&back.report, report, "the claims changed when signed again"),
         Err(e) => panic!("a valid report signed again does not verify: {e}"),
     }
@@ -200,8 +200,11 @@ mod tests {
     #[test]
     fn the_valid_usage_report_seed_verifies() {
         let seed = include_bytes!("../../../fuzz/corpus/usage_report/valid.jwt");
-        let verified =
-            licet_issuer::usage::verify_usage_report(seed, fixed::relay_key().public_key());
+        let verified = licet_issuer::usage::verify_usage_report(
+            seed,
+            fixed::relay_key().public_key(),
+            fixed::now(),
+        );
         assert!(verified.is_ok(), "{verified:?}");
         usage_report(seed);
     }

@@ -18,7 +18,8 @@
 //! let report = UsageReport::first(relay.kid(), Period { from: 1_800_000_000, to: 1_800_086_400 },
 //!                                 1_800_086_400, Vec::new(), (0, "0".repeat(64)));
 //! let token = sign_usage_report(&relay, &report)?;
-//! let verified = verify_usage_report(token.as_bytes(), relay.public_key())?;
+//! let now = licet_verifier::UnixTime::from_secs(1_800_090_000)?; // the vendor's clock
+//! let verified = verify_usage_report(token.as_bytes(), relay.public_key(), now)?;
 //! assert_eq!(verified.report.seq, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -44,6 +45,10 @@ pub const NO_PREVIOUS_REPORT: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 /// The state file of [`ReportLedger`] in its directory.
 pub const REPORT_LEDGER_FILE: &str = "usage-reports.json";
+/// The most pools one report may list.
+pub const MAX_REPORT_POOLS: usize = 1_000;
+/// How far past the vendor's clock a report's period may end (clocks differ): one hour.
+pub const REPORT_CLOCK_SKEW_SECS: i64 = 3_600;
 
 /// The period a report covers, in Unix seconds: from `from` (inclusive) to `to` (exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +115,10 @@ pub struct UsageReport {
     pub pools: Vec<PoolUsage>,
     /// The lease log's head.
     pub log: LogHead,
+    /// The lease log's entry at the previous report's head, as this log has it (`seq` 0 and 64
+    /// zeros for report 1): the vendor compares it with the head that report named, so a log
+    /// rewritten below an already reported head is seen.
+    pub prev_log: LogHead,
 }
 
 impl UsageReport {
@@ -133,6 +142,10 @@ impl UsageReport {
             log: LogHead {
                 seq: log.0,
                 hash: log.1,
+            },
+            prev_log: LogHead {
+                seq: 0,
+                hash: NO_PREVIOUS_REPORT.into(),
             },
         }
     }
@@ -163,8 +176,37 @@ impl UsageReport {
                 self.seq, self.prev
             ));
         }
-        if !is_hex_digest(&self.log.hash) {
-            return Err("`log.hash` is not a hex SHA-256".into());
+        if !is_hex_digest(&self.log.hash) || !is_hex_digest(&self.prev_log.hash) {
+            return Err("`log.hash` or `prev_log.hash` is not a hex SHA-256".into());
+        }
+        if self.prev_log.seq > self.log.seq {
+            return Err(format!(
+                "`prev_log.seq` {} is beyond the log's head {}",
+                self.prev_log.seq, self.log.seq
+            ));
+        }
+        if self.seq == 1 && (self.prev_log.seq != 0 || self.prev_log.hash != NO_PREVIOUS_REPORT) {
+            return Err("report 1 names a previous log head".into());
+        }
+        for (name, at) in [
+            ("period.from", self.period.from),
+            ("period.to", self.period.to),
+            ("iat", self.iat),
+        ] {
+            UnixTime::from_secs(at).map_err(|e| format!("`{name}`: {e}"))?;
+        }
+        if self.iat < self.period.to {
+            return Err(format!(
+                "it was signed at {}, before its period ends ({})",
+                describe_time(self.iat),
+                describe_time(self.period.to)
+            ));
+        }
+        if self.pools.len() > MAX_REPORT_POOLS {
+            return Err(format!(
+                "it lists {} pools; at most {MAX_REPORT_POOLS}",
+                self.pools.len()
+            ));
         }
         if self.period.from >= self.period.to {
             return Err(format!(
@@ -206,9 +248,16 @@ fn is_hex_digest(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The UTC days (`YYYY-MM-DD`) that `period` touches, in order. At most 3,700 (ten years).
+/// The UTC days (`YYYY-MM-DD`) that `period` touches, in order. At most 3,700 (ten years); both
+/// ends must be times licet can represent.
 pub fn utc_days(period: Period) -> Result<Vec<String>, String> {
     const DAY: i64 = 86_400;
+    for at in [period.from, period.to] {
+        UnixTime::from_secs(at).map_err(|e| format!("the period: {e}"))?;
+    }
+    if period.from >= period.to {
+        return Err("the period is empty".into());
+    }
     let first = period.from.div_euclid(DAY);
     let last = (period.to - 1).div_euclid(DAY);
     if last - first >= 3_700 {
@@ -259,6 +308,12 @@ pub enum UsageError {
     /// The report skips one this state has not seen.
     #[error("{0}")]
     OutOfOrder(String),
+    /// The report starts after the previous one ended: the time between is in no report.
+    #[error("{0}")]
+    PeriodGap(String),
+    /// The report's period ends later than the vendor's clock allows.
+    #[error("{0}")]
+    DatedAhead(String),
     /// The state directory could not be read or written.
     #[error("{0}")]
     State(String),
@@ -273,6 +328,8 @@ impl UsageError {
             UsageError::Stale(_) => "STALE",
             UsageError::Forked(_) => "FORKED",
             UsageError::OutOfOrder(_) => "OUT_OF_ORDER",
+            UsageError::PeriodGap(_) => "PERIOD_GAP",
+            UsageError::DatedAhead(_) => "DATED_AHEAD",
             UsageError::State(_) => "STATE_ERROR",
         }
     }
@@ -290,10 +347,12 @@ pub struct VerifiedUsageReport {
 /// Verifies a usage report against the relay key a verified pool license names
 /// (`PoolTerms::relay_key`): header `typ` `usage+jwt`, EdDSA, `kid` that key's thumbprint (never a
 /// key the report carries), the signature, then the claims ([`UsageReport`]'s rules: every day
-/// of the period listed once per pool, hashes well formed, `prev` empty only for report 1).
+/// of the period listed once per pool, hashes well formed, `prev` empty only for report 1), and a
+/// period that ends no later than [`REPORT_CLOCK_SKEW_SECS`] after `now`.
 pub fn verify_usage_report(
     token: &[u8],
     relay_key: &TrustedKey,
+    now: UnixTime,
 ) -> Result<VerifiedUsageReport, UsageError> {
     let malformed = |m: String| UsageError::Malformed(m);
     if token.len() > MAX_USAGE_REPORT_BYTES {
@@ -353,6 +412,13 @@ pub fn verify_usage_report(
         )));
     }
     report.check().map_err(malformed)?;
+    if report.period.to > now.as_secs().saturating_add(REPORT_CLOCK_SKEW_SECS) {
+        return Err(UsageError::DatedAhead(format!(
+            "report {} ends at {}, later than this machine's clock ({now}) allows: the relay's clock is ahead (or this one is behind)",
+            report.seq,
+            describe_time(report.period.to)
+        )));
+    }
     Ok(VerifiedUsageReport {
         report,
         hash: report_hash(text),
@@ -371,6 +437,10 @@ pub struct SeenReport {
     pub period_to: i64,
     /// The lease log's length it named.
     pub log_seq: u64,
+    /// The lease log's head hash it named.
+    pub log_hash: String,
+    /// Every report of this relay accepted here: number and hash.
+    pub accepted: BTreeMap<u64, String>,
     /// When the vendor accepted it (Unix seconds).
     pub accepted_at: i64,
 }
@@ -456,6 +526,11 @@ impl ReportLedger {
         let report = &verified.report;
         let previous = file.relays.get(&report.relay_kid).cloned();
         let acceptance = check_sequence(previous.as_ref(), verified)?;
+        let mut accepted = previous
+            .as_ref()
+            .map(|p| p.accepted.clone())
+            .unwrap_or_default();
+        accepted.insert(report.seq, verified.hash.clone());
         file.relays.insert(
             report.relay_kid.clone(),
             SeenReport {
@@ -463,6 +538,8 @@ impl ReportLedger {
                 hash: verified.hash.clone(),
                 period_to: report.period.to,
                 log_seq: report.log.seq,
+                log_hash: report.log.hash.clone(),
+                accepted,
                 accepted_at: now.as_secs(),
             },
         );
@@ -487,7 +564,8 @@ impl ReportLedger {
 }
 
 /// The rules of the chain: a report follows the last one seen exactly (next `seq`, `prev` its
-/// hash, a lease log no shorter, a period end no earlier).
+/// hash, `prev_log` its log head, a period that starts where it ended or before and ends no
+/// earlier).
 fn check_sequence(
     previous: Option<&SeenReport>,
     verified: &VerifiedUsageReport,
@@ -506,22 +584,23 @@ fn check_sequence(
             }),
         });
     };
-    if report.seq < last.seq || (report.seq == last.seq && verified.hash == last.hash) {
-        let what = if report.seq == last.seq {
-            "was already accepted".to_owned()
-        } else {
-            format!("is older than report {} already accepted", last.seq)
-        };
-        return Err(UsageError::Stale(format!(
-            "report {} of relay {} {what}: a report is accepted once, in order",
-            report.seq, report.relay_kid
-        )));
-    }
-    if report.seq == last.seq {
-        return Err(UsageError::Forked(format!(
-            "report {} of relay {} differs from the report {} accepted before (hash {} here, {} then): the relay has two histories (a copied or restored relay directory?)",
-            report.seq, report.relay_kid, last.seq, verified.hash, last.hash
-        )));
+    if report.seq <= last.seq {
+        return Err(match last.accepted.get(&report.seq) {
+            Some(hash) if *hash == verified.hash => UsageError::Stale(format!(
+                "report {} of relay {} was already accepted: a report is accepted once, in order",
+                report.seq, report.relay_kid
+            )),
+            Some(hash) => UsageError::Forked(format!(
+                "report {} of relay {} differs from the report {} accepted before (hash {} here, {hash} then): the relay has two histories (a copied or restored relay directory?)",
+                report.seq, report.relay_kid, report.seq, verified.hash
+            )),
+            None => UsageError::Stale(format!(
+                "report {} of relay {} is older than the first report of it checked here ({}): a report is accepted once, in order",
+                report.seq,
+                report.relay_kid,
+                last.accepted.keys().next().copied().unwrap_or(last.seq)
+            )),
+        });
     }
     if report.seq > last.seq + 1 {
         return Err(UsageError::OutOfOrder(format!(
@@ -544,12 +623,34 @@ fn check_sequence(
             report.seq, report.relay_kid, report.log.seq, last.log_seq, last.seq
         )));
     }
+    if report.prev_log.seq != last.log_seq || report.prev_log.hash != last.log_hash {
+        return Err(UsageError::Forked(format!(
+            "report {} of relay {} says its lease log's entry {} has hash {}, but report {} named entry {} with hash {}: the lease log was rewritten after it was reported",
+            report.seq,
+            report.relay_kid,
+            report.prev_log.seq,
+            report.prev_log.hash,
+            last.seq,
+            last.log_seq,
+            last.log_hash
+        )));
+    }
     if report.period.to < last.period_to {
         return Err(UsageError::Forked(format!(
             "report {} of relay {} ends at {}, before report {} ended ({}): the relay's clock went back",
             report.seq,
             report.relay_kid,
             describe_time(report.period.to),
+            last.seq,
+            describe_time(last.period_to)
+        )));
+    }
+    if report.period.from > last.period_to {
+        return Err(UsageError::PeriodGap(format!(
+            "report {} of relay {} starts at {}, after report {} ended ({}): the time between is in no report (a report made with a later --since)",
+            report.seq,
+            report.relay_kid,
+            describe_time(report.period.from),
             last.seq,
             describe_time(last.period_to)
         )));
@@ -576,6 +677,34 @@ mod tests {
     const DAY: i64 = 86_400;
     const T0: i64 = 1_800_000_000 - 1_800_000_000 % DAY;
 
+    fn now() -> UnixTime {
+        UnixTime::from_secs(T0 + 10 * DAY).expect("t")
+    }
+
+    fn log_hash(seq: u64) -> String {
+        format!("{seq:064x}")
+    }
+
+    /// Report `seq` of one day up to `to`, naming a log of `log_seq` entries (and, after report
+    /// 1, the previous report's head at `prev_log_seq`).
+    fn chained(
+        relay: &SigningKey,
+        seq: u64,
+        prev: &str,
+        to: i64,
+        log_seq: u64,
+        prev_log_seq: u64,
+    ) -> UsageReport {
+        let mut r = report(relay, seq, prev, to, log_seq);
+        if seq > 1 {
+            r.prev_log = LogHead {
+                seq: prev_log_seq,
+                hash: log_hash(prev_log_seq),
+            };
+        }
+        r
+    }
+
     fn report(relay: &SigningKey, seq: u64, prev: &str, to: i64, log_seq: u64) -> UsageReport {
         let period = Period { from: to - DAY, to };
         let days = utc_days(period).expect("days");
@@ -597,14 +726,14 @@ mod tests {
                         })
                         .collect(),
                 }],
-                (log_seq, "a".repeat(64)),
+                (log_seq, log_hash(log_seq)),
             )
         }
     }
 
     fn signed(relay: &SigningKey, report: &UsageReport) -> VerifiedUsageReport {
         let token = sign_usage_report(relay, report).expect("signs");
-        verify_usage_report(token.as_bytes(), relay.public_key()).expect("verifies")
+        verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect("verifies")
     }
 
     #[test]
@@ -613,14 +742,17 @@ mod tests {
         let other = SigningKey::generate(KeySpec::Ed25519).expect("key");
         let r = report(&relay, 1, NO_PREVIOUS_REPORT, T0 + DAY, 4);
         let token = sign_usage_report(&relay, &r).expect("signs");
-        let verified = verify_usage_report(token.as_bytes(), relay.public_key()).expect("ok");
+        let verified =
+            verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect("ok");
         assert_eq!(verified.report, r);
         assert_eq!(verified.hash, report_hash(&token));
-        let e = verify_usage_report(token.as_bytes(), other.public_key()).expect_err("other key");
+        let e = verify_usage_report(token.as_bytes(), other.public_key(), now())
+            .expect_err("other key");
         assert_eq!(e.status(), "INVALID_SIGNATURE", "{e}");
         // The same claims signed by another key, under this relay's kid: the signature fails.
         let forged = sign_usage_report(&other, &r).expect("signs");
-        let e = verify_usage_report(forged.as_bytes(), relay.public_key()).expect_err("forged");
+        let e =
+            verify_usage_report(forged.as_bytes(), relay.public_key(), now()).expect_err("forged");
         assert_eq!(e.status(), "INVALID_SIGNATURE", "{e}");
         // A changed figure breaks the signature.
         let (head, rest) = token.split_once('.').expect("jws");
@@ -635,7 +767,7 @@ mod tests {
             "{head}.{}.{sig}",
             base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text)
         );
-        let e = verify_usage_report(bent.as_bytes(), relay.public_key()).expect_err("bent");
+        let e = verify_usage_report(bent.as_bytes(), relay.public_key(), now()).expect_err("bent");
         assert_eq!(e.status(), "INVALID_SIGNATURE", "{e}");
     }
 
@@ -645,11 +777,11 @@ mod tests {
         let mut r = report(&relay, 1, NO_PREVIOUS_REPORT, T0 + DAY, 4);
         r.pools[0].days.pop();
         let token = sign_usage_report(&relay, &r).expect("signs");
-        let e = verify_usage_report(token.as_bytes(), relay.public_key()).expect_err("days");
+        let e = verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect_err("days");
         assert!(e.to_string().contains("every day"), "{e}");
         let r = report(&relay, 2, NO_PREVIOUS_REPORT, T0 + DAY, 4);
         let token = sign_usage_report(&relay, &r).expect("signs");
-        let e = verify_usage_report(token.as_bytes(), relay.public_key()).expect_err("prev");
+        let e = verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect_err("prev");
         assert!(e.to_string().contains("only the first report"), "{e}");
         let lease = crate::mint::sign_compact(
             &relay,
@@ -658,9 +790,9 @@ mod tests {
             &serde_json::Map::new(),
         )
         .expect("signs");
-        let e = verify_usage_report(lease.as_bytes(), relay.public_key()).expect_err("typ");
+        let e = verify_usage_report(lease.as_bytes(), relay.public_key(), now()).expect_err("typ");
         assert!(e.to_string().contains("licet relay report"), "{e}");
-        let e = verify_usage_report(b"x", relay.public_key()).expect_err("junk");
+        let e = verify_usage_report(b"x", relay.public_key(), now()).expect_err("junk");
         assert_eq!(e.status(), "MALFORMED");
     }
 
@@ -669,47 +801,86 @@ mod tests {
         let relay = SigningKey::generate(KeySpec::Ed25519).expect("key");
         let dir = tempfile::tempdir().expect("dir");
         let ledger = ReportLedger::new(dir.path().join("state"));
-        let now = UnixTime::from_secs(T0 + 10 * DAY).expect("t");
-        let r1 = signed(&relay, &report(&relay, 1, NO_PREVIOUS_REPORT, T0 + DAY, 10));
-        let r2 = signed(&relay, &report(&relay, 2, &r1.hash, T0 + 2 * DAY, 20));
-        let r3 = signed(&relay, &report(&relay, 3, &r2.hash, T0 + 3 * DAY, 30));
+        let r1 = signed(
+            &relay,
+            &chained(&relay, 1, NO_PREVIOUS_REPORT, T0 + DAY, 10, 0),
+        );
+        let r2 = signed(&relay, &chained(&relay, 2, &r1.hash, T0 + 2 * DAY, 20, 10));
+        let r3 = signed(&relay, &chained(&relay, 3, &r2.hash, T0 + 3 * DAY, 30, 20));
+        let r4 = signed(&relay, &chained(&relay, 4, &r3.hash, T0 + 4 * DAY, 40, 30));
         // Another history: a report 2 from a copy of the directory, after report 1.
-        let fork2 = signed(&relay, &report(&relay, 2, &r1.hash, T0 + 2 * DAY, 21));
+        let fork2 = signed(&relay, &chained(&relay, 2, &r1.hash, T0 + 2 * DAY, 21, 10));
 
-        let first = ledger.accept(&r1, now).expect("first");
+        let first = ledger.accept(&r1, now()).expect("first");
         assert!(first.previous.is_none() && first.unseen_before.is_none());
-        let e = ledger.accept(&r3, now).expect_err("gap");
+        let e = ledger.accept(&r3, now()).expect_err("gap");
         assert_eq!(e.status(), "OUT_OF_ORDER", "{e}");
-        ledger.accept(&r2, now).expect("second");
-        let e = ledger.accept(&r2, now).expect_err("again");
+        ledger.accept(&r2, now()).expect("second");
+        let e = ledger.accept(&r2, now()).expect_err("again");
         assert_eq!(e.status(), "STALE", "{e}");
         assert!(e.to_string().contains("already accepted"), "{e}");
-        let e = ledger.accept(&r1, now).expect_err("older");
+        let e = ledger.accept(&r1, now()).expect_err("older");
         assert_eq!(e.status(), "STALE", "{e}");
-        let e = ledger.accept(&fork2, now).expect_err("fork");
+        let e = ledger.accept(&fork2, now()).expect_err("fork");
         assert_eq!(e.status(), "FORKED", "{e}");
         // A report 3 that follows the fork does not follow what was accepted.
-        let fork3 = signed(&relay, &report(&relay, 3, &fork2.hash, T0 + 3 * DAY, 31));
-        let e = ledger.accept(&fork3, now).expect_err("fork goes on");
+        let fork3 = signed(
+            &relay,
+            &chained(&relay, 3, &fork2.hash, T0 + 3 * DAY, 31, 21),
+        );
+        let e = ledger.accept(&fork3, now()).expect_err("fork goes on");
         assert_eq!(e.status(), "FORKED", "{e}");
-        // A restored (older) database, or a clock set back, behind a correct chain link.
-        let short = signed(&relay, &report(&relay, 3, &r2.hash, T0 + 3 * DAY, 19));
+        // Behind a correct chain link: a restored (shorter) log, a log rewritten below the head
+        // report 2 named, a clock set back, a period that leaves time out.
+        let short = signed(&relay, &chained(&relay, 3, &r2.hash, T0 + 3 * DAY, 19, 19));
         assert_eq!(
-            ledger.accept(&short, now).expect_err("log").status(),
+            ledger.accept(&short, now()).expect_err("log").status(),
             "FORKED"
         );
-        let back = signed(&relay, &report(&relay, 3, &r2.hash, T0 + DAY + 5, 30));
+        let mut rewritten = chained(&relay, 3, &r2.hash, T0 + 3 * DAY, 30, 20);
+        rewritten.prev_log.hash = log_hash(99);
+        let e = ledger
+            .accept(&signed(&relay, &rewritten), now())
+            .expect_err("rewritten");
+        assert!(e.to_string().contains("rewritten"), "{e}");
+        let back = signed(&relay, &chained(&relay, 3, &r2.hash, T0 + DAY + 5, 30, 20));
         assert_eq!(
-            ledger.accept(&back, now).expect_err("clock").status(),
+            ledger.accept(&back, now()).expect_err("clock").status(),
             "FORKED"
         );
+        // One day, ending on day 4: it starts a day after report 2 ended.
+        let late = chained(&relay, 3, &r2.hash, T0 + 4 * DAY, 30, 20);
+        let e = ledger
+            .accept(&signed(&relay, &late), now())
+            .expect_err("gap in time");
+        assert_eq!(e.status(), "PERIOD_GAP", "{e}");
         // Nothing refused was recorded: report 3 of the true chain still follows.
-        let third = ledger.accept(&r3, now).expect("third");
+        let third = ledger.accept(&r3, now()).expect("third");
         assert_eq!(third.previous.map(|p| p.seq), Some(2));
+        ledger.accept(&r4, now()).expect("fourth");
+        // The copy's report 2, arriving after report 4: still a fork, not a harmless resend.
+        let e = ledger.accept(&fork2, now()).expect_err("late fork");
+        assert_eq!(e.status(), "FORKED", "{e}");
         assert_eq!(
             ledger.last_seen(relay.kid()).expect("read").map(|s| s.seq),
-            Some(3)
+            Some(4)
         );
+    }
+
+    #[test]
+    fn a_report_dated_ahead_of_the_vendor_clock_is_refused() {
+        let relay = SigningKey::generate(KeySpec::Ed25519).expect("key");
+        let r = report(&relay, 1, NO_PREVIOUS_REPORT, T0 + 20 * DAY, 4);
+        let token = sign_usage_report(&relay, &r).expect("signs");
+        let e =
+            verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect_err("ahead");
+        assert_eq!(e.status(), "DATED_AHEAD", "{e}");
+        // A period at the edge of time is named, not a panic.
+        let mut edge = report(&relay, 1, NO_PREVIOUS_REPORT, T0 + DAY, 4);
+        edge.period.from = i64::MIN;
+        let token = sign_usage_report(&relay, &edge).expect("signs");
+        let e = verify_usage_report(token.as_bytes(), relay.public_key(), now()).expect_err("edge");
+        assert_eq!(e.status(), "MALFORMED", "{e}");
     }
 
     #[test]
@@ -717,10 +888,11 @@ mod tests {
         let relay = SigningKey::generate(KeySpec::Ed25519).expect("key");
         let dir = tempfile::tempdir().expect("dir");
         let ledger = ReportLedger::new(dir.path());
-        let r5 = signed(&relay, &report(&relay, 5, &"b".repeat(64), T0 + DAY, 10));
-        let seen = ledger
-            .accept(&r5, UnixTime::from_secs(T0 + 2 * DAY).expect("t"))
-            .expect("accepted");
+        let r5 = signed(
+            &relay,
+            &chained(&relay, 5, &"b".repeat(64), T0 + DAY, 10, 8),
+        );
+        let seen = ledger.accept(&r5, now()).expect("accepted");
         assert!(
             seen.unseen_before
                 .as_deref()

@@ -234,11 +234,11 @@ async fn release(
         Ok(m) => m,
         Err(r) => return r,
     };
+    // Percent-decoded (`?pool=render%20farm`), as a client library encodes it.
     let pool = request.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "pool")
-            .map(|(_, v)| v.to_owned())
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "pool")
+            .map(|(_, v)| v.into_owned())
     });
     match state.engine.release(machine, pool).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),

@@ -47,56 +47,86 @@ pub fn make_report(
     }
     let store = Store::open(&path)?;
     store.bind_relay_kid(key.kid())?;
-    // The period ends after the current second (`to` is exclusive): a report covers every log
-    // entry written before it, even one of this second.
-    let to = now.as_secs() + 1;
-    let floor = store.clock_floor()?;
-    if now.as_secs() < floor {
+    let inputs = store.report_inputs()?;
+    // The period ends at the start of the current second (`to` is exclusive): entries of this
+    // second go into the next report, which starts there, so none falls between two reports.
+    let to = now.as_secs();
+    if to < inputs.floor {
         return Err(RelayError::Report(format!(
             "the clock ({now}) is behind the latest time the relay acted at ({}): a report cannot end before it; fix the clock",
-            describe(floor)
+            describe(inputs.floor)
         )));
     }
-    let last = store.last_report()?;
-    if let Some((seq, _, end)) = &last {
-        if to < *end {
+    if let Some(last) = &inputs.last {
+        if to < last.period_end {
             return Err(RelayError::Report(format!(
-                "the clock ({now}) is behind the end of report {seq} ({}): fix the clock",
-                describe(*end)
+                "the clock ({now}) is behind the end of report {} ({}): fix the clock",
+                last.seq,
+                describe(last.period_end)
             )));
         }
     }
-    let entries = store.verified_log()?;
-    let from = match since {
-        Some(since) => since.as_secs(),
-        None => match (&last, entries.first()) {
-            (Some((_, _, end)), _) => *end,
-            (None, Some(first)) => first.at,
-            (None, None) => to,
+    let prev_log = match (&inputs.last, inputs.at_last.clone()) {
+        (_, Some(head)) if head.seq <= inputs.head.seq => head,
+        (Some(last), _) => {
+            return Err(RelayError::Report(format!(
+                "report {} named a lease log of {} entries, but the log has {}: the database was replaced by an older copy",
+                last.seq, last.log_seq, inputs.head.seq
+            )))
+        }
+        (None, _) => crate::store::LogHead {
+            seq: 0,
+            hash: crate::store::GENESIS_HASH.into(),
         },
+    };
+    // Where the period must start at the latest: the end of the last report, else the first
+    // lease. `--since` may reach back before it (periods may overlap) but never leave time out.
+    let start = match (&inputs.last, inputs.entries.first()) {
+        (Some(last), _) => last.period_end,
+        (None, Some(first)) => first.at,
+        (None, None) => to,
+    };
+    let from = match since {
+        Some(since) if since.as_secs() > start => {
+            return Err(RelayError::Report(format!(
+                "--since {since} is after {} ({}): the time between would be in no report",
+                describe(start),
+                if inputs.last.is_some() {
+                    "the end of the last report"
+                } else {
+                    "the first lease"
+                }
+            )))
+        }
+        Some(since) => since.as_secs(),
+        None => start,
     };
     if from >= to {
         return Err(RelayError::Report(format!(
             "the period from {} to {} is empty: nothing to report{}",
             describe(from),
             describe(to),
-            match (since, &last) {
+            match (since, &inputs.last) {
                 (Some(_), _) => "",
                 (None, Some(_)) => " (the last report ended there: wait a second, or give --since for an earlier start)",
-                (None, None) => " (give --since for an earlier start)",
+                (None, None) => " (wait a second after the first lease, or give --since for an earlier start)",
             }
         )));
     }
     let period = Period { from, to };
-    let pools = usage(&entries, period).map_err(RelayError::Report)?;
-    let head = store.log_head()?;
-    let (seq, prev) = match &last {
-        Some((seq, hash, _)) => (*seq as u64 + 1, hash.clone()),
+    let pools = usage(&inputs.entries, period).map_err(RelayError::Report)?;
+    let (seq, prev) = match &inputs.last {
+        Some(last) => (last.seq as u64 + 1, last.hash.clone()),
         None => (1, licet_issuer::usage::NO_PREVIOUS_REPORT.to_owned()),
     };
+    let head = inputs.head;
     let report = UsageReport {
         seq,
         prev,
+        prev_log: licet_issuer::usage::LogHead {
+            seq: prev_log.seq as u64,
+            hash: prev_log.hash,
+        },
         ..UsageReport::first(key.kid(), period, to, pools, (head.seq as u64, head.hash))
     };
     let token = sign_usage_report(&key, &report)
@@ -123,13 +153,20 @@ pub fn make_report(
 
 /// The report `seq` as recorded, to write it again (`licet relay report --resend SEQ`).
 pub fn recorded_report(dir: &RelayDir, seq: u64) -> Result<String, RelayError> {
-    let store = Store::open(&dir.database_path())?;
+    let path = dir.database_path();
+    if !path.exists() {
+        return Err(RelayError::Report(format!(
+            "{} does not exist: this relay has written no report",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
     match store.report_token(seq as i64)? {
         Some(token) => Ok(token),
         None => Err(RelayError::Report(format!(
             "the relay has recorded no report {seq}{}",
             match store.last_report()? {
-                Some((last, _, _)) => format!(" (its reports are 1 to {last})"),
+                Some(last) => format!(" (its reports are 1 to {})", last.seq),
                 None => " (it has written none yet)".into(),
             }
         ))),
@@ -193,7 +230,8 @@ pub fn usage(entries: &[LogEntry], period: Period) -> Result<Vec<PoolUsage>, Str
         }
     }
     let mut out = Vec::new();
-    for (pool, granted_at) in grants {
+    for (pool, mut granted_at) in grants {
+        granted_at.sort_unstable();
         let mut list = changes.remove(pool).unwrap_or_default();
         list.sort_unstable();
         let mut next = 0;
@@ -221,10 +259,8 @@ pub fn usage(entries: &[LogEntry], period: Period) -> Result<Vec<PoolUsage>, Str
             pool_days.push(DayUsage {
                 day: day.clone(),
                 peak: u32::try_from(peak.max(0)).unwrap_or(u32::MAX),
-                grants: granted_at
-                    .iter()
-                    .filter(|&&t| t >= window.0 && t < window.1)
-                    .count() as u64,
+                grants: (granted_at.partition_point(|&t| t < window.1)
+                    - granted_at.partition_point(|&t| t < window.0)) as u64,
             });
         }
         out.push(PoolUsage {
@@ -265,7 +301,8 @@ mod tests {
         use LeaseEvent::*;
         let log = vec![
             // Day 0: a from 100 to 1000, b from 500 (renewed to 2000, then released: still
-            // counted to 2000), c from 1500 to 1600: peak 2 (a+b, then b+c), 3 grants.
+            // counted to 2000), c from 1500 to 1600, d from 10 s before midnight: peak 2 (a+b,
+            // then b+c), 4 grants.
             entry(1, T0 + 100, Grant, "a", Some(T0 + 1_000)),
             entry(2, T0 + 500, Grant, "b", Some(T0 + 900)),
             entry(3, T0 + 800, Renew, "b", Some(T0 + 2_000)),
@@ -301,6 +338,81 @@ mod tests {
         )
         .expect("usage");
         assert_eq!((pools[0].days[0].peak, pools[0].days[0].grants), (0, 0));
+    }
+
+    /// A relay directory whose log holds `entries` and whose clock floor is `floor`.
+    fn relay_with(entries: &[LogEntry], floor: i64) -> (tempfile::TempDir, RelayDir) {
+        let temp = tempfile::tempdir().expect("dir");
+        let dir = RelayDir::new(temp.path().join("relay"));
+        dir.init(
+            &licet_verifier::MachineId::from_raw_identifier("relay"),
+            UnixTime::from_secs(T0).expect("t"),
+        )
+        .expect("init");
+        let mut store = Store::open(&dir.database_path()).expect("open");
+        store
+            .bind_relay_kid(dir.load_key().expect("key").kid())
+            .expect("bind");
+        let batch = store.begin().expect("begin");
+        let mut prev = crate::store::GENESIS_HASH.to_owned();
+        for entry in entries {
+            prev = batch.append_log(entry, &prev).expect("append");
+        }
+        batch.set_clock_floor(floor).expect("floor");
+        batch.commit().expect("commit");
+        (temp, dir)
+    }
+
+    fn at(secs: i64) -> UnixTime {
+        UnixTime::from_secs(secs).expect("t")
+    }
+
+    #[test]
+    fn reports_chain_and_refuse_what_would_lie_or_leave_time_out() {
+        use LeaseEvent::*;
+        let log = [
+            entry(1, T0 + 100, Grant, "a", Some(T0 + 1_000)),
+            entry(2, T0 + 200, Grant, "b", Some(T0 + 1_100)),
+        ];
+        let (_temp, dir) = relay_with(&log, T0 + 200);
+        // A clock behind the latest time the relay acted at.
+        let e = make_report(&dir, None, at(T0 + 150)).expect_err("behind the floor");
+        assert!(
+            e.to_string().contains("latest time the relay acted at"),
+            "{e}"
+        );
+        let first = make_report(&dir, None, at(T0 + 300)).expect("report 1");
+        assert_eq!(first.report.seq, 1);
+        assert_eq!(first.report.period.from, T0 + 100, "from the first lease");
+        assert_eq!(first.report.pools[0].days[0].peak, 2);
+        // The second report starts where the first ended; --since may reach back, not ahead.
+        let e = make_report(&dir, Some(at(T0 + 400)), at(T0 + 500)).expect_err("leaves out");
+        assert!(e.to_string().contains("in no report"), "{e}");
+        let e = make_report(&dir, None, at(T0 + 299)).expect_err("behind report 1");
+        assert!(e.to_string().contains("behind the end of report 1"), "{e}");
+        let e = make_report(&dir, None, at(T0 + 300)).expect_err("empty");
+        assert!(e.to_string().contains("is empty"), "{e}");
+        let second = make_report(&dir, Some(at(T0)), at(T0 + 600)).expect("report 2");
+        assert_eq!(
+            (second.report.seq, second.report.period.from),
+            (2, T0),
+            "an earlier --since"
+        );
+        assert_eq!(second.report.prev, report_hash(&first.token));
+        assert_eq!(second.report.prev_log, first.report.log);
+        assert_eq!(recorded_report(&dir, 1).expect("recorded"), first.token);
+        assert!(recorded_report(&dir, 9).is_err());
+
+        // An edited log is refused, naming the entry.
+        let edit = rusqlite::Connection::open(dir.database_path()).expect("open");
+        edit.execute("UPDATE lease_log SET at = at + 1 WHERE seq = 1", [])
+            .expect("edit");
+        let e = make_report(&dir, None, at(T0 + 700)).expect_err("edited");
+        assert!(e.to_string().contains("entry 1"), "{e}");
+        // A log shorter than the last report named (an older copy of the database).
+        edit.execute("DELETE FROM lease_log", []).expect("drop");
+        let e = make_report(&dir, None, at(T0 + 700)).expect_err("older copy");
+        assert!(e.to_string().contains("older copy"), "{e}");
     }
 
     #[test]

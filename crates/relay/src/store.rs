@@ -108,6 +108,35 @@ pub struct LogHead {
     pub hash: String,
 }
 
+/// A usage report as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedReport {
+    /// Its number.
+    pub seq: i64,
+    /// Its hash.
+    pub hash: String,
+    /// Its period's end.
+    pub period_end: i64,
+    /// The lease log's length it named.
+    pub log_seq: i64,
+}
+
+/// See [`Store::report_inputs`].
+#[derive(Debug, Clone)]
+pub struct ReportInputs {
+    /// The clock floor.
+    pub floor: i64,
+    /// The last report recorded, if any.
+    pub last: Option<RecordedReport>,
+    /// The whole lease log, its chain checked.
+    pub entries: Vec<LogEntry>,
+    /// The log's head.
+    pub head: LogHead,
+    /// The log's entry at the last report's head (seq 0 and the genesis hash when there is no
+    /// report or it named an empty log); `None` when the log no longer has that entry.
+    pub at_last: Option<LogHead>,
+}
+
 /// The open database.
 pub struct Store {
     path: PathBuf,
@@ -323,16 +352,61 @@ impl Store {
         Ok(entries)
     }
 
-    /// The last usage report written: its sequence number, hash and period end.
-    pub fn last_report(&self) -> Result<Option<(i64, String, i64)>, RelayError> {
+    /// The last usage report recorded.
+    pub fn last_report(&self) -> Result<Option<RecordedReport>, RelayError> {
         self.conn
             .query_row(
-                "SELECT seq, hash, period_end FROM reports ORDER BY seq DESC LIMIT 1",
+                "SELECT seq, hash, period_end, log_seq FROM reports ORDER BY seq DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(RecordedReport {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                        period_end: r.get(2)?,
+                        log_seq: r.get(3)?,
+                    })
+                },
             )
             .optional()
             .map_err(self.fail())
+    }
+
+    /// What a usage report is made of, read in one transaction (one snapshot of the database,
+    /// while the relay may be writing): the clock floor, the last report, the whole log (its
+    /// chain checked), and the log's hash at the last report's head.
+    pub fn report_inputs(&self) -> Result<ReportInputs, RelayError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.fail())?;
+        let floor = self.clock_floor()?;
+        let last = self.last_report()?;
+        let entries = self.verified_log()?;
+        let head = self.log_head()?;
+        let at_last = match &last {
+            Some(report) if report.log_seq > 0 => self
+                .conn
+                .query_row(
+                    "SELECT hash FROM lease_log WHERE seq = ?1",
+                    [report.log_seq],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+                .map_err(self.fail())?
+                .map(|hash| LogHead {
+                    seq: report.log_seq,
+                    hash,
+                }),
+            _ => Some(LogHead {
+                seq: 0,
+                hash: GENESIS_HASH.into(),
+            }),
+        };
+        tx.finish().map_err(self.fail())?;
+        Ok(ReportInputs {
+            floor,
+            last,
+            entries,
+            head,
+            at_last,
+        })
     }
 
     /// Records a usage report (with its whole text) before it is handed out; `seq` is the

@@ -32,6 +32,7 @@ pub fn report(args: RelayReportArgs) -> Result<u8> {
             let claims = licet_issuer::usage::verify_usage_report(
                 token.as_bytes(),
                 dir.load_key()?.public_key(),
+                UnixTime::now(),
             )
             .map_err(|e| anyhow!("the recorded report {seq}: {e}"))?
             .report;
@@ -66,7 +67,7 @@ pub fn report(args: RelayReportArgs) -> Result<u8> {
             "pools": report.pools.iter().map(|p| json!({
                 "pool": p.pool,
                 "peak": report.peak(&p.pool),
-                "grants": p.days.iter().map(|d| d.grants).sum::<u64>(),
+                "grants": total_grants(p),
                 "days": p.days.len(),
             })).collect::<Vec<_>>(),
             "out": out.to_string_lossy(),
@@ -83,6 +84,13 @@ pub fn report(args: RelayReportArgs) -> Result<u8> {
         ));
     }
     Ok(EXIT_OK)
+}
+
+/// A pool's grants over the period (saturating: a hostile report cannot overflow it).
+fn total_grants(pool: &licet_issuer::usage::PoolUsage) -> u64 {
+    pool.days
+        .iter()
+        .fold(0u64, |sum, day| sum.saturating_add(day.grants))
 }
 
 fn describe_time(secs: i64) -> String {
@@ -181,7 +189,7 @@ pub fn verify_report(args: RelayVerifyReportArgs) -> Result<u8> {
             printable(&pool.terms.license_id)
         ));
     }
-    let verified = verify_usage_report(&bytes, &relay_key);
+    let verified = verify_usage_report(&bytes, &relay_key, now);
     let (verified, acceptance) = match verified {
         Ok(verified) => {
             let acceptance = args
@@ -298,7 +306,7 @@ fn pool_lines(
             file: pool.map(|p| p.path.to_string_lossy().into_owned()),
             seats: pool.map(|p| p.terms.seats),
             peak,
-            grants: usage.days.iter().map(|d| d.grants).sum(),
+            grants: total_grants(usage),
             reported: true,
         });
     }
