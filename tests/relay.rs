@@ -1255,3 +1255,25 @@ fn a_report_is_checked_against_the_relay_key_of_the_pool_given() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one relay"));
 }
+
+#[test]
+fn a_writer_that_cannot_write_or_read_back_stops_granting() {
+    let site = Site::new();
+    site.grant("three.lic", &["--seats", "3"]);
+    let relay = site.relay(&["--pool", "three.lic"]);
+    assert_eq!(relay.put(&machine(1)).0, 201);
+    // The database loses its leases table under the relay (a disk or an operator gone wrong):
+    // the next batch cannot be written, and memory cannot be read back from the database.
+    let db = rusqlite::Connection::open(site.path("relay/relay.db")).expect("open");
+    db.execute_batch("DROP TABLE leases").expect("drop");
+    let (code, body) = relay.put(&machine(2));
+    assert_eq!(code, 503, "{body}");
+    // The writer stopped: no seat is lent from memory that may disagree with the disk.
+    wait_until("health says stopped", Duration::from_secs(10), || {
+        call(ureq::get(&relay.url("/v1/health")), None).0 == 503
+    });
+    let (_, health) = call(ureq::get(&relay.url("/v1/health")), None);
+    assert_eq!(health["status"], "stopped", "{health}");
+    assert_eq!(relay.put(&machine(1)).0, 503, "not even a renewal");
+    assert_eq!(relay.put(&machine(3)).0, 503);
+}

@@ -4,7 +4,7 @@
 use crate::error::RelayError;
 use licet_issuer::pool::RelayRequest;
 use licet_issuer::{KeySpec, SigningKey};
-use licet_verifier::state::{ensure_dir, read_regular_capped, write_atomically};
+use licet_verifier::state::{ensure_dir, open_regular, write_atomically};
 use licet_verifier::{MachineId, UnixTime, MAX_KEY_FILE_BYTES};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -74,17 +74,39 @@ impl RelayDir {
         Ok(request)
     }
 
-    /// Loads the relay's private key; refuses a key file others can read.
+    /// Loads the relay's private key; refuses a key file others can read, and a symbolic link
+    /// in its place. The mode is checked on the file opened, so a file swapped in between the
+    /// check and the read cannot slip through.
     pub fn load_key(&self) -> Result<SigningKey, RelayError> {
+        use std::io::Read as _;
         let path = self.key_path();
-        let bytes = read_regular_capped(&path, MAX_KEY_FILE_BYTES).map(zeroize::Zeroizing::new).map_err(|e| {
-            if matches!(&e, licet_verifier::state::CappedReadError::Io(io) if io.kind() == std::io::ErrorKind::NotFound) {
-                RelayError::NotInitialised(self.path.clone())
-            } else {
-                RelayError::Key(path.clone(), e.to_string())
+        let fail = |e: std::io::Error| RelayError::Key(path.clone(), e.to_string());
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(RelayError::NotInitialised(self.path.clone()))
             }
-        })?;
-        check_private_mode(&path)?;
+            Err(e) => return Err(fail(e)),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(RelayError::Key(
+                    path.clone(),
+                    "is a symbolic link; the relay key must be a regular file in its directory"
+                        .into(),
+                ))
+            }
+            Ok(_) => {}
+        }
+        let file = open_regular(&path).map_err(fail)?;
+        check_private_mode(&path, &file.metadata().map_err(fail)?)?;
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
+        file.take(MAX_KEY_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(fail)?;
+        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+            return Err(RelayError::Key(
+                path.clone(),
+                format!("is larger than {MAX_KEY_FILE_BYTES} bytes: not a key file"),
+            ));
+        }
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| RelayError::Key(path.clone(), "is not PEM text".into()))?;
         let key = SigningKey::from_pem(text, None)
@@ -125,9 +147,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), RelayError> {
 }
 
 #[cfg(unix)]
-fn check_private_mode(path: &Path) -> Result<(), RelayError> {
+fn check_private_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), RelayError> {
     use std::os::unix::fs::MetadataExt as _;
-    let meta = std::fs::metadata(path).map_err(|e| RelayError::Key(path.into(), e.to_string()))?;
     let mode = meta.mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(RelayError::Key(
@@ -139,6 +160,58 @@ fn check_private_mode(path: &Path) -> Result<(), RelayError> {
 }
 
 #[cfg(not(unix))]
-fn check_private_mode(_path: &Path) -> Result<(), RelayError> {
+fn check_private_mode(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), RelayError> {
     Ok(())
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn initialised() -> (tempfile::TempDir, RelayDir) {
+        let temp = tempfile::tempdir().expect("dir");
+        let dir = RelayDir::new(temp.path().join("relay"));
+        dir.init(
+            &MachineId::from_raw_identifier("relay"),
+            UnixTime::from_secs(1_800_000_000).expect("t"),
+        )
+        .expect("init");
+        (temp, dir)
+    }
+
+    #[test]
+    fn the_key_is_private_and_never_replaced() {
+        let (_temp, dir) = initialised();
+        let mode = std::fs::metadata(dir.key_path())
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(dir.load_key().is_ok());
+        let e = dir
+            .init(&MachineId::from_raw_identifier("relay"), UnixTime::now())
+            .expect_err("a second init");
+        assert!(matches!(e, RelayError::AlreadyInitialised(_)), "{e}");
+    }
+
+    #[test]
+    fn a_key_others_can_read_or_a_link_in_its_place_is_refused() {
+        let (temp, dir) = initialised();
+        std::fs::set_permissions(dir.key_path(), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        let e = dir.load_key().expect_err("0644");
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(dir.key_path(), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+        let moved = temp.path().join("elsewhere.pem");
+        std::fs::rename(dir.key_path(), &moved).expect("move");
+        std::os::unix::fs::symlink(&moved, dir.key_path()).expect("link");
+        let e = dir.load_key().expect_err("a link");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        std::fs::remove_file(dir.key_path()).expect("unlink");
+        let e = dir.load_key().expect_err("missing");
+        assert!(matches!(e, RelayError::NotInitialised(_)), "{e}");
+    }
 }

@@ -101,6 +101,8 @@ pub struct Snapshot {
     pub clock_behind: Option<String>,
     /// The log's head after the last batch.
     pub log_head: Option<LogHead>,
+    /// Set when the writer stopped: why nothing is granted until a restart.
+    pub stopped: Option<String>,
 }
 
 enum Job {
@@ -142,6 +144,9 @@ struct Writer {
     floor: i64,
     head: LogHead,
     snapshot: Arc<Mutex<Snapshot>>,
+    /// Set when memory could not be brought back in line with the database after a failed
+    /// batch: the writer then stops rather than count seats from leases that may not be there.
+    stopped: Option<String>,
 }
 
 impl Engine {
@@ -166,6 +171,7 @@ impl Engine {
                 hash: crate::store::GENESIS_HASH.into(),
             },
             snapshot: snapshot.clone(),
+            stopped: None,
         };
         writer.reload()?;
         writer.publish(None);
@@ -288,6 +294,13 @@ impl Writer {
                 continue;
             }
             self.batch(jobs);
+            if let Some(why) = self.stopped.clone() {
+                // Requests still queued get "the writer stopped" (their channel closes).
+                if let Ok(mut snapshot) = self.snapshot.lock() {
+                    snapshot.stopped = Some(why);
+                }
+                return;
+            }
         }
     }
 
@@ -325,7 +338,10 @@ impl Writer {
             Err(e) => {
                 tracing::error!(error = %e, "a lease batch could not be written; nothing in it was granted");
                 if let Err(reload) = self.reload() {
-                    tracing::error!(error = %reload, "the lease database could not be read back");
+                    tracing::error!(error = %reload, "the lease database could not be read back: the relay stops granting until it is restarted");
+                    self.stopped = Some(format!(
+                        "the lease database could not be written, then not read back ({reload}): restart the relay"
+                    ));
                 }
                 for job in jobs {
                     reply_all(

@@ -259,6 +259,13 @@ async fn openapi() -> Response {
 
 async fn health(State(state): State<RelayState>) -> Response {
     let snapshot = state.engine.snapshot();
+    if let Some(why) = snapshot.stopped {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "stopped", "message": why})),
+        )
+            .into_response();
+    }
     match snapshot.clock_behind {
         None => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
         // Still 200: the relay is up and holds its leases; `status` says why it grants nothing.

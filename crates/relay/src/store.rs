@@ -147,6 +147,8 @@ impl Store {
     /// Opens (creating when missing) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, RelayError> {
         let fail = |e: rusqlite::Error| RelayError::Database(path.to_path_buf(), e.to_string());
+        create_private(path)
+            .map_err(|e| RelayError::Database(path.to_path_buf(), e.to_string()))?;
         let conn = Connection::open(path).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(fail)?;
@@ -450,6 +452,23 @@ impl Store {
     }
 }
 
+/// Creates the database file readable by its owner only (mode 0600), when it is missing: the
+/// lease log names machines, and SQLite gives its `-wal` and `-shm` files the database's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// One batch of changes in a transaction; dropped without [`Batch::commit`], nothing happened.
 pub struct Batch<'a> {
     path: PathBuf,
@@ -580,6 +599,25 @@ mod tests {
             .expect("drop");
         let e = store.verified_log().expect_err("gap");
         assert!(e.to_string().contains("entry 2 is missing"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("relay.db");
+        let mut store = Store::open(&path).expect("open");
+        let batch = store.begin().expect("begin");
+        batch.append_log(&entry(1), GENESIS_HASH).expect("append");
+        batch.commit().expect("commit");
+        for name in ["relay.db", "relay.db-wal"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{name} has mode {mode:o}");
+        }
     }
 
     #[test]
