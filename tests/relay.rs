@@ -1277,3 +1277,53 @@ fn a_writer_that_cannot_write_or_read_back_stops_granting() {
     assert_eq!(relay.put(&machine(1)).0, 503, "not even a renewal");
     assert_eq!(relay.put(&machine(3)).0, 503);
 }
+
+#[test]
+fn a_revoked_pool_license_lends_no_valid_lease() {
+    let site = Site::new();
+    let pool_id = "6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13";
+    site.grant("pool.lic", &["--seats", "2", "--license-id", pool_id]);
+    let relay = site.relay(&["--pool", "pool.lic"]);
+    let (code, answer) = relay.put(&machine(1));
+    assert_eq!(code, 201);
+    let token = answer["lease"].as_str().unwrap().to_owned();
+    let at_machine = ["--machine", &machine(1)];
+    let (code, report) = verify_lease(&site, &token, "pool.lic", &at_machine);
+    assert_eq!(code, 0, "{report}");
+    // The customer stopped paying: the vendor revokes the pool license.
+    site.licet()
+        .args([
+            "revoke",
+            "--key",
+            "vendor.key.pem",
+            "--list",
+            "revocations.jwt",
+            pool_id,
+        ])
+        .assert()
+        .success();
+    let mut with_list = at_machine.to_vec();
+    with_list.extend(["--revocations", "revocations.jwt"]);
+    let (code, report) = verify_lease(&site, &token, "pool.lic", &with_list);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["status"], "REVOKED", "{report}");
+    assert_eq!(report["part"], "pool", "{report}");
+    assert_eq!(
+        report["revocationLists"][0]["status"], "ACCEPTED",
+        "{report}"
+    );
+    assert_eq!(report["listsEnforced"], 1, "{report}");
+    // A file that is not a list is named as such, and the check does not pass.
+    let mut junk = at_machine.to_vec();
+    junk.extend(["--revocations", "pool.lic"]);
+    let (code, report) = verify_lease(&site, &token, "pool.lic", &junk);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(
+        report["status"], "ACTIVE",
+        "the lease itself is fine: {report}"
+    );
+    assert_ne!(
+        report["revocationLists"][0]["status"], "ACCEPTED",
+        "{report}"
+    );
+}

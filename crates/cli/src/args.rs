@@ -100,7 +100,7 @@ pub enum Command {
     /// Verify a lease token from `licet relay serve` offline, against its pool license and the vendor's key.
     #[command(
         name = "verify-lease",
-        after_help = "Examples:\n  licet verify-lease lease.jwt --pool pool.lic --pubkey vendor.pub.pem\n  curl -s -X PUT http://relay:7070/v1/leases/$(licet machine-id) | jq -r .lease | licet verify-lease - --pool pool.lic --pubkey vendor.pub.pem --json\n\nThe pool license is verified against --pubkey (signature, expiry, product, type POOL; its\nmachine binding names the relay's machine, so it is not checked here); the lease must be signed\nby the relay key the pool license names (never a key the lease carries), name that pool, live\nno longer than the pool's max_lease_ttl, be unexpired, and be for this machine (or --machine).\nExit 0 valid; 1 rejected (the report's `part` says whether the pool or the lease failed); 2 usage or I/O error."
+        after_help = "Examples:\n  licet verify-lease lease.jwt --pool pool.lic --pubkey vendor.pub.pem\n  licet verify-lease lease.jwt --pool pool.lic --pubkey vendor.pub.pem --revocations revocations.jwt\n  curl -s -X PUT http://relay:7070/v1/leases/$(licet machine-id) | jq -r .lease | licet verify-lease - --pool pool.lic --pubkey vendor.pub.pem --json\n\nThe pool license is verified against --pubkey (signature, expiry, product, type POOL; its\nmachine binding names the relay's machine, so it is not checked here); the lease must be signed\nby the relay key the pool license names (never a key the lease carries), name that pool, live\nno longer than the pool's max_lease_ttl, be unexpired, and be for this machine (or --machine).\nExit 0 valid; 1 rejected (the report's `part` says whether the pool or the lease failed); 2 usage or I/O error."
     )]
     VerifyLease(VerifyLeaseArgs),
     /// Run the whole story in a temporary directory: keygen, issue, verify, tamper, expire.
@@ -1316,6 +1316,9 @@ pub struct VerifyLeaseArgs {
     /// The pool license the lease is a seat of.
     #[arg(long, value_name = "FILE")]
     pub pool: PathBuf,
+    /// A signed revocation list of the vendor (repeatable): a revoked pool license is REVOKED.
+    #[arg(long = "revocations", value_name = "FILE")]
+    pub revocations: Vec<PathBuf>,
     /// The vendor's public key: PEM, JWK or JWKS (repeatable).
     #[arg(long = "pubkey", required = true, value_name = "PEM_OR_JWKS")]
     pub pubkeys: Vec<PathBuf>,

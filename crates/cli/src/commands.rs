@@ -283,6 +283,40 @@ pub(crate) fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
 
 /// Reads a license file for verification: at most one byte over the limit, so an oversized
 /// file reaches the verifier (which rejects it as MALFORMED) without being read whole.
+/// The revocation lists of `--revocations`, each with its file name (for the report).
+pub(crate) fn read_revocation_lists(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = read_capped(path, licet_verifier::MAX_REVOCATION_LIST_BYTES as u64 + 1)?.0;
+            Ok((path.to_string_lossy().into_owned(), bytes))
+        })
+        .collect()
+}
+
+/// The lists read by [`read_revocation_lists`], as the verifier takes them.
+pub(crate) fn list_inputs(lists: &[(String, Vec<u8>)]) -> Vec<ListInput<'_>> {
+    lists
+        .iter()
+        .map(|(source, bytes)| ListInput { source, bytes })
+        .collect()
+}
+
+/// The lines of each list's verdict, as `verify` and `verify-lease` print them.
+pub(crate) fn describe_lists(lists: &[licet_verifier::ListReport]) -> String {
+    lists
+        .iter()
+        .map(|list| {
+            format!(
+                "  list {} {}: {}\n",
+                printable(&list.source),
+                paint(list.status.as_str(), list.status == ListStatus::Accepted),
+                printable(&list.reason)
+            )
+        })
+        .collect()
+}
+
 pub(crate) fn read_license(path: &Path) -> Result<Vec<u8>> {
     Ok(read_capped(path, MAX_LICENSE_FILE_BYTES as u64)?.0)
 }
@@ -292,18 +326,8 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     let keys = load_trusted_keys(&args.pubkeys)?;
     let options = verify_options(&args.checks)?.with_clock_tolerance(args.clock_tolerance);
     let file = read_license(&args.file)?;
-    let lists = args
-        .revocations
-        .iter()
-        .map(|path| {
-            let bytes = read_capped(path, licet_verifier::MAX_REVOCATION_LIST_BYTES as u64 + 1)?.0;
-            Ok((path.to_string_lossy().into_owned(), bytes))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let inputs: Vec<ListInput<'_>> = lists
-        .iter()
-        .map(|(source, bytes)| ListInput { source, bytes })
-        .collect();
+    let lists = read_revocation_lists(&args.revocations)?;
+    let inputs = list_inputs(&lists);
     let report = match &args.state {
         Some(dir) => {
             let settings = StateSettings {
@@ -320,14 +344,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else if !args.quiet {
         let mut text = describe_report(&report.license);
-        for list in &report.revocation_lists {
-            text.push_str(&format!(
-                "  list {} {}: {}\n",
-                printable(&list.source),
-                paint(list.status.as_str(), list.status == ListStatus::Accepted),
-                printable(&list.reason)
-            ));
-        }
+        text.push_str(&describe_lists(&report.revocation_lists));
         if report.lists_enforced > report.revocation_lists.len() {
             text.push_str(&format!(
                 "  revocations enforced from {} list(s), kept in the state\n",

@@ -197,16 +197,13 @@ fn verify_list(
     Ok((list, report))
 }
 
-/// Checks a license with the revocation lists given, without a state: each list is verified
-/// (a list dated ahead of `options.now` by more than the clock tolerance is refused), the
-/// accepted ones are applied, and the license gets its own verdict.
-pub fn check_license(
-    license: &[u8],
+/// Verifies each list given and adds the accepted ones to `options.revocations`; the report of
+/// each, in order.
+fn apply_lists(
     lists: &[ListInput<'_>],
     keys: &TrustedKeys,
-    options: &VerifyOptions,
-) -> CheckReport {
-    let mut options = options.clone();
+    options: &mut VerifyOptions,
+) -> Vec<ListReport> {
     let mut reports = Vec::with_capacity(lists.len());
     for input in lists {
         match verify_list(input, keys, options.now, options.clock_guard.tolerance_secs) {
@@ -217,8 +214,68 @@ pub fn check_license(
             Err(report) => reports.push(report),
         }
     }
+    reports
+}
+
+/// Checks a license with the revocation lists given, without a state: each list is verified
+/// (a list dated ahead of `options.now` by more than the clock tolerance is refused), the
+/// accepted ones are applied, and the license gets its own verdict.
+pub fn check_license(
+    license: &[u8],
+    lists: &[ListInput<'_>],
+    keys: &TrustedKeys,
+    options: &VerifyOptions,
+) -> CheckReport {
+    let mut options = options.clone();
+    let reports = apply_lists(lists, keys, &mut options);
     CheckReport {
         license: verify_license(license, keys, &options),
+        revocation_lists: reports,
+        lists_enforced: options.revocations.len(),
+    }
+}
+
+/// A lease check with revocation lists: the lease's verdict and each list's.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaseCheckReport {
+    /// The lease's verdict ([`crate::lease::verify_lease`]'s report), the pool license checked
+    /// against the lists accepted.
+    #[serde(flatten)]
+    pub lease: crate::lease::LeaseReport,
+    /// Each list given, in order, with its own status.
+    #[serde(rename = "revocationLists")]
+    pub revocation_lists: Vec<ListReport>,
+    /// How many revocation lists the pool license was checked against.
+    #[serde(rename = "listsEnforced")]
+    pub lists_enforced: usize,
+}
+
+impl LeaseCheckReport {
+    /// Whether the lease is valid and every list given was accepted (what `licet verify-lease`
+    /// exits 0 for).
+    pub fn passed(&self) -> bool {
+        self.lease.valid
+            && self
+                .revocation_lists
+                .iter()
+                .all(|l| l.status == ListStatus::Accepted)
+    }
+}
+
+/// Checks a lease with the revocation lists given, without a state: each list is verified as for
+/// [`check_license`], the accepted ones are applied to the pool license (a revoked pool license
+/// is REVOKED, with `part` `pool`), then the lease is verified ([`crate::lease::verify_lease`]).
+pub fn check_lease(
+    lease: &[u8],
+    pool: &[u8],
+    lists: &[ListInput<'_>],
+    keys: &TrustedKeys,
+    options: &VerifyOptions,
+) -> LeaseCheckReport {
+    let mut options = options.clone();
+    let reports = apply_lists(lists, keys, &mut options);
+    LeaseCheckReport {
+        lease: crate::lease::verify_lease(lease, pool, keys, &options),
         revocation_lists: reports,
         lists_enforced: options.revocations.len(),
     }

@@ -55,7 +55,8 @@ mod verify;
 pub use algorithm::Algorithm;
 pub use batch::{verify_licenses, BATCH_SIZE};
 pub use check::{
-    check_license, CheckReport, ListInput, ListReport, ListStatus, StateSettings, StatefulVerifier,
+    check_lease, check_license, CheckReport, LeaseCheckReport, ListInput, ListReport, ListStatus,
+    StateSettings, StatefulVerifier,
 };
 pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
 pub use inspect::{inspect_untrusted, UntrustedContents};

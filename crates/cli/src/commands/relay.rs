@@ -4,7 +4,8 @@ use super::keys::{load_signing_key, load_trusted_keys, LoadedKey};
 use super::lifecycle::record_in_ledger;
 use super::serve::{init_logging, runtime};
 use super::{
-    expiry_option, feature_options, parse_alg, read_license, refuse_stdin_twice, verify_options,
+    describe_lists, expiry_option, feature_options, list_inputs, parse_alg, read_license,
+    read_revocation_lists, refuse_stdin_twice, verify_options,
 };
 use crate::args::{RelayGrantArgs, RelayInitArgs, RelayServeArgs, VerifyLeaseArgs};
 use crate::io::{print_stderr, print_stdout, read_capped, read_input};
@@ -19,7 +20,8 @@ use licet_relay::dir::RelayDir;
 use licet_relay::engine::Clock;
 use licet_relay::serve::{Relay, RelayConfig};
 use licet_relay::RelayError;
-use licet_verifier::lease::{verify_lease, MAX_LEASE_BYTES};
+use licet_verifier::check_lease;
+use licet_verifier::lease::MAX_LEASE_BYTES;
 use licet_verifier::{MachineId, UnixTime};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -217,9 +219,11 @@ pub fn verify(args: VerifyLeaseArgs) -> Result<u8> {
     let options = verify_options(&args.checks)?.with_clock_tolerance(args.clock_tolerance);
     let lease = read_capped(&args.lease, MAX_LEASE_BYTES as u64)?.0;
     let pool = read_license(&args.pool)?;
-    let report = verify_lease(&lease, &pool, &keys, &options);
+    let lists = read_revocation_lists(&args.revocations)?;
+    let checked = check_lease(&lease, &pool, &list_inputs(&lists), &keys, &options);
+    let report = &checked.lease;
     if args.json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&checked)?))?;
     } else {
         let mut text = format!(
             "{}: {}\n",
@@ -240,7 +244,12 @@ pub fn verify(args: VerifyLeaseArgs) -> Result<u8> {
                 report.pool.status
             ));
         }
+        text.push_str(&describe_lists(&checked.revocation_lists));
         print_stdout(&text)?;
     }
-    Ok(if report.valid { EXIT_OK } else { EXIT_REJECTED })
+    Ok(if checked.passed() {
+        EXIT_OK
+    } else {
+        EXIT_REJECTED
+    })
 }
