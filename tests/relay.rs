@@ -46,6 +46,19 @@ impl Site {
         command
     }
 
+    /// `licet ARGS EXTRA` in the site's directory: its exit code and the JSON it printed.
+    fn json(&self, args: &[&str], extra: &[&str]) -> (i32, Value) {
+        let out = self.licet().args(args).args(extra).output().expect("runs");
+        let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "licet {} printed no JSON: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), value)
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -179,9 +192,8 @@ fn call(request: ureq::Request, body: Option<&str>) -> (u16, Value) {
 /// `licet verify-lease` of a token, as JSON, with its exit code.
 fn verify_lease(site: &Site, token: &str, pool: &str, extra: &[&str]) -> (i32, Value) {
     std::fs::write(site.path("lease.jwt"), token).expect("write lease");
-    let out = site
-        .licet()
-        .args([
+    site.json(
+        &[
             "verify-lease",
             "lease.jwt",
             "--pool",
@@ -189,17 +201,9 @@ fn verify_lease(site: &Site, token: &str, pool: &str, extra: &[&str]) -> (i32, V
             "--pubkey",
             "vendor.pub.pem",
             "--json",
-        ])
-        .args(extra)
-        .output()
-        .expect("runs");
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "verify-lease printed no JSON: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
+        ],
+        extra,
+    )
 }
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -966,9 +970,8 @@ fn the_openapi_document_names_every_route_and_nothing_else() {
 
 /// `licet relay verify-report` of `file` with `extra` arguments: exit code and JSON verdict.
 fn verify_report(site: &Site, file: &str, extra: &[&str]) -> (i32, Value) {
-    let out = site
-        .licet()
-        .args([
+    site.json(
+        &[
             "relay",
             "verify-report",
             file,
@@ -977,17 +980,9 @@ fn verify_report(site: &Site, file: &str, extra: &[&str]) -> (i32, Value) {
             "--pubkey",
             "vendor.pub.pem",
             "--json",
-        ])
-        .args(extra)
-        .output()
-        .expect("runs");
-    let verdict = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "verify-report printed no JSON: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), verdict)
+        ],
+        extra,
+    )
 }
 
 /// `licet relay report` of `dir` to `out`, a second after the last one (a report's period ends

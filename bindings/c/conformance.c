@@ -1,13 +1,15 @@
 /*
- * The conformance corpus (fixtures/conformance/cases.json) through the C ABI: every case and
- * step, every field of `expect` compared; each disagreement printed (case, step, expected, got).
- * Exit 0 only when every step agrees and at least one case ran.
+ * The conformance corpus (fixtures/conformance/cases.json, then the lease cases of leases.json)
+ * through the C ABI: every case and step, every field of `expect` compared; each disagreement
+ * printed (case, step, expected, got). Exit 0 only when every step agrees and at least one case
+ * of each file ran.
  *
- *   conformance [CASES.json]
+ *   conformance [CASES.json [LEASES.json]]
  *
- * The cases file: the argument, else $LICET_CONFORMANCE_CASES, else
- * fixtures/conformance/cases.json. Its paths are relative to the directory it is in. Every
- * object is freed, so the run is clean under valgrind.
+ * The cases file: the first argument, else $LICET_CONFORMANCE_CASES, else
+ * fixtures/conformance/cases.json; the lease cases: the second argument, else
+ * $LICET_CONFORMANCE_LEASES, else fixtures/conformance/leases.json. Paths in each are relative to
+ * the directory it is in. Every object is freed, so the run is clean under valgrind.
  */
 #define _XOPEN_SOURCE 700
 #include <cjson/cJSON.h>
@@ -304,6 +306,168 @@ done:
   return ok;
 }
 
+/* Compares a lease report with a lease case's `expect`. */
+static void compare_lease(char *diff, size_t size, const cJSON *expect,
+                          const licet_lease_report *report) {
+  diff[0] = '\0';
+  const char *status = licet_status_name(licet_lease_report_status(report));
+  if (strcmp(status, licet_lease_report_status_name(report)) != 0) {
+    differ(diff, size, "status number", licet_lease_report_status_name(report), status);
+  }
+  const cJSON *field;
+  cJSON_ArrayForEach(field, expect) {
+    const char *name = field->string;
+    if (strcmp(name, "status") == 0) {
+      compare_string(diff, size, "status", field, status);
+    } else if (strcmp(name, "valid") == 0) {
+      compare_bool(diff, size, "valid", field, licet_lease_report_valid(report));
+    } else if (strcmp(name, "passed") == 0) {
+      compare_bool(diff, size, "passed", field, licet_lease_report_passed(report));
+    } else if (strcmp(name, "part") == 0) {
+      licet_lease_part part = licet_lease_report_part(report);
+      const char *got = part == LICET_LEASE_PART_POOL    ? "pool"
+                        : part == LICET_LEASE_PART_LEASE ? "lease"
+                                                         : NULL;
+      compare_string(diff, size, "part", field, got);
+    } else if (strcmp(name, "lists") == 0) {
+      /* The lists' verdicts are in the pool's report. */
+      const licet_report *pool = licet_lease_report_pool(report);
+      size_t count = licet_report_list_count(pool);
+      bool same = (size_t)cJSON_GetArraySize(field) == count;
+      for (size_t i = 0; i < count; i++) {
+        const char *s = licet_list_status_name(licet_report_list_status(pool, i));
+        const cJSON *e = cJSON_GetArrayItem(field, (int)i);
+        if (!cJSON_IsString(e) || strcmp(e->valuestring, s) != 0) same = false;
+      }
+      if (!same) differ(diff, size, "lists", "the statuses of leases.json", "others");
+    } else if (strcmp(name, "lease") == 0) {
+      const char *lease_id = licet_lease_report_lease_id(report);
+      if (cJSON_IsNull(field)) {
+        if (lease_id != NULL) differ(diff, size, "lease", "null", "the fields of a verified lease");
+        continue;
+      }
+      int64_t t = 0;
+      compare_string(diff, size, "lease.lease_id",
+                     cJSON_GetObjectItemCaseSensitive(field, "lease_id"), lease_id);
+      compare_string(diff, size, "lease.machine_id",
+                     cJSON_GetObjectItemCaseSensitive(field, "machine_id"),
+                     licet_lease_report_machine_id(report));
+      compare_string(diff, size, "lease.pool_license_id",
+                     cJSON_GetObjectItemCaseSensitive(field, "pool_license_id"),
+                     licet_lease_report_pool_license_id(report));
+      bool present = licet_lease_report_issued_at(report, &t);
+      compare_time(diff, size, "lease.issued_at",
+                   cJSON_GetObjectItemCaseSensitive(field, "issued_at"), present, t);
+      present = licet_lease_report_expires_at(report, &t);
+      compare_time(diff, size, "lease.expires_at",
+                   cJSON_GetObjectItemCaseSensitive(field, "expires_at"), present, t);
+    } else {
+      differ(diff, size, name, "(a field this runner does not know)", "-");
+    }
+  }
+  /* The JSON says the same status as the getters. */
+  cJSON *json = cJSON_Parse(licet_lease_report_json(report));
+  const cJSON *json_status = cJSON_GetObjectItemCaseSensitive(json, "status");
+  if (!cJSON_IsString(json_status) || strcmp(json_status->valuestring, status) != 0) {
+    differ(diff, size, "json.status", status, "another status, or no JSON");
+  }
+  cJSON_Delete(json);
+}
+
+/* Runs one lease case; returns 1 when it ran (agreeing or not), 0 on a harness error. */
+static int run_lease_case(const char *dir, const cJSON *c) {
+  const char *name = string_field(c, "name");
+  const char *lease_path = string_field(c, "lease");
+  const char *pool_path = string_field(c, "pool");
+  const cJSON *trusted = cJSON_GetObjectItemCaseSensitive(c, "trusted");
+  const cJSON *lists_json = cJSON_GetObjectItemCaseSensitive(c, "lists");
+  if (name == NULL || lease_path == NULL || pool_path == NULL || !cJSON_IsArray(trusted) ||
+      !cJSON_IsArray(lists_json)) {
+    harness_error("a lease case without name, lease, pool, trusted or lists");
+    return 0;
+  }
+  int ran = 0;
+  int n_lists = cJSON_GetArraySize(lists_json);
+  size_t lease_len = 0, pool_len = 0;
+  char *lease = read_file(dir, lease_path, &lease_len);
+  char *pool = read_file(dir, pool_path, &pool_len);
+  licet_keys *keys = licet_keys_new();
+  licet_options *options = licet_options_new();
+  licet_lease_report *report = NULL;
+  licet_error *error = NULL;
+  licet_list_input *lists = calloc(n_lists > 0 ? (size_t)n_lists : 1, sizeof *lists);
+  char **list_bytes = calloc(n_lists > 0 ? (size_t)n_lists : 1, sizeof *list_bytes);
+  if (lease == NULL || pool == NULL || keys == NULL || options == NULL || lists == NULL ||
+      list_bytes == NULL) {
+    goto done;
+  }
+  const cJSON *file;
+  cJSON_ArrayForEach(file, trusted) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, cJSON_IsString(file) ? file->valuestring : "?");
+    size_t added = 0;
+    licet_result rc = licet_keys_add_file(keys, path, &added, &error);
+    if (rc != LICET_OK) {
+      report_error(path, rc, error);
+      goto done;
+    }
+  }
+  licet_result rc = licet_options_set_time(
+      options, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "at")), &error);
+  if (rc == LICET_OK) {
+    rc = licet_options_set_leeway(
+        options, (uint32_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "leeway")),
+        &error);
+  }
+  if (rc == LICET_OK) {
+    rc = licet_options_set_clock_tolerance(
+        options,
+        (uint32_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "clock_tolerance")),
+        &error);
+  }
+  const char *machine = string_field(c, "machine");
+  if (rc == LICET_OK && machine != NULL) rc = licet_options_set_machine(options, machine, &error);
+  if (rc != LICET_OK) {
+    report_error("options", rc, error);
+    goto done;
+  }
+  for (int i = 0; i < n_lists; i++) {
+    const cJSON *list = cJSON_GetArrayItem(lists_json, i);
+    size_t len = 0;
+    list_bytes[i] = cJSON_IsString(list) ? read_file(dir, list->valuestring, &len) : NULL;
+    if (list_bytes[i] == NULL) goto done;
+    lists[i].source = list->valuestring;
+    lists[i].data = (const uint8_t *)list_bytes[i];
+    lists[i].len = len;
+  }
+  rc = licet_verify_lease(keys, (const uint8_t *)lease, lease_len, (const uint8_t *)pool, pool_len,
+                          lists, (size_t)n_lists, options, &report, &error);
+  if (rc != LICET_OK) {
+    report_error("verify_lease", rc, error);
+    goto done;
+  }
+  char diff[8192];
+  compare_lease(diff, sizeof diff, cJSON_GetObjectItemCaseSensitive(c, "expect"), report);
+  if (diff[0] != '\0') {
+    char *expected = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(c, "expect"));
+    printf("DISAGREE lease case %s:%s\n    expected: %s\n    reason: %s\n", name, diff,
+           or_null(expected), or_null(licet_lease_report_reason(report)));
+    free(expected);
+    disagreements++;
+  }
+  ran = 1;
+done:
+  for (int i = 0; list_bytes != NULL && i < n_lists; i++) free(list_bytes[i]);
+  free(list_bytes);
+  free(lists);
+  licet_lease_report_free(report);
+  licet_options_free(options);
+  licet_keys_free(keys);
+  free(lease);
+  free(pool);
+  return ran;
+}
+
 /* Runs one case; returns the number of steps run. */
 static int run_case(const char *dir, const cJSON *c) {
   const char *name = string_field(c, "name");
@@ -363,17 +527,47 @@ done:
   return ran;
 }
 
-int main(int argc, char **argv) {
-  const char *cases_path = argc > 1 ? argv[1] : getenv("LICET_CONFORMANCE_CASES");
-  if (cases_path == NULL || cases_path[0] == '\0') cases_path = "fixtures/conformance/cases.json";
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", cases_path);
+/* The directory a file is in ("." when its path has none). */
+static void directory_of(char *dir, size_t size, const char *path) {
+  snprintf(dir, size, "%s", path);
   char *slash = strrchr(dir, '/');
   if (slash != NULL) {
     *slash = '\0';
   } else {
-    strcpy(dir, ".");
+    snprintf(dir, size, ".");
   }
+}
+
+/* Runs every lease case of `path`; returns the number run, or -1 when the file is unusable. */
+static int run_lease_file(const char *path) {
+  char dir[4096];
+  directory_of(dir, sizeof dir, path);
+  size_t len = 0;
+  char *text = read_file(".", path, &len);
+  if (text == NULL) return -1;
+  cJSON *root = cJSON_Parse(text);
+  free(text);
+  const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
+  const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
+  if (!cJSON_IsNumber(format) || format->valuedouble != 1 || !cJSON_IsArray(cases)) {
+    fprintf(stderr, "%s: not a lease cases file of format 1\n", path);
+    cJSON_Delete(root);
+    return -1;
+  }
+  int ran = 0;
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cases) { ran += run_lease_case(dir, c); }
+  cJSON_Delete(root);
+  return ran;
+}
+
+int main(int argc, char **argv) {
+  const char *cases_path = argc > 1 ? argv[1] : getenv("LICET_CONFORMANCE_CASES");
+  if (cases_path == NULL || cases_path[0] == '\0') cases_path = "fixtures/conformance/cases.json";
+  const char *leases_path = argc > 2 ? argv[2] : getenv("LICET_CONFORMANCE_LEASES");
+  if (leases_path == NULL || leases_path[0] == '\0') leases_path = "fixtures/conformance/leases.json";
+  char dir[4096];
+  directory_of(dir, sizeof dir, cases_path);
   if (licet_abi_version() < LICET_ABI_VERSION) {
     fprintf(stderr, "liblicet implements ABI %u, this runner needs %u\n", licet_abi_version(),
             LICET_ABI_VERSION);
@@ -398,11 +592,14 @@ int main(int argc, char **argv) {
     n_cases++;
   }
   cJSON_Delete(root);
-  printf("C conformance (liblicet %s): %d cases, %d steps, %d disagree, %d harness errors\n",
-         licet_version(), n_cases, n_steps, disagreements, harness_errors);
-  printf("%d passed, %d failed\n", n_steps - disagreements, disagreements + harness_errors);
-  if (n_cases == 0 || n_steps == 0) {
-    fprintf(stderr, "no case ran\n");
+  int n_leases = run_lease_file(leases_path);
+  if (n_leases < 0) return 2;
+  printf("C conformance (liblicet %s): %d cases, %d steps, %d lease cases, %d disagree, %d harness errors\n",
+         licet_version(), n_cases, n_steps, n_leases, disagreements, harness_errors);
+  printf("%d passed, %d failed\n", n_steps + n_leases - disagreements,
+         disagreements + harness_errors);
+  if (n_cases == 0 || n_steps == 0 || n_leases == 0) {
+    fprintf(stderr, "no case ran (cases: %d, lease cases: %d)\n", n_cases, n_leases);
     return 1;
   }
   return disagreements == 0 && harness_errors == 0 ? 0 : 1;

@@ -54,7 +54,7 @@
 /**
  * The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
  */
-#define LICET_ABI_VERSION 1
+#define LICET_ABI_VERSION 2
 
 /**
  * The result of a fallible call. `LICET_OK` is 0; every other value is a kind of failure, and the
@@ -180,12 +180,50 @@ enum licet_status
    * The clock reads earlier than a time already seen (beyond the clock tolerance).
    */
   LICET_STATUS_CLOCK_ROLLBACK = 12,
+  /**
+   * A lease check only: the lease is a seat of another pool, or the pool license given is not
+   * of type POOL (ABI 2).
+   */
+  LICET_STATUS_WRONG_POOL = 13,
+  /**
+   * A lease check only: the lease lives longer than the pool's `max_lease_ttl` allows (ABI 2).
+   */
+  LICET_STATUS_LEASE_TOO_LONG = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum licet_status licet_status;
 #else
 typedef uint32_t licet_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which half of a lease check failed. Fixed numbers, never reused.
+ */
+enum licet_lease_part
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing failed (the lease is valid), or NULL was given.
+   */
+  LICET_LEASE_PART_NONE = 0,
+  /**
+   * The pool license (vendor-signed): its own verdict is `licet_lease_report_pool`.
+   */
+  LICET_LEASE_PART_POOL = 1,
+  /**
+   * The lease token (relay-signed).
+   */
+  LICET_LEASE_PART_LEASE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum licet_lease_part licet_lease_part;
+#else
+typedef uint32_t licet_lease_part;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -265,6 +303,13 @@ typedef struct licet_guard licet_guard;
  * threads at once.
  */
 typedef struct licet_keys licet_keys;
+
+/**
+ * The verdict on a lease and on the pool license it is a seat of. Made by `licet_verify_lease`,
+ * freed by `licet_lease_report_free`. Read-only: any number of threads may read one at once.
+ * Strings it returns are owned by it and valid until it is freed.
+ */
+typedef struct licet_lease_report licet_lease_report;
 
 /**
  * Verification options: the evaluation time (default: the system clock at each call), leeway
@@ -430,6 +475,163 @@ size_t licet_keys_count(const struct licet_keys *keys);
  * `keys` is NULL or a live set that no other thread uses; it must not be used afterwards.
  */
 void licet_keys_free(struct licet_keys *keys);
+
+/**
+ * Checks a lease token (the `lease` of the relay's answer) against the pool license it came from
+ * and the vendor's trusted keys: the pool license as any license (signature, expiry, product,
+ * the revocation lists given: a revoked pool is REVOKED), except its machine binding (it names
+ * the relay's machine); it must be of type POOL (else WRONG_POOL). Then the lease: `lease+jwt`,
+ * EdDSA, signed by the relay key the pool license names (never a key the lease carries), naming
+ * that pool (WRONG_POOL), no longer than the pool's `max_lease_ttl` (LEASE_TOO_LONG), unexpired,
+ * and for `options`' machine (this machine by default). `lists` may be NULL when `n_lists` is 0;
+ * `options` NULL means the defaults. On success `*out` receives a new lease report, whatever
+ * the verdict.
+ *
+ * Errors (only for unusable arguments): `LICET_ERR_NULL_ARGUMENT`, `LICET_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `licet_check`: `keys` a live set and `options` NULL or live options, not changed during the
+ * call; `lease` and `pool` point to `lease_len` and `pool_len` readable bytes (or are NULL with
+ * length 0); `lists` points to `n_lists` readable inputs; `out` is writable; `error` is NULL, or
+ * writable with `*error` NULL.
+ */
+licet_result licet_verify_lease(const struct licet_keys *keys,
+                                const uint8_t *lease,
+                                size_t lease_len,
+                                const uint8_t *pool,
+                                size_t pool_len,
+                                const struct licet_list_input *lists,
+                                size_t n_lists,
+                                const struct licet_options *options,
+                                struct licet_lease_report **out,
+                                struct licet_error **error);
+
+/**
+ * The verdict: the pool license's status when the pool failed, else the lease's
+ * (`LICET_STATUS_UNKNOWN` for NULL).
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+licet_status licet_lease_report_status(const struct licet_lease_report *report);
+
+/**
+ * The verdict's name (`"ACTIVE"`, `"WRONG_POOL"`, ...). Owned by the report; NULL for NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_status_name(const struct licet_lease_report *report);
+
+/**
+ * Whether the lease may be used: the pool license is valid and the lease ACTIVE (false for
+ * NULL).
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+bool licet_lease_report_valid(const struct licet_lease_report *report);
+
+/**
+ * Whether the lease is valid and every revocation list given was accepted (what `licet
+ * verify-lease` exits 0 on; false for NULL).
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+bool licet_lease_report_passed(const struct licet_lease_report *report);
+
+/**
+ * Which half failed: the pool license or the lease (`LICET_LEASE_PART_NONE` when valid, and for
+ * NULL).
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+licet_lease_part licet_lease_report_part(const struct licet_lease_report *report);
+
+/**
+ * Why, in a sentence. Owned by the report; NULL for NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_reason(const struct licet_lease_report *report);
+
+/**
+ * The whole report as JSON (what `licet verify-lease --json` prints). Owned by the report; NULL
+ * for NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_json(const struct licet_lease_report *report);
+
+/**
+ * The lease id (`jti`, the same across renewals); NULL unless the lease's signature verified.
+ * Owned by the report.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_lease_id(const struct licet_lease_report *report);
+
+/**
+ * The machine the lease is for (64 hex); NULL unless the lease's signature verified. Owned by
+ * the report.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_machine_id(const struct licet_lease_report *report);
+
+/**
+ * The pool license id the lease names (`pool`); NULL unless the lease's signature verified.
+ * Owned by the report.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const char *licet_lease_report_pool_license_id(const struct licet_lease_report *report);
+
+/**
+ * When the relay signed this lease token (`iat`), in seconds since the Unix epoch, into `*out`.
+ * Returns false (and leaves `*out` alone) unless the lease's signature verified, or for NULL
+ * arguments.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report; `out` is NULL or writable.
+ */
+bool licet_lease_report_issued_at(const struct licet_lease_report *report,
+                                  int64_t *out);
+
+/**
+ * When the lease ends unless renewed (`exp`) into `*out`; as `licet_lease_report_issued_at`.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report; `out` is NULL or writable.
+ */
+bool licet_lease_report_expires_at(const struct licet_lease_report *report,
+                                   int64_t *out);
+
+/**
+ * The pool license's own verdict, with each revocation list given, as a license report: read it
+ * with the `licet_report_*` getters (status, claims, lists). Owned by the lease report: valid
+ * until `licet_lease_report_free`, never freed on its own. NULL for NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report.
+ */
+const struct licet_report *licet_lease_report_pool(const struct licet_lease_report *report);
+
+/**
+ * Frees a lease report, with every string it returned and its pool report. NULL is a no-op.
+ *
+ * # Safety
+ * `report` is NULL or a live lease report that no other thread is reading; it, its strings and
+ * its pool report must not be used afterwards.
+ */
+void licet_lease_report_free(struct licet_lease_report *report);
 
 /**
  * New options with the defaults: the system clock at each call, leeway 0, clock tolerance 3600 s,

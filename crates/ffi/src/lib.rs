@@ -50,12 +50,14 @@ compile_error!(
 mod boundary;
 mod error;
 mod keys;
+mod lease;
 mod options;
 mod report;
 mod verify;
 
 pub use error::*;
 pub use keys::*;
+pub use lease::*;
 pub use options::*;
 pub use report::*;
 pub use verify::*;
@@ -72,11 +74,12 @@ const _: () = {
     send_sync::<licet_options>();
     send_sync::<licet_guard>();
     send_sync::<licet_report>();
+    send_sync::<licet_lease_report>();
     send_sync::<licet_error>();
 };
 
 /// The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
-pub const LICET_ABI_VERSION: u32 = 1;
+pub const LICET_ABI_VERSION: u32 = 2;
 
 /// The library's version (`"0.1.0"`), a static string.
 #[no_mangle]

@@ -39,10 +39,15 @@ pub enum licet_status {
     LICET_STATUS_REVOKED = 11,
     /// The clock reads earlier than a time already seen (beyond the clock tolerance).
     LICET_STATUS_CLOCK_ROLLBACK = 12,
+    /// A lease check only: the lease is a seat of another pool, or the pool license given is not
+    /// of type POOL (ABI 2).
+    LICET_STATUS_WRONG_POOL = 13,
+    /// A lease check only: the lease lives longer than the pool's `max_lease_ttl` allows (ABI 2).
+    LICET_STATUS_LEASE_TOO_LONG = 14,
 }
 
 impl licet_status {
-    fn of(status: Status) -> Self {
+    pub(crate) fn of(status: Status) -> Self {
         match status {
             Status::Active => licet_status::LICET_STATUS_ACTIVE,
             Status::InGrace => licet_status::LICET_STATUS_IN_GRACE,
@@ -56,6 +61,8 @@ impl licet_status {
             Status::Malformed => licet_status::LICET_STATUS_MALFORMED,
             Status::Revoked => licet_status::LICET_STATUS_REVOKED,
             Status::ClockRollback => licet_status::LICET_STATUS_CLOCK_ROLLBACK,
+            Status::WrongPool => licet_status::LICET_STATUS_WRONG_POOL,
+            Status::LeaseTooLong => licet_status::LICET_STATUS_LEASE_TOO_LONG,
             // `Status` is non-exhaustive: a status added to the verifier before it gets a number
             // here is UNKNOWN, never a crash.
             _ => licet_status::LICET_STATUS_UNKNOWN,
@@ -77,10 +84,12 @@ impl licet_status {
             licet_status::LICET_STATUS_MALFORMED => c"MALFORMED",
             licet_status::LICET_STATUS_REVOKED => c"REVOKED",
             licet_status::LICET_STATUS_CLOCK_ROLLBACK => c"CLOCK_ROLLBACK",
+            licet_status::LICET_STATUS_WRONG_POOL => c"WRONG_POOL",
+            licet_status::LICET_STATUS_LEASE_TOO_LONG => c"LEASE_TOO_LONG",
         }
     }
 
-    const ALL: [licet_status; 13] = [
+    const ALL: [licet_status; 15] = [
         licet_status::LICET_STATUS_UNKNOWN,
         licet_status::LICET_STATUS_ACTIVE,
         licet_status::LICET_STATUS_IN_GRACE,
@@ -94,6 +103,8 @@ impl licet_status {
         licet_status::LICET_STATUS_MALFORMED,
         licet_status::LICET_STATUS_REVOKED,
         licet_status::LICET_STATUS_CLOCK_ROLLBACK,
+        licet_status::LICET_STATUS_WRONG_POOL,
+        licet_status::LICET_STATUS_LEASE_TOO_LONG,
     ];
 }
 
@@ -240,19 +251,16 @@ impl licet_report {
     }
 }
 
-fn optional_ptr(s: &Option<CString>) -> *const c_char {
+pub(crate) fn optional_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
-/// Runs a getter on a report; NULL (or a panic) gives `default`.
+/// Runs a getter on a report (a `licet_report` or a `licet_lease_report`); NULL (or a panic)
+/// gives `default`.
 ///
 /// # Safety
 /// `report` is NULL or a live report.
-unsafe fn read<T>(
-    report: *const licet_report,
-    default: T,
-    get: impl FnOnce(&licet_report) -> T,
-) -> T {
+pub(crate) unsafe fn read<R, T>(report: *const R, default: T, get: impl FnOnce(&R) -> T) -> T {
     // SAFETY: the caller's contract: NULL or a live report, which is never mutated.
     match unsafe { report.as_ref() } {
         Some(report) => boundary::value(default, || get(report)),
@@ -264,10 +272,10 @@ unsafe fn read<T>(
 ///
 /// # Safety
 /// `report` is NULL or a live report.
-unsafe fn read_string(
-    report: *const licet_report,
-    get: impl FnOnce(&licet_report) -> &OnceLock<Option<CString>>,
-    make: impl FnOnce(&licet_report) -> Option<String>,
+pub(crate) unsafe fn read_string<R>(
+    report: *const R,
+    get: impl FnOnce(&R) -> &OnceLock<Option<CString>>,
+    make: impl FnOnce(&R) -> Option<String>,
 ) -> *const c_char {
     // SAFETY: the caller's contract, passed on.
     unsafe {
@@ -519,7 +527,21 @@ unsafe fn read_time(
     get: impl FnOnce(&LicenseClaims) -> Option<UnixTime>,
 ) -> bool {
     // SAFETY: the caller's contract, passed on.
-    let time = unsafe { read(report, None, |r| r.claims().and_then(get)) };
+    unsafe { write_time(report, out, |r: &licet_report| r.claims().and_then(get)) }
+}
+
+/// A time a getter finds in a report (a `licet_report` or a `licet_lease_report`) into `*out`;
+/// false, leaving `*out` alone, when there is none or `out` is NULL.
+///
+/// # Safety
+/// `report` is NULL or a live report; `out` is NULL or writable.
+pub(crate) unsafe fn write_time<R>(
+    report: *const R,
+    out: *mut i64,
+    get: impl FnOnce(&R) -> Option<UnixTime>,
+) -> bool {
+    // SAFETY: the caller's contract, passed on.
+    let time = unsafe { read(report, None, get) };
     match time {
         Some(t) if !out.is_null() => {
             // SAFETY: not NULL; the caller's contract makes it writable.

@@ -338,6 +338,8 @@ fn the_guard_remembers_the_latest_time() {
 fn names_of_numbers_and_strings_with_nul() {
     let name = |p| string(p).unwrap();
     assert_eq!(name(licet_status_name(12)), "CLOCK_ROLLBACK");
+    assert_eq!(name(licet_status_name(13)), "WRONG_POOL");
+    assert_eq!(name(licet_status_name(14)), "LEASE_TOO_LONG");
     assert_eq!(name(licet_status_name(0)), "UNKNOWN");
     assert_eq!(name(licet_status_name(9999)), "UNKNOWN");
     assert_eq!(name(licet_list_status_name(2)), "OLDER_THAN_SEEN");
@@ -346,4 +348,156 @@ fn names_of_numbers_and_strings_with_nul() {
     assert_eq!(name(licet_version()), env!("CARGO_PKG_VERSION"));
     assert_eq!(licet_abi_version(), LICET_ABI_VERSION);
     assert_eq!(report::c_string("a\0b").to_str().unwrap(), "a\u{FFFD}b");
+}
+
+const CONFORMANCE_KEY: &[u8] = include_bytes!("../../../fixtures/conformance/keys/ed25519.pub.pem");
+const POOL: &[u8] = include_bytes!("../../../fixtures/conformance/leases/pool.lic");
+const LEASE: &[u8] = include_bytes!("../../../fixtures/conformance/leases/valid.jwt");
+const TOO_LONG: &[u8] = include_bytes!("../../../fixtures/conformance/leases/too-long.jwt");
+/// The lease corpus's evaluation time and machine (fixtures/conformance/make.py).
+const LEASE_AT: i64 = 1_798_761_600;
+const LEASE_MACHINE: &std::ffi::CStr =
+    c"57b4ededd7060cf76633d6d73b900c9f529d083bc865cc597f5fe774121ae128";
+
+fn verify_lease_at(lease: &[u8], pool: &[u8]) -> *mut licet_lease_report {
+    let keys = licet_keys_new();
+    let mut added = 0;
+    let options = licet_options_new();
+    let mut report = null_mut();
+    unsafe {
+        assert_eq!(
+            licet_keys_add(
+                keys,
+                CONFORMANCE_KEY.as_ptr(),
+                CONFORMANCE_KEY.len(),
+                &mut added,
+                null_mut()
+            ),
+            licet_result::LICET_OK
+        );
+        assert_eq!(
+            licet_options_set_time(options, LEASE_AT, null_mut()),
+            licet_result::LICET_OK
+        );
+        assert_eq!(
+            licet_options_set_machine(options, LEASE_MACHINE.as_ptr(), null_mut()),
+            licet_result::LICET_OK
+        );
+        let rc = licet_verify_lease(
+            keys,
+            lease.as_ptr(),
+            lease.len(),
+            pool.as_ptr(),
+            pool.len(),
+            null(),
+            0,
+            options,
+            &mut report,
+            null_mut(),
+        );
+        assert_eq!(rc, licet_result::LICET_OK);
+        licet_options_free(options);
+        licet_keys_free(keys);
+    }
+    report
+}
+
+#[test]
+fn a_lease_verifies_through_the_abi_with_its_pool_report() {
+    let report = verify_lease_at(LEASE, POOL);
+    unsafe {
+        assert_eq!(
+            licet_lease_report_status(report),
+            licet_status::LICET_STATUS_ACTIVE
+        );
+        assert!(licet_lease_report_valid(report) && licet_lease_report_passed(report));
+        assert_eq!(
+            licet_lease_report_part(report),
+            licet_lease_part::LICET_LEASE_PART_NONE
+        );
+        assert_eq!(
+            string(licet_lease_report_machine_id(report)).unwrap(),
+            LEASE_MACHINE.to_str().unwrap()
+        );
+        assert_eq!(
+            string(licet_lease_report_pool_license_id(report)).unwrap(),
+            "conf-pool-001"
+        );
+        let mut exp = 0;
+        assert!(licet_lease_report_expires_at(report, &mut exp));
+        assert_eq!(exp, LEASE_AT - 60 + 900);
+        assert!(!licet_lease_report_expires_at(report, null_mut()));
+        let json: serde_json::Value =
+            serde_json::from_str(&string(licet_lease_report_json(report)).unwrap()).unwrap();
+        assert_eq!(json["status"], "ACTIVE");
+        // The pool's own report, borrowed: its claims through the license getters.
+        let pool = licet_lease_report_pool(report);
+        assert_eq!(licet_report_status(pool), licet_status::LICET_STATUS_ACTIVE);
+        assert_eq!(string(licet_report_license_type(pool)).unwrap(), "POOL");
+        licet_lease_report_free(report);
+    }
+
+    let report = verify_lease_at(TOO_LONG, POOL);
+    unsafe {
+        assert_eq!(
+            licet_lease_report_status(report),
+            licet_status::LICET_STATUS_LEASE_TOO_LONG
+        );
+        assert_eq!(
+            string(licet_lease_report_status_name(report)).unwrap(),
+            "LEASE_TOO_LONG"
+        );
+        assert_eq!(
+            licet_lease_report_part(report),
+            licet_lease_part::LICET_LEASE_PART_LEASE
+        );
+        assert!(!licet_lease_report_valid(report));
+        licet_lease_report_free(report);
+    }
+
+    // The pool given as the lease: the lease half is malformed; the pool half is fine.
+    let report = verify_lease_at(POOL, POOL);
+    unsafe {
+        assert_eq!(
+            licet_lease_report_status(report),
+            licet_status::LICET_STATUS_MALFORMED
+        );
+        assert!(licet_lease_report_lease_id(report).is_null());
+        licet_lease_report_free(report);
+    }
+}
+
+#[test]
+fn lease_getters_answer_null_safely() {
+    unsafe {
+        assert_eq!(
+            licet_lease_report_status(null()),
+            licet_status::LICET_STATUS_UNKNOWN
+        );
+        assert!(!licet_lease_report_valid(null()));
+        assert!(licet_lease_report_reason(null()).is_null());
+        assert!(licet_lease_report_pool(null()).is_null());
+        assert_eq!(
+            licet_lease_report_part(null()),
+            licet_lease_part::LICET_LEASE_PART_NONE
+        );
+        licet_lease_report_free(null_mut());
+        let mut error = null_mut();
+        let rc = licet_verify_lease(
+            null(),
+            null(),
+            0,
+            null(),
+            0,
+            null(),
+            0,
+            null(),
+            null_mut(),
+            &mut error,
+        );
+        assert_eq!(rc, licet_result::LICET_ERR_NULL_ARGUMENT);
+        let (code, message) = take(error);
+        assert_eq!(code, licet_result::LICET_ERR_NULL_ARGUMENT);
+        assert!(message.contains("out"), "{message}");
+    }
 }

@@ -29,7 +29,7 @@ pub struct licet_list_input {
 /// # Safety
 /// `lists` is NULL with `count` 0, or points to `count` readable `licet_list_input` whose strings
 /// and bytes stay unchanged for `'a`.
-unsafe fn list_inputs<'a>(
+pub(crate) unsafe fn list_inputs<'a>(
     lists: *const licet_list_input,
     count: usize,
 ) -> Result<Vec<ListInput<'a>>, Failure> {

@@ -1,11 +1,11 @@
-//! The conformance corpus (fixtures/conformance/cases.json) through the Rust library: the reference
-//! runner. The C, C++, Python, Node.js and Java runners read the same file and must agree with it
+//! The conformance corpus (fixtures/conformance/cases.json, and leases.json for floating seats)
+//! through the Rust library: the reference runner. The C, C++, Python, Node.js and Java runners read the same file and must agree with it
 //! case by case (fixtures/conformance/README.md describes the format).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
 use licet_verifier::{
-    check_license, CheckReport, ListInput, MachineId, StateSettings, StatefulVerifier, TrustedKeys,
-    UnixTime, VerifyOptions,
+    check_lease, check_license, CheckReport, LeaseCheckReport, ListInput, MachineId, StateSettings,
+    StatefulVerifier, TrustedKeys, UnixTime, VerifyOptions,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,27 @@ fn cases_file() -> PathBuf {
 fn read(dir: &Path, relative: &str) -> Vec<u8> {
     let path = dir.join(relative);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The revocation lists a case names (paths relative to `dir`), with their bytes.
+fn read_lists(dir: &Path, names: &Value) -> Vec<(String, Vec<u8>)> {
+    names
+        .as_array()
+        .expect("lists")
+        .iter()
+        .map(|l| {
+            let name = l.as_str().expect("list").to_owned();
+            let bytes = read(dir, &name);
+            (name, bytes)
+        })
+        .collect()
+}
+
+fn list_inputs(files: &[(String, Vec<u8>)]) -> Vec<ListInput<'_>> {
+    files
+        .iter()
+        .map(|(source, bytes)| ListInput { source, bytes })
+        .collect()
 }
 
 fn text(value: &Value, field: &str) -> String {
@@ -104,18 +125,8 @@ fn every_case_of_the_conformance_corpus() {
             StatefulVerifier::open(state_dir.path(), keys.clone(), settings).expect("state")
         });
         for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
-            let list_names: Vec<String> = step["lists"]
-                .as_array()
-                .expect("lists")
-                .iter()
-                .map(|l| l.as_str().expect("list").to_owned())
-                .collect();
-            let list_bytes: Vec<Vec<u8>> = list_names.iter().map(|l| read(&dir, l)).collect();
-            let lists: Vec<ListInput<'_>> = list_names
-                .iter()
-                .zip(&list_bytes)
-                .map(|(source, bytes)| ListInput { source, bytes })
-                .collect();
+            let list_files = read_lists(&dir, &step["lists"]);
+            let lists = list_inputs(&list_files);
             let options = options(step, tolerance);
             let report = match &verifier {
                 Some(verifier) => verifier.check(&license, &lists, &options).expect("check"),
@@ -140,6 +151,85 @@ fn every_case_of_the_conformance_corpus() {
         failures.is_empty(),
         "{} of {steps_checked} steps disagree with cases.json:\n{}",
         failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The lease cases: `LICET_CONFORMANCE_LEASES` if set, else the committed corpus.
+fn leases_file() -> PathBuf {
+    match std::env::var_os("LICET_CONFORMANCE_LEASES") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance/leases.json")
+        }
+    }
+}
+
+/// What a lease report says, in the shape of a lease case's `expect`.
+fn observed_lease(report: &LeaseCheckReport) -> Value {
+    let lease = report.lease.lease_claims().map(|c| {
+        serde_json::json!({
+            "lease_id": c.lease_id,
+            "machine_id": c.machine_id.as_str(),
+            "pool_license_id": c.pool_license_id,
+            "issued_at": c.issued_at.as_secs(),
+            "expires_at": c.expires_at.as_secs(),
+        })
+    });
+    serde_json::json!({
+        "status": report.lease.status.as_str(),
+        "valid": report.lease.valid,
+        "passed": report.passed(),
+        "part": report.lease.part,
+        "lists": report.revocation_lists.iter().map(|l| l.status.as_str()).collect::<Vec<_>>(),
+        "lease": lease,
+    })
+}
+
+#[test]
+fn every_lease_case_of_the_conformance_corpus() {
+    let file = leases_file();
+    let dir = file.parent().expect("the file's directory").to_path_buf();
+    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let cases: Value = serde_json::from_slice(&bytes).expect("the lease cases are JSON");
+    assert_eq!(cases["format"], 1, "leases.json format");
+    let cases = cases["cases"].as_array().expect("cases");
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = text(case, "name");
+        let mut keys = TrustedKeys::new();
+        for file in case["trusted"].as_array().expect("trusted") {
+            let file = file.as_str().expect("trusted file");
+            keys.add_file_contents(&read(&dir, file))
+                .unwrap_or_else(|e| panic!("case {name}: key {file}: {e}"));
+        }
+        let list_files = read_lists(&dir, &case["lists"]);
+        let lists = list_inputs(&list_files);
+        let tolerance =
+            u32::try_from(case["clock_tolerance"].as_u64().expect("clock_tolerance")).expect("u32");
+        let mut step = case.clone();
+        step["product"] = Value::Null;
+        let report = check_lease(
+            &read(&dir, &text(case, "lease")),
+            &read(&dir, &text(case, "pool")),
+            &lists,
+            &keys,
+            &options(&step, tolerance),
+        );
+        let got = observed_lease(&report);
+        if got != case["expect"] {
+            failures.push(format!(
+                "case {name}: expected {}\n  got {got}\n  reason: {}",
+                case["expect"], report.lease.reason
+            ));
+        }
+    }
+    assert!(cases.len() >= 14, "only {} lease cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} lease cases disagree with leases.json:\n{}",
+        failures.len(),
+        cases.len(),
         failures.join("\n")
     );
 }
