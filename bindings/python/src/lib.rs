@@ -11,11 +11,13 @@
 //! Python threads run meanwhile. Usage errors raise the exception classes of `licet._errors`; a
 //! verdict is never an exception. A panic becomes PyO3's `PanicException`, never an abort.
 
+use licet_verifier::lease::LeasePart;
 use licet_verifier::state::{read_regular_capped, CappedReadError, StateError};
 use licet_verifier::MAX_KEY_FILE_BYTES;
 use licet_verifier::{
-    check_license, CheckReport, ListInput, MachineCheck, MachineId, StateSettings,
-    StatefulVerifier, Status, UnixTime, VerifyOptions, DEFAULT_CLOCK_TOLERANCE_SECS,
+    check_lease as check_lease_native, check_license, CheckReport, LeaseCheckReport, ListInput,
+    MachineCheck, MachineId, StateSettings, StatefulVerifier, Status, UnixTime, VerifyOptions,
+    DEFAULT_CLOCK_TOLERANCE_SECS,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -201,6 +203,8 @@ fn status_name(py: Python<'_>, status: Status) -> Bound<'_, PyString> {
             Status::Malformed,
             Status::Revoked,
             Status::ClockRollback,
+            Status::WrongPool,
+            Status::LeaseTooLong,
         ]
         .into_iter()
         .map(|s| (s, PyString::intern(py, s.as_str()).unbind()))
@@ -372,6 +376,83 @@ impl PyReport {
     }
 }
 
+/// The verdict on a floating-seat lease and on the pool license it is a seat of.
+#[pyclass(frozen, module = "licet._licet", name = "LeaseReport")]
+struct PyLeaseReport {
+    report: LeaseCheckReport,
+}
+
+#[pymethods]
+impl PyLeaseReport {
+    /// The pool license's status when the pool failed, else the lease's.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        status_name(py, self.report.lease.status)
+    }
+    #[getter]
+    fn valid(&self) -> bool {
+        self.report.lease.valid
+    }
+    #[getter]
+    fn passed(&self) -> bool {
+        self.report.passed()
+    }
+    #[getter]
+    fn reason(&self) -> &str {
+        &self.report.lease.reason
+    }
+    /// `"pool"` or `"lease"`: the half that failed; `None` when valid.
+    #[getter]
+    fn part(&self) -> Option<&'static str> {
+        self.report.lease.part.map(|part| match part {
+            LeasePart::Pool => "pool",
+            LeasePart::Lease => "lease",
+        })
+    }
+    #[getter]
+    fn lease_id(&self) -> Option<&str> {
+        self.report
+            .lease
+            .lease_claims()
+            .map(|c| c.lease_id.as_str())
+    }
+    #[getter]
+    fn machine_id(&self) -> Option<&str> {
+        self.report
+            .lease
+            .lease_claims()
+            .map(|c| c.machine_id.as_str())
+    }
+    #[getter]
+    fn pool_license_id(&self) -> Option<&str> {
+        self.report
+            .lease
+            .lease_claims()
+            .map(|c| c.pool_license_id.as_str())
+    }
+    #[getter]
+    fn issued_at(&self) -> Option<i64> {
+        self.report.lease.lease_claims().map(|c| secs(c.issued_at))
+    }
+    #[getter]
+    fn expires_at(&self) -> Option<i64> {
+        self.report.lease.lease_claims().map(|c| secs(c.expires_at))
+    }
+    /// The pool license's own verdict, with each revocation list's, as a license report.
+    fn pool(&self) -> PyReport {
+        PyReport::new(CheckReport {
+            license: self.report.lease.pool.clone(),
+            revocation_lists: self.report.revocation_lists.clone(),
+            lists_enforced: self.report.lists_enforced,
+        })
+    }
+    /// The report as `licet verify-lease --json` prints it.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.report)
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    }
+}
+
 /// `type(value).__name__`, for messages.
 fn type_name(value: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(value.get_type().name()?.to_cow()?.into_owned())
@@ -391,19 +472,24 @@ fn options_error(py: Python<'_>, message: String) -> PyErr {
 /// The contents of a license (`license`): bytes as given, a str encoded as UTF-8, a bytearray or
 /// memoryview copied; else `TypeError`.
 fn license_bytes<'py>(license: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    if let Ok(bytes) = license.cast::<PyBytes>() {
+    contents(license, "license")
+}
+
+/// The contents of a file given as bytes or text (the argument `what`), as [`license_bytes`].
+fn contents<'py>(value: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(bytes) = value.cast::<PyBytes>() {
         return Ok(bytes.clone());
     }
-    if let Ok(text) = license.cast::<PyString>() {
+    if let Ok(text) = value.cast::<PyString>() {
         return text.encode_utf8();
     }
-    if license.is_instance_of::<PyByteArray>() || license.is_instance_of::<PyMemoryView>() {
-        let py = license.py();
-        return Ok(py.get_type::<PyBytes>().call1((license,))?.cast_into()?);
+    if value.is_instance_of::<PyByteArray>() || value.is_instance_of::<PyMemoryView>() {
+        let py = value.py();
+        return Ok(py.get_type::<PyBytes>().call1((value,))?.cast_into()?);
     }
     Err(PyTypeError::new_err(format!(
-        "license must be bytes or str (the contents), not {}",
-        type_name(license)?
+        "{what} must be bytes or str (the contents), not {}",
+        type_name(value)?
     )))
 }
 
@@ -667,6 +753,45 @@ fn check<'py>(
     Ok(PyReport::new(arguments.check(py, &keys)))
 }
 
+/// `licet.check_lease` (and `licet.verify_lease`, with no lists): checks a lease token against
+/// the pool license it is a seat of and `keys`, with the revocation lists given, without a
+/// state. Every argument as the caller gave it, checked here in this order.
+#[pyfunction]
+#[pyo3(signature = (lease, pool, keys, lists, at, leeway, clock_tolerance, machine, check_machine))]
+#[allow(clippy::too_many_arguments)]
+fn check_lease<'py>(
+    py: Python<'py>,
+    lease: &Bound<'py, PyAny>,
+    pool: &Bound<'py, PyAny>,
+    keys: &Bound<'py, PyAny>,
+    lists: &Bound<'py, PyAny>,
+    at: &Bound<'py, PyAny>,
+    leeway: &Bound<'py, PyAny>,
+    clock_tolerance: &Bound<'py, PyAny>,
+    machine: &Bound<'py, PyAny>,
+    check_machine: &Bound<'py, PyAny>,
+) -> PyResult<PyLeaseReport> {
+    let lease = contents(lease, "lease")?;
+    let pool = contents(pool, "pool")?;
+    let keys = keys.getattr(intern!(py, "_native"))?;
+    let lists = list_inputs(lists)?;
+    let at = evaluation_time(at)?;
+    let leeway = seconds(leeway, "leeway")?;
+    let clock_tolerance = seconds(clock_tolerance, "clock_tolerance")?;
+    let machine = machine_arguments(machine, check_machine)?;
+    let keys = keys.cast::<PyTrustedKeys>()?.get().snapshot();
+    let options = options(py, at, leeway, clock_tolerance, machine, None)?;
+    let (lease, pool) = (lease.as_bytes(), pool.as_bytes());
+    let report = py.detach(|| {
+        let inputs: Vec<ListInput<'_>> = lists
+            .iter()
+            .map(|(source, bytes)| ListInput { source, bytes })
+            .collect();
+        check_lease_native(lease, pool, &inputs, &keys, &options)
+    });
+    Ok(PyLeaseReport { report })
+}
+
 /// The stateful guard: a state directory, the keys (a snapshot taken when it opens) and settings.
 #[pyclass(frozen, module = "licet._licet", name = "Guard")]
 struct PyGuard {
@@ -852,7 +977,9 @@ fn licet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTrustedKeys>()?;
     m.add_class::<PyReport>()?;
     m.add_class::<PyGuard>()?;
+    m.add_class::<PyLeaseReport>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(check_lease, m)?)?;
     m.add_function(wrap_pyfunction!(machine_id, m)?)?;
     m.add_function(wrap_pyfunction!(read_key_file, m)?)?;
     m.add_function(wrap_pyfunction!(read_list_file, m)?)?;

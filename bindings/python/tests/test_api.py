@@ -304,3 +304,42 @@ def test_status_names_are_the_verifiers() -> None:
         "ACCEPTED", "OLDER_THAN_SEEN", "DATED_AHEAD", "BAD_SIGNATURE", "UNKNOWN_KEY",
         "UNSUPPORTED_ALGORITHM", "MALFORMED", "UNKNOWN",
     }
+
+
+def test_a_lease_is_checked_against_its_pool_and_the_pool_report_is_a_report() -> None:
+    keys = licet.TrustedKeys.from_file(corpus("keys/ed25519.pub.pem"))
+    lease = corpus("leases/valid.jwt").read_bytes()
+    pool = corpus("leases/pool.lic").read_text(encoding="utf-8")  # text is accepted too
+    report = licet.verify_lease(lease, pool, keys, at=NOW_2027, machine=MACHINE_A)
+    assert report.status is licet.Status.ACTIVE and report.valid and report.passed
+    assert report.part is None
+    assert report.pool_license_id == "conf-pool-001"
+    assert report.machine_id == MACHINE_A
+    assert report.expires_at is not None and report.expires_at > NOW_2027
+    assert report.pool.license_type == "POOL" and report.pool.valid
+    assert json.loads(report.to_json())["status"] == "ACTIVE"
+    assert "ACTIVE" in repr(report)
+    # The same lease on another machine; a pool license that is not a pool.
+    other = licet.verify_lease(lease, pool, keys, at=NOW_2027, machine=MACHINE_B)
+    assert (other.status, other.part) == (licet.Status.MACHINE_MISMATCH, "lease")
+    not_pool = corpus("leases/not-a-pool.lic").read_bytes()
+    wrong = licet.verify_lease(lease, not_pool, keys, at=NOW_2027, machine=MACHINE_A)
+    assert (wrong.status, wrong.part) == (licet.Status.WRONG_POOL, "pool")
+    assert wrong.lease_id is None
+    # The vendor's revocation list revokes the pool.
+    revoked = licet.check_lease(
+        lease, pool, keys, [corpus("leases/pool-revoked.jwt")], at=NOW_2027, machine=MACHINE_A
+    )
+    assert (revoked.status, revoked.part) == (licet.Status.REVOKED, "pool")
+    assert [entry.status for entry in revoked.pool.lists] == [licet.ListStatus.ACCEPTED]
+
+
+def test_lease_arguments_of_the_wrong_type_are_named() -> None:
+    keys = licet.TrustedKeys.from_file(corpus("keys/ed25519.pub.pem"))
+    pool = corpus("leases/pool.lic").read_bytes()
+    with pytest.raises(TypeError, match="lease must be bytes or str"):
+        licet.verify_lease(42, pool, keys)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="pool must be bytes or str"):
+        licet.verify_lease(b"x", None, keys)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="keys must be a licet.TrustedKeys"):
+        licet.verify_lease(b"x", pool, "keys")  # type: ignore[arg-type]

@@ -92,3 +92,63 @@ def test_every_case_of_the_conformance_corpus(capsys: pytest.CaptureFixture[str]
             print(line)
     assert cases and steps_checked >= len(cases), f"no case ran: {summary}"
     assert not disagreements, summary + "\n" + "\n".join(disagreements)
+
+
+def leases_file() -> Path:
+    return Path(os.environ.get("LICET_CONFORMANCE_LEASES") or CORPUS / "leases.json")
+
+
+def observed_lease(report: licet.LeaseReport) -> Dict[str, Any]:
+    """What a lease report says, in the shape of a lease case's `expect`."""
+    lease: Optional[Dict[str, Any]] = None
+    if report.lease_id is not None:
+        issued, expires = report.issued_at, report.expires_at
+        lease = {
+            "lease_id": report.lease_id,
+            "machine_id": report.machine_id,
+            "pool_license_id": report.pool_license_id,
+            "issued_at": None if issued is None else int(issued.timestamp()),
+            "expires_at": None if expires is None else int(expires.timestamp()),
+        }
+    return {
+        "status": report.status.value,
+        "valid": report.valid,
+        "passed": report.passed,
+        "part": report.part,
+        "lists": [entry.status.value for entry in report.pool.lists],
+        "lease": lease,
+    }
+
+
+def test_every_lease_case_of_the_conformance_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    path = leases_file()
+    corpus = json.loads(path.read_text(encoding="utf-8"))
+    assert corpus["format"] == 1, f"{path}: format {corpus['format']}, this runner reads 1"
+    base = path.parent
+    disagreements: List[str] = []
+    cases = corpus["cases"]
+    for case in cases:
+        keys = licet.TrustedKeys.from_file(*(base / f for f in case["trusted"]))
+        report = licet.check_lease(
+            (base / case["lease"]).read_bytes(),
+            (base / case["pool"]).read_bytes(),
+            keys,
+            [(entry, (base / entry).read_bytes()) for entry in case["lists"]],
+            at=datetime.fromtimestamp(case["at"], tz=timezone.utc),
+            leeway=case["leeway"],
+            clock_tolerance=case["clock_tolerance"],
+            machine=case["machine"],
+        )
+        got = observed_lease(report)
+        if got != case["expect"]:
+            disagreements.append(
+                f"lease case {case['name']}: expected {json.dumps(case['expect'], sort_keys=True)}\n"
+                f"  got {json.dumps(got, sort_keys=True)}\n  reason: {report.reason}"
+            )
+    summary = f"lease conformance ({path}): {len(cases)} cases, {len(disagreements)} disagree"
+    with capsys.disabled():
+        print(f"\n{summary}")
+        for line in disagreements:
+            print(line)
+    assert cases, f"no lease case ran: {summary}"
+    assert not disagreements, summary + "\n" + "\n".join(disagreements)

@@ -58,6 +58,9 @@ __all__ = [
     "TrustedKeys",
     "verify",
     "check",
+    "verify_lease",
+    "check_lease",
+    "LeaseReport",
     "Guard",
     "Report",
     "ListReport",
@@ -80,6 +83,7 @@ __all__ = [
 # The check itself: it takes every argument as the caller gave it and checks it natively, with
 # the messages documented here (one native call is the whole per-call work of licet.verify).
 _native_check = _licet.check
+_native_check_lease = _licet.check_lease
 
 #: The version of licet (the Rust workspace's), e.g. ``"0.1.0"``.
 __version__: str = _licet.__version__
@@ -131,6 +135,11 @@ class Status(str, enum.Enum):
     MALFORMED = "MALFORMED"
     REVOKED = "REVOKED"
     CLOCK_ROLLBACK = "CLOCK_ROLLBACK"
+    #: A lease check only: the lease is a seat of another pool, or the pool license given is not
+    #: of type POOL.
+    WRONG_POOL = "WRONG_POOL"
+    #: A lease check only: the lease lives longer than the pool's ``max_lease_ttl``.
+    LEASE_TOO_LONG = "LEASE_TOO_LONG"
     UNKNOWN = "UNKNOWN"
 
     def __str__(self) -> str:
@@ -648,3 +657,140 @@ class Guard:
 
     def __repr__(self) -> str:
         return f"<licet.Guard state_dir={self.state_dir!r}>"
+
+
+class LeaseReport:
+    """The verdict on a floating-seat lease (a token from ``licet relay serve``) and on the pool
+    license it is a seat of. ``status`` is the pool's when the pool failed (``part == "pool"``),
+    else the lease's. The lease fields are ``None`` unless the lease's signature verified with
+    the relay key the pool license names."""
+
+    __slots__ = ("_native", "_pool")
+
+    def __init__(self, native: "_licet.LeaseReport") -> None:
+        self._native = native
+        self._pool: Optional[Report] = None
+
+    @property
+    def status(self) -> Status:
+        """The verdict (``Status.UNKNOWN`` for one this version does not know)."""
+        return _STATUSES.get(self._native.status, _UNKNOWN_STATUS)
+
+    @property
+    def status_name(self) -> str:
+        """The verdict's name, as the native library gave it."""
+        return self._native.status
+
+    @property
+    def valid(self) -> bool:
+        """Whether the lease may be used: the pool license is valid and the lease ACTIVE."""
+        return self._native.valid
+
+    @property
+    def passed(self) -> bool:
+        """Whether the lease is valid and every revocation list given was accepted."""
+        return self._native.passed
+
+    @property
+    def reason(self) -> str:
+        """Why, in a sentence."""
+        return self._native.reason
+
+    @property
+    def part(self) -> Optional[str]:
+        """``"pool"`` or ``"lease"``: the half that failed; ``None`` when valid."""
+        return self._native.part
+
+    @property
+    def lease_id(self) -> Optional[str]:
+        """The lease's id (``jti``, the same across renewals)."""
+        return self._native.lease_id
+
+    @property
+    def machine_id(self) -> Optional[str]:
+        """The machine the lease is for (64 hex)."""
+        return self._native.machine_id
+
+    @property
+    def pool_license_id(self) -> Optional[str]:
+        """The pool license the lease names (``pool``)."""
+        return self._native.pool_license_id
+
+    @property
+    def issued_at(self) -> Optional[datetime]:
+        """When the relay signed this token (UTC)."""
+        return _utc(self._native.issued_at)
+
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """When the lease ends unless renewed (UTC)."""
+        return _utc(self._native.expires_at)
+
+    @property
+    def pool(self) -> Report:
+        """The pool license's own verdict, with each revocation list's, as a :class:`Report`."""
+        if self._pool is None:
+            self._pool = Report(self._native.pool())
+        return self._pool
+
+    def to_json(self) -> str:
+        """The report as ``licet verify-lease --json`` prints it."""
+        return self._native.to_json()
+
+    def __repr__(self) -> str:
+        parts = [f"status={self.status_name}"]
+        if self.part is not None:
+            parts.append(f"part={self.part}")
+        if self.lease_id is not None:
+            parts.append(f"lease_id={self.lease_id!r}")
+        return f"<licet.LeaseReport {' '.join(parts)}>"
+
+
+def verify_lease(
+    lease: LicenseData,
+    pool: LicenseData,
+    keys: TrustedKeys,
+    *,
+    at: Optional[datetime] = None,
+    leeway: Union[int, timedelta] = 0,
+    clock_tolerance: Union[int, timedelta] = DEFAULT_CLOCK_TOLERANCE,
+    machine: Optional[str] = None,
+    check_machine: bool = True,
+) -> LeaseReport:
+    """Verifies a lease token (the ``lease`` of the relay's answer) against the pool license it
+    is a seat of and the vendor's trusted keys, offline (docs/RELAY.md): the pool license as any
+    license except its machine binding (it names the relay's machine), of type POOL; the lease
+    signed with EdDSA by the relay key the pool license names (never a key the lease carries),
+    naming that pool, no longer than its ``max_lease_ttl``, unexpired, and for this machine (or
+    ``machine``). Never raises for a verdict.
+
+    The parameters and exceptions are those of :func:`verify` (there is no ``product``: a pool
+    names its product, and a lease is for that pool).
+    """
+    if not isinstance(keys, TrustedKeys):
+        raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
+    return LeaseReport(
+        _native_check_lease(lease, pool, keys, (), at, leeway, clock_tolerance, machine, check_machine)
+    )
+
+
+def check_lease(
+    lease: LicenseData,
+    pool: LicenseData,
+    keys: TrustedKeys,
+    lists: Optional[Lists] = (),
+    *,
+    at: Optional[datetime] = None,
+    leeway: Union[int, timedelta] = 0,
+    clock_tolerance: Union[int, timedelta] = DEFAULT_CLOCK_TOLERANCE,
+    machine: Optional[str] = None,
+    check_machine: bool = True,
+) -> LeaseReport:
+    """:func:`verify_lease` with the vendor's revocation lists, without a state: a revoked pool
+    license is REVOKED (``part == "pool"``), and ``LeaseReport.passed`` is false when a list was
+    refused. ``lists`` as for :func:`check`."""
+    if not isinstance(keys, TrustedKeys):
+        raise TypeError(f"keys must be a licet.TrustedKeys, not {type(keys).__name__}")
+    return LeaseReport(
+        _native_check_lease(lease, pool, keys, lists, at, leeway, clock_tolerance, machine, check_machine)
+    )

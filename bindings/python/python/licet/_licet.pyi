@@ -9,6 +9,7 @@ __all__ = [
     "DEFAULT_CLOCK_TOLERANCE",
     "DEFAULT_LOCK_TIMEOUT",
     "Guard",
+    "LeaseReport",
     "MAX_KEY_FILE_BYTES",
     "MAX_LICENSE_FILE_BYTES",
     "MAX_REVOCATION_LIST_BYTES",
@@ -17,6 +18,7 @@ __all__ = [
     "TrustedKeys",
     "__version__",
     "check",
+    "check_lease",
     "machine_id",
     "read_key_file",
     "read_list_file",
@@ -132,3 +134,40 @@ def check(
 def machine_id() -> str: ...
 def read_key_file(path: Union[str, PathLike[str]]) -> bytes: ...
 def read_list_file(path: Union[str, PathLike[str]]) -> bytes: ...
+
+@final
+class LeaseReport:
+    @property
+    def status(self) -> str: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def part(self) -> Optional[str]: ...
+    @property
+    def lease_id(self) -> Optional[str]: ...
+    @property
+    def machine_id(self) -> Optional[str]: ...
+    @property
+    def pool_license_id(self) -> Optional[str]: ...
+    @property
+    def issued_at(self) -> Optional[int]: ...
+    @property
+    def expires_at(self) -> Optional[int]: ...
+    def pool(self) -> Report: ...
+    def to_json(self) -> str: ...
+
+def check_lease(
+    lease: Any,
+    pool: Any,
+    keys: Any,
+    lists: Any,
+    at: Optional[datetime],
+    leeway: Union[int, timedelta],
+    clock_tolerance: Union[int, timedelta],
+    machine: Optional[str],
+    check_machine: bool,
+) -> LeaseReport: ...
