@@ -106,6 +106,12 @@ export declare function check(license: Buffer | string, keys: TrustedKeys, lists
 /** `check` on the libuv thread pool. */
 export declare function checkAsync(license: Buffer | string, keys: TrustedKeys, lists: RevocationList[], options?: VerifyOptions): Promise<Report>
 
+/**
+ * `verifyLease` with the vendor's revocation lists, without a state: a revoked pool license is
+ * REVOKED (`part: 'pool'`), and `passed` is false when a list was refused.
+ */
+export declare function checkLease(lease: Buffer | string, pool: Buffer | string, keys: TrustedKeys, lists: RevocationList[], options?: VerifyOptions): LeaseReport
+
 /** How a guard treats its state. Every field is optional; an unknown field is an error. */
 export interface GuardSettings {
   /**
@@ -118,6 +124,36 @@ export interface GuardSettings {
    * then throws `LICET_STATE` (`stateError: 'BUSY'`). Default 5.
    */
   lockTimeout?: number
+}
+
+/**
+ * The verdict on a floating-seat lease (a token from `licet relay serve`) and on the pool
+ * license it is a seat of. The lease's fields are `null` unless its signature verified with the
+ * relay key the pool license names.
+ */
+export interface LeaseReport {
+  /** The pool license's status when the pool failed, else the lease's. */
+  status: Status
+  /** True when the pool license is valid and the lease ACTIVE: the seat may be used. */
+  valid: boolean
+  /** Valid, and every revocation list given was accepted (what `licet verify-lease` exits 0 on). */
+  passed: boolean
+  /** Why, in a sentence. */
+  reason: string
+  /** The half that failed: `'pool'` or `'lease'`; null when valid. */
+  part: 'pool' | 'lease' | null | null
+  /** `jti`: the lease id (the same across renewals). */
+  leaseId: string | null
+  /** The machine the lease is for (64 hex). */
+  machineId: string | null
+  /** `pool`: the pool license the lease names. */
+  poolLicenseId: string | null
+  /** `iat`: when the relay signed this token. */
+  issuedAt: Date | null
+  /** `exp`: when the lease ends unless renewed. */
+  expiresAt: Date | null
+  /** The pool license's own verdict, with each revocation list's. */
+  pool: Report
 }
 
 /** A verdict on one revocation list. */
@@ -207,7 +243,7 @@ export interface RevocationList {
  * version of the binding does not know (a newer verifier) is `UNKNOWN`; the report's `reason`
  * still says what happened.
  */
-export type Status = 'ACTIVE' | 'IN_GRACE' | 'EXPIRED' | 'NOT_YET_VALID' | 'MACHINE_MISMATCH' | 'WRONG_PRODUCT' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'REVOKED' | 'CLOCK_ROLLBACK' | 'UNKNOWN'
+export type Status = 'ACTIVE' | 'IN_GRACE' | 'EXPIRED' | 'NOT_YET_VALID' | 'MACHINE_MISMATCH' | 'WRONG_PRODUCT' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'REVOKED' | 'CLOCK_ROLLBACK' | 'WRONG_POOL' | 'LEASE_TOO_LONG' | 'UNKNOWN'
 
 /**
  * Verifies a license file (its contents) with the trusted keys. Never throws for a "no"
@@ -221,6 +257,16 @@ export declare function verify(license: Buffer | string, keys: TrustedKeys, opti
  * usage error.
  */
 export declare function verifyAsync(license: Buffer | string, keys: TrustedKeys, options?: VerifyOptions): Promise<Report>
+
+/**
+ * Verifies a floating-seat lease (the `lease` of the relay's answer) against the pool license it
+ * is a seat of and the vendor's trusted keys, offline (docs/RELAY.md): the pool license as any
+ * license except its machine binding (it names the relay's machine), of type POOL; the lease
+ * signed with EdDSA by the relay key the pool license names (never a key the lease carries),
+ * naming that pool, no longer than its `max_lease_ttl`, unexpired, and for this machine (or
+ * `options.machine`). Never throws for a verdict.
+ */
+export declare function verifyLease(lease: Buffer | string, pool: Buffer | string, keys: TrustedKeys, options?: VerifyOptions): LeaseReport
 
 /**
  * How a license is checked, besides its keys. Every field is optional; an unknown field is an

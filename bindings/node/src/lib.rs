@@ -174,6 +174,11 @@ pub enum Status {
     REVOKED,
     /// The clock reads earlier than a trustworthy time already seen (beyond the tolerance).
     CLOCK_ROLLBACK,
+    /// A lease check only: the lease is a seat of another pool, or the pool license given is not
+    /// of type POOL.
+    WRONG_POOL,
+    /// A lease check only: the lease lives longer than the pool's `max_lease_ttl`.
+    LEASE_TOO_LONG,
     /// A status this version of the binding does not know.
     UNKNOWN,
 }
@@ -194,6 +199,8 @@ impl Status {
             "MALFORMED" => Status::MALFORMED,
             "REVOKED" => Status::REVOKED,
             "CLOCK_ROLLBACK" => Status::CLOCK_ROLLBACK,
+            "WRONG_POOL" => Status::WRONG_POOL,
+            "LEASE_TOO_LONG" => Status::LEASE_TOO_LONG,
             _ => Status::UNKNOWN,
         }
     }
@@ -347,6 +354,67 @@ impl Report {
             not_before: claims.and_then(|c| c.not_before).and_then(date),
             lists: check.revocation_lists.iter().map(list_report).collect(),
             lists_enforced: u32::try_from(check.lists_enforced).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The verdict on a floating-seat lease (a token from `licet relay serve`) and on the pool
+/// license it is a seat of. The lease's fields are `null` unless its signature verified with the
+/// relay key the pool license names.
+#[napi(object, object_from_js = false, use_nullable = true)]
+#[derive(Debug, Clone)]
+pub struct LeaseReport {
+    /// The pool license's status when the pool failed, else the lease's.
+    pub status: Status,
+    /// True when the pool license is valid and the lease ACTIVE: the seat may be used.
+    pub valid: bool,
+    /// Valid, and every revocation list given was accepted (what `licet verify-lease` exits 0 on).
+    pub passed: bool,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The half that failed: `'pool'` or `'lease'`; null when valid.
+    #[napi(ts_type = "'pool' | 'lease' | null")]
+    pub part: Option<String>,
+    /// `jti`: the lease id (the same across renewals).
+    pub lease_id: Option<String>,
+    /// The machine the lease is for (64 hex).
+    pub machine_id: Option<String>,
+    /// `pool`: the pool license the lease names.
+    pub pool_license_id: Option<String>,
+    /// `iat`: when the relay signed this token.
+    pub issued_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `exp`: when the lease ends unless renewed.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The pool license's own verdict, with each revocation list's.
+    pub pool: Report,
+}
+
+impl LeaseReport {
+    fn of(check: &verifier::LeaseCheckReport) -> Self {
+        let lease = &check.lease;
+        let claims = lease.lease_claims();
+        LeaseReport {
+            status: Status::from_name(lease.status.as_str()),
+            valid: lease.valid,
+            passed: check.passed(),
+            reason: lease.reason.clone(),
+            part: lease.part.map(|part| {
+                match part {
+                    verifier::lease::LeasePart::Pool => "pool",
+                    verifier::lease::LeasePart::Lease => "lease",
+                }
+                .to_owned()
+            }),
+            lease_id: claims.map(|c| c.lease_id.clone()),
+            machine_id: claims.map(|c| c.machine_id.as_str().to_owned()),
+            pool_license_id: claims.map(|c| c.pool_license_id.clone()),
+            issued_at: claims.and_then(|c| date(c.issued_at)),
+            expires_at: claims.and_then(|c| date(c.expires_at)),
+            pool: Report::of(&CheckReport {
+                license: lease.pool.clone(),
+                revocation_lists: check.revocation_lists.clone(),
+                lists_enforced: check.lists_enforced,
+            }),
         }
     }
 }
@@ -913,6 +981,64 @@ pub fn check_async<'env>(
         env,
         guarded(|| check_job(&license, keys, Some(lists), options)),
     )
+}
+
+/// Verifies a floating-seat lease (the `lease` of the relay's answer) against the pool license it
+/// is a seat of and the vendor's trusted keys, offline (docs/RELAY.md): the pool license as any
+/// license except its machine binding (it names the relay's machine), of type POOL; the lease
+/// signed with EdDSA by the relay key the pool license names (never a key the lease carries),
+/// naming that pool, no longer than its `max_lease_ttl`, unexpired, and for this machine (or
+/// `options.machine`). Never throws for a verdict.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lease: Buffer | string, pool: Buffer | string, keys: TrustedKeys, options?: VerifyOptions"
+)]
+pub fn verify_lease(
+    env: &Env,
+    lease: Either<Buffer, String>,
+    pool: Either<Buffer, String>,
+    keys: &TrustedKeys,
+    options: Option<Object<'_>>,
+) -> napi::Result<LeaseReport> {
+    run(env, || {
+        let options = parse_options(options, true)?;
+        let (lease, pool) = (bytes(&lease), bytes(&pool));
+        Ok(LeaseReport::of(&verifier::check_lease(
+            &lease,
+            &pool,
+            &[],
+            &keys.inner,
+            &options,
+        )))
+    })
+}
+
+/// `verifyLease` with the vendor's revocation lists, without a state: a revoked pool license is
+/// REVOKED (`part: 'pool'`), and `passed` is false when a list was refused.
+#[napi(
+    catch_unwind,
+    ts_args_type = "lease: Buffer | string, pool: Buffer | string, keys: TrustedKeys, lists: RevocationList[], options?: VerifyOptions"
+)]
+pub fn check_lease(
+    env: &Env,
+    lease: Either<Buffer, String>,
+    pool: Either<Buffer, String>,
+    keys: &TrustedKeys,
+    lists: Vec<Object<'_>>,
+    options: Option<Object<'_>>,
+) -> napi::Result<LeaseReport> {
+    run(env, || {
+        let lists = parse_lists(Some(lists))?;
+        let options = parse_options(options, true)?;
+        let (lease, pool) = (bytes(&lease), bytes(&pool));
+        Ok(LeaseReport::of(&verifier::check_lease(
+            &lease,
+            &pool,
+            &inputs(&lists),
+            &keys.inner,
+            &options,
+        )))
+    })
 }
 
 /// This machine's id (64 lowercase hex characters: the SHA-256 of the operating system's machine

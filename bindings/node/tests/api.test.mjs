@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
 import * as licet from 'licet'
-import { Guard, ListStatus, Status, TrustedKeys, check, machineId, verify, verifyAsync, version } from 'licet'
+import { Guard, ListStatus, Status, TrustedKeys, check, checkLease, machineId, verify, verifyAsync, verifyLease, version } from 'licet'
 import { at, conformance, DEMO_AT, DEMO_KEY, DEMO_LICENSE, read } from './common.mjs'
 
 const require = createRequire(import.meta.url)
@@ -35,9 +35,11 @@ test('the package exports exactly the declared API, and the CommonJS entry is th
     'TrustedKeys',
     'check',
     'checkAsync',
+    'checkLease',
     'machineId',
     'verify',
     'verifyAsync',
+    'verifyLease',
     'version',
   ])
   assert.equal(require('licet').verify, licet.verify)
@@ -53,7 +55,7 @@ test('Status and ListStatus name every status, values equal to names, UNKNOWN in
   const statuses = [
     'ACTIVE', 'IN_GRACE', 'EXPIRED', 'NOT_YET_VALID', 'MACHINE_MISMATCH', 'WRONG_PRODUCT',
     'BAD_SIGNATURE', 'UNKNOWN_KEY', 'UNSUPPORTED_ALGORITHM', 'MALFORMED', 'REVOKED',
-    'CLOCK_ROLLBACK', 'UNKNOWN',
+    'CLOCK_ROLLBACK', 'WRONG_POOL', 'LEASE_TOO_LONG', 'UNKNOWN',
   ]
   assert.deepEqual(Object.keys(Status), statuses)
   for (const name of statuses) assert.equal(Status[name], name)
@@ -395,4 +397,26 @@ test('machineId is 64 lowercase hex, or a LICET_MACHINE_ID error naming what was
   const keys = TrustedKeys.from(conformance('keys/ed25519.pub.pem'))
   const locked = conformance('licenses/node-locked.lic')
   assert.equal(verify(locked, keys, { at: 1798761600 }).status, verify(locked, keys, { at: 1798761600, machine: id }).status)
+})
+
+test('a lease is checked against its pool license, and the pool report is a Report', () => {
+  const keys = TrustedKeys.from(conformance('keys/ed25519.pub.pem'))
+  const lease = conformance('leases/valid.jwt')
+  const pool = conformance('leases/pool.lic').toString('utf8') // text is accepted too
+  const machine = '57b4ededd7060cf76633d6d73b900c9f529d083bc865cc597f5fe774121ae128'
+  const at = new Date('2027-01-01T00:00:00Z')
+  const report = verifyLease(lease, pool, keys, { at, machine })
+  assert.equal(report.status, Status.ACTIVE)
+  assert.ok(report.valid && report.passed)
+  assert.equal(report.part, null)
+  assert.equal(report.poolLicenseId, 'conf-pool-001')
+  assert.equal(report.machineId, machine)
+  assert.ok(report.expiresAt > at)
+  assert.equal(report.pool.licenseType, 'POOL')
+  const notPool = verifyLease(lease, conformance('leases/not-a-pool.lic'), keys, { at, machine })
+  assert.deepEqual([notPool.status, notPool.part, notPool.leaseId], [Status.WRONG_POOL, 'pool', null])
+  const revoked = checkLease(lease, pool, keys, [{ source: 'pool-revoked.jwt', data: conformance('leases/pool-revoked.jwt') }], { at, machine })
+  assert.deepEqual([revoked.status, revoked.part], [Status.REVOKED, 'pool'])
+  assert.deepEqual(revoked.pool.lists.map((l) => l.status), [ListStatus.ACCEPTED])
+  throwsCode(() => verifyLease(lease, pool, keys, { at, colour: 'red' }), 'LICET_OPTIONS', /unknown option `colour`/)
 })

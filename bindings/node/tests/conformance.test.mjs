@@ -1,4 +1,5 @@
-// The conformance corpus (fixtures/conformance/cases.json) through the installed npm package:
+// The conformance corpus (fixtures/conformance/cases.json, and the lease cases of leases.json)
+// through the installed npm package:
 // every case and step, through the synchronous API and again through the Promise API. Prints
 // every step that disagrees (case, step, expected, got) and fails when any does or when no case
 // ran. LICET_CONFORMANCE_CASES=/path/to/cases.json runs another cases file; its paths are
@@ -9,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { Guard, TrustedKeys, check, checkAsync } from 'licet'
+import { Guard, TrustedKeys, check, checkAsync, checkLease } from 'licet'
 import { at, CONFORMANCE } from './common.mjs'
 
 const casesFile = process.env.LICET_CONFORMANCE_CASES || at(join(CONFORMANCE, 'cases.json'))
@@ -110,3 +111,54 @@ for (const [name, sync] of [
     )
   })
 }
+
+// The lease cases (fixtures/conformance/leases.json, or LICET_CONFORMANCE_LEASES).
+const leasesFile = process.env.LICET_CONFORMANCE_LEASES || at(join(CONFORMANCE, 'leases.json'))
+
+/** What a lease report says, in the shape of a lease case's `expect`. */
+function observedLease(report) {
+  const seconds = (date) => (date === null ? null : date.getTime() / 1000)
+  return {
+    status: report.status,
+    valid: report.valid,
+    passed: report.passed,
+    part: report.part,
+    lists: report.pool.lists.map((list) => list.status),
+    lease:
+      report.leaseId === null
+        ? null
+        : {
+            lease_id: report.leaseId,
+            machine_id: report.machineId,
+            pool_license_id: report.poolLicenseId,
+            issued_at: seconds(report.issuedAt),
+            expires_at: seconds(report.expiresAt),
+          },
+  }
+}
+
+test('lease cases of the conformance corpus', (t) => {
+  const leases = JSON.parse(readFileSync(leasesFile, 'utf8'))
+  assert.equal(leases.format, 1, `${leasesFile}: format`)
+  const disagreements = []
+  for (const c of leases.cases) {
+    const keys = new TrustedKeys()
+    for (const key of c.trusted) keys.add(file(key))
+    const lists = c.lists.map((source) => ({ source, data: file(source) }))
+    const options = { at: c.at, leeway: c.leeway, clockTolerance: c.clock_tolerance }
+    if (c.machine !== null) options.machine = c.machine
+    const report = checkLease(file(c.lease), file(c.pool), keys, lists, options)
+    const got = observedLease(report)
+    if (!isDeepStrictEqual(got, c.expect)) {
+      disagreements.push(
+        `lease case ${c.name}: expected ${JSON.stringify(c.expect)}\n  got ${JSON.stringify(got)}\n  reason: ${report.reason}`,
+      )
+    }
+  }
+  const summary = `lease conformance: ${leases.cases.length} cases, ${disagreements.length} disagree (${leasesFile})`
+  console.log(summary)
+  t.diagnostic(summary)
+  for (const d of disagreements) console.error(d)
+  assert.ok(leases.cases.length > 0, 'no lease case ran')
+  assert.equal(disagreements.length, 0, `${summary}:\n${disagreements.join('\n')}`)
+})
