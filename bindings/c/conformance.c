@@ -186,6 +186,29 @@ static void compare_claims(char *diff, size_t size, const cJSON *expected,
   cJSON_Delete(claims);
 }
 
+/* Compares each list's status with the expected ones, in order. */
+static void compare_lists(char *diff, size_t size, const cJSON *expected,
+                          const licet_report *report) {
+  size_t count = licet_report_list_count(report);
+  char got[1024] = "[", want[1024] = "[";
+  bool same = (size_t)cJSON_GetArraySize(expected) == count;
+  for (size_t i = 0; i < count; i++) {
+    const char *s = licet_list_status_name(licet_report_list_status(report, i));
+    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "," : "", s);
+    const cJSON *e = cJSON_GetArrayItem(expected, (int)i);
+    if (!cJSON_IsString(e) || strcmp(e->valuestring, s) != 0) same = false;
+  }
+  const cJSON *e;
+  int i = 0;
+  cJSON_ArrayForEach(e, expected) {
+    snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i++ ? "," : "",
+             cJSON_IsString(e) ? e->valuestring : "?");
+  }
+  strcat(got, "]");
+  strcat(want, "]");
+  if (!same) differ(diff, size, "lists", want, got);
+}
+
 /* Compares one step's report with its `expect`; the differences go to diff (empty: agrees). */
 static void compare(char *diff, size_t size, const cJSON *expect, const licet_report *report) {
   diff[0] = '\0';
@@ -204,24 +227,7 @@ static void compare(char *diff, size_t size, const cJSON *expect, const licet_re
     } else if (strcmp(name, "passed") == 0) {
       compare_bool(diff, size, "passed", field, licet_report_passed(report));
     } else if (strcmp(name, "lists") == 0) {
-      size_t count = licet_report_list_count(report);
-      char got[1024] = "[", want[1024] = "[";
-      bool same = (size_t)cJSON_GetArraySize(field) == count;
-      for (size_t i = 0; i < count; i++) {
-        const char *s = licet_list_status_name(licet_report_list_status(report, i));
-        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "," : "", s);
-        const cJSON *e = cJSON_GetArrayItem(field, (int)i);
-        if (!cJSON_IsString(e) || strcmp(e->valuestring, s) != 0) same = false;
-      }
-      const cJSON *e;
-      int i = 0;
-      cJSON_ArrayForEach(e, field) {
-        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i++ ? "," : "",
-                 cJSON_IsString(e) ? e->valuestring : "?");
-      }
-      strcat(got, "]");
-      strcat(want, "]");
-      if (!same) differ(diff, size, "lists", want, got);
+      compare_lists(diff, size, field, report);
     } else if (strcmp(name, "claims") == 0) {
       compare_claims(diff, size, field, report);
     } else {
@@ -331,15 +337,7 @@ static void compare_lease(char *diff, size_t size, const cJSON *expect,
       compare_string(diff, size, "part", field, got);
     } else if (strcmp(name, "lists") == 0) {
       /* The lists' verdicts are in the pool's report. */
-      const licet_report *pool = licet_lease_report_pool(report);
-      size_t count = licet_report_list_count(pool);
-      bool same = (size_t)cJSON_GetArraySize(field) == count;
-      for (size_t i = 0; i < count; i++) {
-        const char *s = licet_list_status_name(licet_report_list_status(pool, i));
-        const cJSON *e = cJSON_GetArrayItem(field, (int)i);
-        if (!cJSON_IsString(e) || strcmp(e->valuestring, s) != 0) same = false;
-      }
-      if (!same) differ(diff, size, "lists", "the statuses of leases.json", "others");
+      compare_lists(diff, size, field, licet_lease_report_pool(report));
     } else if (strcmp(name, "lease") == 0) {
       const char *lease_id = licet_lease_report_lease_id(report);
       if (cJSON_IsNull(field)) {
