@@ -63,6 +63,7 @@ impl AuditOptions {
         AuditOptions {
             verify: VerifyOptions {
                 machine: licet_verifier::MachineCheck::NotChecked,
+                accept_pool_licenses: true,
                 ..VerifyOptions::at(now)
             },
             skip: Vec::new(),

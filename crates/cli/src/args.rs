@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Generate a signing key pair: PREFIX.key.pem (mode 0600) and PREFIX.pub.pem.
     #[command(
-        after_help = "Examples:\n  licet keygen --alg ed25519 --out vendor\n  licet keygen --alg rs256 --bits 3072 --out vendor-rsa --passphrase-file pass.txt\n  licet keygen --alg rs256 --p12 vendor.p12 --subject \"CN=Example Vendor,O=Example\" --cert-days 730 --passphrase-file pass.txt\n\nThe passphrase may also come from LICET_PASSPHRASE, or a prompt when stdin is a terminal (for --p12).\nWithout one the PEM private key is written unencrypted; a PKCS#12 file always needs one."
+        after_help = "Examples:\n  licet keygen --alg ed25519 --out vendor\n  licet keygen --alg rs256 --bits 3072 --out vendor-rsa --passphrase-file pass.txt\n  licet keygen --alg rs256 --p12 vendor.p12 --subject \"CN=Example Vendor,O=Example\" --cert-days 730 --passphrase-file pass.txt\n  licet keygen --alg ed25519 --pkcs11 'pkcs11:token=vendor;object=license-signing?module-path=/usr/lib/softhsm/libsofthsm2.so' --pin-file pin.txt --out vendor\n\nWith --pkcs11 the key pair is made inside the token (non-extractable) and only PREFIX.pub.pem is written.\nThe passphrase may also come from LICET_PASSPHRASE, or a prompt when stdin is a terminal (for --p12).\nWithout one the PEM private key is written unencrypted; a PKCS#12 file always needs one."
     )]
     Keygen(KeygenArgs),
     /// Public-key utilities.
@@ -172,8 +172,8 @@ pub struct ServeArgs {
     /// RSA key that signs API responses (PEM or PKCS#12); default: generated beside the database.
     #[arg(long, value_name = "KEY.pem|KEY.p12")]
     pub signing_key: Option<PathBuf>,
-    /// Passphrase file for the signing key (else LICET_PASSPHRASE, else a prompt on a terminal).
-    #[arg(long, value_name = "FILE")]
+    /// Passphrase file for the signing key (else LICET_PASSPHRASE, else a prompt on a terminal); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Vendor public key (PEM, JWK or JWKS) that installed license files must verify against (repeatable).
     #[arg(long = "trust", value_name = "PUB.pem|JWKS")]
@@ -192,8 +192,13 @@ pub struct ServeArgs {
     /// signs them RS256, and customers verify them with /license/public-key.
     #[arg(long, value_name = "KEY.pem|KEY.p12")]
     pub license_signing_key: Option<PathBuf>,
-    /// Passphrase file for --license-signing-key (else LICET_PASSPHRASE, else a prompt on a terminal).
-    #[arg(long, value_name = "FILE", requires = "license_signing_key")]
+    /// Passphrase file for --license-signing-key (else LICET_PASSPHRASE, else a prompt on a terminal); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(
+        long,
+        value_name = "FILE",
+        visible_alias = "license-pin-file",
+        requires = "license_signing_key"
+    )]
     pub license_passphrase_file: Option<PathBuf>,
     /// The key entry of a --license-signing-key PKCS#12 file that holds several, by friendlyName.
     #[arg(long, value_name = "NAME", requires = "license_signing_key")]
@@ -406,14 +411,19 @@ pub struct KeygenArgs {
     /// Also (or instead) write the key with a self-signed certificate as PKCS#12 (needs a passphrase).
     #[arg(long, value_name = "OUT.p12")]
     pub p12: Option<PathBuf>,
+    /// Generate the key pair inside a PKCS#11 token (RFC 7512 URI naming the token, the new key's
+    /// object label and the module), non-extractable; writes only PREFIX.pub.pem. The PIN comes
+    /// from --pin-file or LICET_PKCS11_PIN.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["p12", "subject", "cert_days"])]
+    pub pkcs11: Option<String>,
     /// Certificate subject for --p12, such as "CN=Example Vendor,O=Example" (default CN=licet signing key).
     #[arg(long, value_name = "DN", requires = "p12")]
     pub subject: Option<String>,
     /// Certificate validity for --p12, in days from now (default 3650).
     #[arg(long, value_name = "N", requires = "p12")]
     pub cert_days: Option<u32>,
-    /// Encrypt the private key with the first line of this file (else LICET_PASSPHRASE, else unencrypted).
-    #[arg(long, value_name = "FILE")]
+    /// Encrypt the private key with the first line of this file (else LICET_PASSPHRASE, else unencrypted); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Replace existing key files.
     #[arg(long)]
@@ -430,23 +440,23 @@ pub enum KeyCommand {
         after_help = "Examples:\n  licet key jwks vendor.pub.pem > jwks.json\n  licet key jwks rsa.pub.pem --rsa-alg PS256\n\nA JWKS `alg` pins a key to that algorithm. A key file made by `licet keygen` records its\nalgorithm, and that is what is published; other RSA keys get RS256 unless --rsa-alg says otherwise."
     )]
     Jwks(JwksArgs),
-    /// Print the public key of a private key (PEM or PKCS#12), as PEM.
+    /// Print the public key of a private key (PEM, PKCS#12 or a PKCS#11 token), as PEM.
     #[command(
-        after_help = "Examples:\n  licet key public vendor.key.pem > vendor.pub.pem\n  licet key public vendor.p12 --passphrase-file p.txt > vendor.pub.pem\n\nThe same public key (and kid) as `licet keygen` wrote; no openssl step is needed after\n`keygen --p12`."
+        after_help = "Examples:\n  licet key public vendor.key.pem > vendor.pub.pem\n  licet key public vendor.p12 --passphrase-file p.txt > vendor.pub.pem\n  licet key public 'pkcs11:token=vendor;object=license-signing?module-path=/usr/lib/softhsm/libsofthsm2.so' --pin-file pin.txt\n\nThe same public key (and kid) as `licet keygen` wrote; no openssl step is needed after\n`keygen --p12`."
     )]
     Public(KeyPublicArgs),
 }
 
 #[derive(Args)]
 pub struct KeyPublicArgs {
-    /// The private key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx), or `-`.
+    /// The private key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx), or `-`, or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(value_name = "KEY")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE, else a prompt).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE, else a prompt); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Print a JSON object with the PEM, kid and algorithm instead.
     #[arg(long)]
@@ -465,7 +475,7 @@ pub struct JwksArgs {
 
 #[derive(Args)]
 pub struct IssueArgs {
-    /// The private signing key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx).
+    /// The private signing key: PEM (PKCS#8, encrypted PKCS#8, PKCS#1) or PKCS#12 (.p12/.pfx), or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(long, value_name = "KEY.pem|KEY.p12")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
@@ -477,8 +487,8 @@ pub struct IssueArgs {
     /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
     #[arg(long)]
     pub alg: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Customer id (`sub`).
     #[arg(long)]
@@ -538,14 +548,14 @@ pub struct IssueArgs {
 
 #[derive(Args)]
 pub struct RevokeArgs {
-    /// The private signing key that signs the list (PEM or PKCS#12).
+    /// The private signing key that signs the list (PEM or PKCS#12), or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
     #[arg(long, value_name = "ALG")]
@@ -631,14 +641,14 @@ pub struct ClockAttestArgs {
     /// The request file, or `-` for stdin.
     #[arg(value_name = "REQUEST|-")]
     pub request: PathBuf,
-    /// The private key that signs (PEM or PKCS#12).
+    /// The private key that signs (PEM or PKCS#12), or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Signature algorithm (default: the key's).
     #[arg(long, value_name = "ALG")]
@@ -695,14 +705,14 @@ pub struct ActivationRespondArgs {
     /// The request or release file, or `-` for stdin.
     #[arg(value_name = "FILE|-")]
     pub file: PathBuf,
-    /// The private key that signs the license (PEM or PKCS#12).
+    /// The private key that signs the license (PEM or PKCS#12), or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// The license database (the same as `licet serve`'s).
     #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
@@ -1219,14 +1229,14 @@ pub struct RelayGrantArgs {
     /// The relay request file (`licet relay init` wrote it), or `-` for stdin.
     #[arg(value_name = "REQUEST|-")]
     pub request: PathBuf,
-    /// The vendor's private signing key: PEM or PKCS#12.
+    /// The vendor's private signing key: PEM or PKCS#12, or a key in a PKCS#11 token (`pkcs11:token=...;object=...?module-path=...`).
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
-    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE).
-    #[arg(long, value_name = "FILE")]
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
     /// Signature algorithm: EdDSA for Ed25519 keys; RS256 (default) or PS256 for RSA keys.
     #[arg(long)]

@@ -273,7 +273,11 @@ pub(crate) fn verify_options(checks: &CheckArgs) -> Result<VerifyOptions> {
         }
         None => UnixTime::now(),
     };
-    let mut options = VerifyOptions::at(now).with_leeway(checks.leeway);
+    // On the shell a pool license verifies like any file (ACTIVE, type POOL: the relay's machine
+    // checks its pool so); products embedding the library refuse it by default.
+    let mut options = VerifyOptions::at(now)
+        .with_leeway(checks.leeway)
+        .accepting_pool_licenses();
     if let Some(machine) = &checks.machine {
         options.machine = MachineCheck::Machine(MachineId::parse(machine).context("--machine")?);
     }

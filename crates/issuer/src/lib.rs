@@ -28,6 +28,7 @@ mod input;
 pub mod ledger;
 mod mint;
 mod passphrase;
+pub mod pkcs11;
 mod pkcs12;
 pub mod pool;
 mod revoke;

@@ -111,7 +111,8 @@ fn self_check(key: &SigningKey, token: &str, claims: &LicenseClaims) -> Result<(
             .not_before
             .unwrap_or(claims.issued_at)
             .max(claims.issued_at),
-    );
+    )
+    .accepting_pool_licenses();
     if let Some(first) = claims.machine_ids.as_ref().and_then(|ids| ids.first()) {
         options.machine = MachineCheck::Machine(first.clone());
     }

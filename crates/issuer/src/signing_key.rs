@@ -65,6 +65,9 @@ pub enum KeyError {
     /// The key's encoding is invalid.
     #[error("the private key is invalid: {0}")]
     Invalid(String),
+    /// The private key is in a PKCS#11 token and cannot be exported.
+    #[error("the private key is in the PKCS#11 token {0} and never leaves it: it cannot be written to a file")]
+    InToken(String),
     /// RSA key outside the accepted sizes.
     #[error("the RSA key has {0} bits; licet signs with RSA keys of 2048 to 8192 bits")]
     RsaSize(usize),
@@ -73,6 +76,8 @@ pub enum KeyError {
 enum Inner {
     Ed25519(ed25519_dalek::SigningKey),
     Rsa(RsaKeyPair),
+    /// In a PKCS#11 token: the private key never leaves it.
+    Token(Box<crate::pkcs11::TokenKey>),
 }
 
 /// A private signing key with its public half (as a verifier [`TrustedKey`]).
@@ -111,6 +116,46 @@ impl SigningKey {
                 };
                 Self::from_rsa(RsaKeyPair::generate(size).map_err(|_| KeyError::Generation)?)
             }
+        }
+    }
+
+    /// Opens a key in a PKCS#11 token (an HSM, SoftHSM2) named by an RFC 7512 URI, logging in
+    /// with `pin`. Signatures are made by the token and verified with the key's public half
+    /// before [`SigningKey::sign`] returns them.
+    pub fn from_pkcs11(
+        uri: &crate::pkcs11::Pkcs11Uri,
+        pin: &crate::pkcs11::Pin,
+    ) -> Result<Self, crate::pkcs11::Pkcs11Error> {
+        let (token, public) = crate::pkcs11::TokenKey::open(uri, pin)?;
+        Ok(SigningKey {
+            inner: Inner::Token(Box::new(token)),
+            public,
+            made_for: None,
+        })
+    }
+
+    /// Generates a non-extractable key pair inside a PKCS#11 token, labelled as the URI's
+    /// `object` (and `id`, else the label's bytes), and opens it. An existing object of that
+    /// name is refused, never replaced.
+    pub fn generate_in_pkcs11(
+        uri: &crate::pkcs11::Pkcs11Uri,
+        pin: &crate::pkcs11::Pin,
+        spec: KeySpec,
+    ) -> Result<Self, crate::pkcs11::Pkcs11Error> {
+        let (token, public) = crate::pkcs11::TokenKey::generate(uri, pin, spec)?;
+        Ok(SigningKey {
+            inner: Inner::Token(Box::new(token)),
+            public,
+            made_for: None,
+        })
+    }
+
+    /// Where the private key lives: `None` for a key in memory (from a file), the token's label
+    /// and URI for a key in a PKCS#11 token.
+    pub fn token(&self) -> Option<(&str, &str)> {
+        match &self.inner {
+            Inner::Token(token) => Some((token.token(), token.uri())),
+            _ => None,
         }
     }
 
@@ -258,6 +303,7 @@ impl SigningKey {
                     .map_err(|_| KeyError::Invalid("PKCS#8 encoding failed".into()))?;
                 Ok(Zeroizing::new(der.as_ref().to_vec()))
             }
+            Inner::Token(token) => Err(KeyError::InToken(token.token().to_owned())),
         }
     }
 
@@ -312,6 +358,7 @@ impl SigningKey {
                     .map_err(|_| KeyError::Invalid("SPKI encoding failed".into()))?;
                 der.as_ref().to_vec()
             }
+            Inner::Token(token) => token.public_der().to_vec(),
         };
         let pem = pem_rfc7468::encode_string("PUBLIC KEY", LineEnding::LF, &der)
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
@@ -336,9 +383,9 @@ impl SigningKey {
     /// The algorithm used when none is asked for: the one the key was made for, else EdDSA for
     /// Ed25519 and RS256 for RSA.
     pub fn default_algorithm(&self) -> Algorithm {
-        self.made_for.unwrap_or(match self.inner {
-            Inner::Ed25519(_) => Algorithm::EdDSA,
-            Inner::Rsa(_) => Algorithm::RS256,
+        self.made_for.unwrap_or(match self.key_type() {
+            KeyType::Ed25519 => Algorithm::EdDSA,
+            _ => Algorithm::RS256,
         })
     }
 
@@ -367,6 +414,23 @@ impl SigningKey {
                 .map_err(|_| SignError::Backend)?;
                 Ok(signature)
             }
+            (Inner::Token(token), _) if self.public.algorithms().contains(&alg) => {
+                let signature = token
+                    .sign(alg, message)
+                    .map_err(|e| SignError::Token(e.to_string()))?;
+                // The token is outside licet's memory: what it returns is checked before use.
+                self.public
+                    .verify_signature(alg, message, &signature)
+                    .map_err(|_| {
+                        SignError::Token(
+                            crate::pkcs11::Pkcs11Error::BadSignature {
+                                token: token.token().to_owned(),
+                            }
+                            .to_string(),
+                        )
+                    })?;
+                Ok(signature)
+            }
             _ => Err(SignError::AlgorithmMismatch {
                 alg,
                 key_type: self.key_type(),
@@ -390,6 +454,9 @@ pub enum SignError {
     /// The backend failed.
     #[error("the signature could not be made: the cryptographic backend reported an error")]
     Backend,
+    /// The PKCS#11 token failed, or returned a signature that does not verify.
+    #[error("{0}")]
+    Token(String),
 }
 
 fn describe_oid(oid: &ObjectIdentifier) -> String {

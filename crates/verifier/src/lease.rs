@@ -327,6 +327,7 @@ pub fn verify_lease(
 ) -> LeaseReport {
     let pool_options = VerifyOptions {
         machine: MachineCheck::NotChecked,
+        accept_pool_licenses: true,
         ..options.clone()
     };
     let pool_report = verify_license(pool, keys, &pool_options);

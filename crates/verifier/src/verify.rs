@@ -61,6 +61,11 @@ pub struct VerifyOptions {
     /// time (the license's own `iat`, and with a state the latest time it recorded) is
     /// CLOCK_ROLLBACK. Without a state its mark is the Unix epoch, so only `iat` counts.
     pub clock_guard: ClockGuard,
+    /// Whether a pool license (`license_type` `POOL`, the right to lend floating seats through
+    /// `licet relay`) passes this check. Default `false`: a product's own check must not take a
+    /// pool for a seat, so such a file is WRONG_PRODUCT. Tools that inspect pools (the relay, the
+    /// lease check, `licet verify` on the relay's machine, audits) set it.
+    pub accept_pool_licenses: bool,
 }
 
 /// The clock-rollback guard: the latest trustworthy time seen before this check (from a state
@@ -122,7 +127,15 @@ impl VerifyOptions {
             product: None,
             revocations: Vec::new(),
             clock_guard: ClockGuard::default(),
+            accept_pool_licenses: false,
         }
+    }
+
+    /// Lets a pool license (`license_type` `POOL`) pass; see
+    /// [`VerifyOptions::accept_pool_licenses`].
+    pub fn accepting_pool_licenses(mut self) -> Self {
+        self.accept_pool_licenses = true;
+        self
     }
 
     /// Checks licenses against a revocation list too (lists add up; none replaces another).
@@ -368,6 +381,17 @@ fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String)
                 )
             }
         }
+    }
+    if !options.accept_pool_licenses
+        && claims.license_type.as_str() == crate::lease::POOL_LICENSE_TYPE
+    {
+        return (
+            Status::WrongProduct,
+            "the license is a pool license (`license_type` POOL): it lets a relay lend floating \
+             seats and is not a license for a product; a product asks the relay for a lease and \
+             checks it with the pool (verify-lease)"
+                .into(),
+        );
     }
     if let Some(nbf) = claims.not_before {
         if now.saturating_add(leeway) < nbf {

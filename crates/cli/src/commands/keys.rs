@@ -6,6 +6,7 @@ use crate::io::{print_stdout, read_input, read_secret, Overwrite, StagedFile};
 use crate::output::printable;
 use crate::EXIT_OK;
 use anyhow::{anyhow, bail, Context, Result};
+use licet_issuer::pkcs11::{is_pkcs11_uri, Pin, Pkcs11Error, Pkcs11Uri};
 use licet_issuer::{
     jwks, load_pkcs12, self_signed_certificate, write_pkcs12, CertificateInfo, KeyError, KeySpec,
     Passphrase, Pkcs12Error, SigningKey, MAX_PKCS12_BYTES,
@@ -35,6 +36,42 @@ pub fn resolve_passphrase(file: Option<&Path>) -> Result<Option<Passphrase>> {
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => bail!("LICET_PASSPHRASE is not valid Unicode"),
     }
+}
+
+/// The PIN of a PKCS#11 token: `--pin-file` (first line), else `LICET_PKCS11_PIN`, else a no-echo
+/// prompt on a terminal; never from the command line or the URI.
+fn resolve_pin(file: Option<&Path>, uri: &Pkcs11Uri) -> Result<Pin> {
+    if let Some(path) = file {
+        let bytes = read_secret(path, MAX_PASSPHRASE_FILE_BYTES)?;
+        return Pin::from_file_contents(&bytes)
+            .map_err(|_| anyhow!("the PIN file {} is not UTF-8 text", path.display()));
+    }
+    match std::env::var("LICET_PKCS11_PIN") {
+        Ok(value) => return Ok(Pin::new(value)),
+        Err(std::env::VarError::NotPresent) => {}
+        Err(std::env::VarError::NotUnicode(_)) => bail!("LICET_PKCS11_PIN is not valid Unicode"),
+    }
+    if std::io::stdin().is_terminal() {
+        let text = rpassword::prompt_password(format!(
+            "PIN for {}: ",
+            uri.token.as_deref().unwrap_or("the token")
+        ))
+        .context("cannot read the PIN")?;
+        return Ok(Pin::new(text));
+    }
+    Err(Pkcs11Error::PinRequired.into())
+}
+
+/// Opens a key in a PKCS#11 token named by a URI.
+fn load_token_key(text: &str, pin_file: Option<&Path>, alias: Option<&str>) -> Result<SigningKey> {
+    if alias.is_some() {
+        bail!(
+            "--alias applies to PKCS#12 files only; a PKCS#11 key is named by object= in its URI"
+        );
+    }
+    let uri = Pkcs11Uri::parse(text)?;
+    let pin = resolve_pin(pin_file, &uri)?;
+    SigningKey::from_pkcs11(&uri, &pin).with_context(|| format!("cannot use the PKCS#11 key {uri}"))
 }
 
 /// Asks for a passphrase without echo, if stdin is a terminal.
@@ -102,6 +139,13 @@ pub fn load_signing_key(
     passphrase_file: Option<&Path>,
     alias: Option<&str>,
 ) -> Result<LoadedKey> {
+    // `pkcs11:...` names a key in a token (a file of that name is given as ./pkcs11:...).
+    if let Some(text) = path.to_str().filter(|t| is_pkcs11_uri(t)) {
+        return Ok(LoadedKey {
+            key: load_token_key(text, passphrase_file, alias)?,
+            certificate: None,
+        });
+    }
     check_pkcs12_size(path)?;
     let bytes = read_secret(path, MAX_PKCS12_BYTES as usize)?;
     if is_pkcs12(path, &bytes) {
@@ -167,6 +211,9 @@ pub fn keygen(args: KeygenArgs) -> Result<u8> {
         (KeygenAlg::Ed25519, None) => KeySpec::Ed25519,
         (KeygenAlg::Rs256 | KeygenAlg::Ps256, bits) => KeySpec::Rsa(bits.unwrap_or(2048)),
     };
+    if let Some(uri) = args.pkcs11.as_deref() {
+        return keygen_in_token(&args, uri, spec);
+    }
     let pem_paths = args.out.as_deref().map(key_paths);
     let mut targets: Vec<&Path> = pem_paths
         .iter()
@@ -336,6 +383,67 @@ pub fn key_jwks(args: JwksArgs) -> Result<u8> {
         "{}\n",
         serde_json::to_string_pretty(&jwks(keys.iter(), rsa_alg))?
     ))?;
+    Ok(EXIT_OK)
+}
+
+/// `keygen --pkcs11`: the key pair is made inside the token; only PREFIX.pub.pem is written.
+fn keygen_in_token(args: &KeygenArgs, uri: &str, spec: KeySpec) -> Result<u8> {
+    let Some(prefix) = args.out.as_deref() else {
+        bail!("--pkcs11 needs --out PREFIX: the public key is written to PREFIX.pub.pem");
+    };
+    let (_, public_path) = key_paths(prefix);
+    if public_path.exists() {
+        if !args.force {
+            bail!(
+                "{} already exists; use --force to replace it",
+                public_path.display()
+            );
+        }
+        crate::kinds::refuse_other_kind(
+            &public_path,
+            crate::kinds::FileKind::PublicPem,
+            "a public key",
+        )?;
+    }
+    let uri = Pkcs11Uri::parse(uri)?;
+    let pin = resolve_pin(args.passphrase_file.as_deref(), &uri)?;
+    let alg = match args.alg {
+        KeygenAlg::Ed25519 => Algorithm::EdDSA,
+        KeygenAlg::Rs256 => Algorithm::RS256,
+        KeygenAlg::Ps256 => Algorithm::PS256,
+    };
+    let key = SigningKey::generate_in_pkcs11(&uri, &pin, spec)
+        .with_context(|| format!("cannot make a key in the PKCS#11 token of {uri}"))?
+        .with_algorithm(alg)?;
+    // The token made the key; a test signature shows it signs and that the public half is its.
+    key.sign(alg, b"licet keygen --pkcs11 self-test")
+        .context("the new key in the token cannot sign")?;
+    let staged = StagedFile::new(&public_path, key.public_key_pem()?.as_bytes(), 0o644)?;
+    staged.commit(if args.force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    })?;
+    let (token, _) = key.token().unwrap_or(("?", ""));
+    if args.json {
+        let summary = json!({
+            "publicKey": public_path.to_string_lossy(),
+            "pkcs11": uri.to_string(),
+            "token": token,
+            "kid": key.kid(),
+            "keyType": key.key_type().to_string(),
+            "algorithm": alg.name(),
+        });
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+    } else {
+        print_stdout(&format!(
+            "made a {} key in token {} (non-extractable; the private key stays there)\nwrote {}\nkid: {}\n",
+            key.key_type(),
+            printable(token),
+            public_path.display(),
+            key.kid()
+        ))?;
+    }
     Ok(EXIT_OK)
 }
 

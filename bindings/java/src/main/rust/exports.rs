@@ -16,12 +16,12 @@ use crate::convert::{
 };
 use crate::files::{self, FileKind};
 use crate::registry::{GUARDS, KEYS};
-use crate::report::report;
+use crate::report::{lease_report, report};
 use jni::objects::{JByteArray, JClass, JObjectArray, JString};
 use jni::sys::{jboolean, jbyteArray, jint, jlong, jobject, jstring, JNI_FALSE};
 use jni::JNIEnv;
 use licet_verifier::{
-    check_license, verify_license, CheckReport, ListInput, MachineId, StateSettings,
+    check_lease, check_license, verify_license, CheckReport, ListInput, MachineId, StateSettings,
     StatefulVerifier, TrustedKeys,
 };
 use std::path::Path;
@@ -252,6 +252,48 @@ pub extern "system" fn Java_dev_licet_Native_check<'local>(
         let keys = KEYS.get(keys)?;
         let checked = check_license(&license, &inputs(&sources, &lists), &keys, &options);
         Ok(report(env, &checked)?.into_raw())
+    })
+}
+
+/// `static native LeaseReport checkLease(byte[] lease, byte[] pool, long keys, String[]
+/// listSources, byte[][] lists, boolean atGiven, long at, long leeway, long clockTolerance, int
+/// machineMode, String machine, String product)`: a floating-seat lease against its pool license
+/// and the vendor keys, with revocation lists (for the pool), without a state.
+#[no_mangle]
+pub extern "system" fn Java_dev_licet_Native_checkLease<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    lease: JByteArray<'local>,
+    pool: JByteArray<'local>,
+    keys: jlong,
+    list_sources: JObjectArray<'local>,
+    list_bytes: JObjectArray<'local>,
+    at_given: jboolean,
+    at: jlong,
+    leeway: jlong,
+    clock_tolerance: jlong,
+    machine_mode: jint,
+    machine: JString<'local>,
+    product: JString<'local>,
+) -> jobject {
+    run(&mut env, null_mut(), |env| {
+        let lease = bytes(env, &lease, "the lease")?;
+        let pool = bytes(env, &pool, "the pool license")?;
+        let (sources, lists) = lists(env, &list_sources, &list_bytes)?;
+        let options = option_args(
+            env,
+            at_given,
+            at,
+            leeway,
+            clock_tolerance,
+            machine_mode,
+            &machine,
+            &product,
+        )?
+        .to_options()?;
+        let keys = KEYS.get(keys)?;
+        let checked = check_lease(&lease, &pool, &inputs(&sources, &lists), &keys, &options);
+        Ok(lease_report(env, &checked)?.into_raw())
     })
 }
 

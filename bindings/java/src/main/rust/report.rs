@@ -3,7 +3,8 @@
 use crate::boundary::Error;
 use jni::objects::{JObject, JValue};
 use jni::JNIEnv;
-use licet_verifier::{CheckReport, ListReport, UnixTime};
+use licet_verifier::lease::LeasePart;
+use licet_verifier::{CheckReport, LeaseCheckReport, ListReport, UnixTime};
 
 /// `Report(String status, boolean valid, boolean passed, String reason, String kid, String alg,
 /// String claimsJson, String licenseId, String customerId, String product, String licenseType,
@@ -13,6 +14,11 @@ const REPORT_SIG: &str = "(Ljava/lang/String;ZZLjava/lang/String;Ljava/lang/Stri
 /// `ListReport(String source, String status, String reason, String kid)`.
 const LIST_REPORT_SIG: &str =
     "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V";
+
+/// `LeaseReport(String status, boolean valid, boolean passed, String reason, String part,
+/// String leaseId, String machineId, String poolLicenseId, long issuedAt, long expiresAt,
+/// Report pool, String json)`.
+const LEASE_REPORT_SIG: &str = "(Ljava/lang/String;ZZLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJLdev/licet/Report;Ljava/lang/String;)V";
 
 /// A time that is absent (`Report.ABSENT` on the Java side).
 const ABSENT: i64 = i64::MIN;
@@ -115,6 +121,64 @@ fn report_in_frame<'local>(
             JValue::Long(time(claims.and_then(|c| c.not_before))),
             JValue::Object(&lists),
             JValue::Int(enforced),
+        ],
+    )?)
+}
+
+/// The Java lease report of `checked`, in a frame of its own like [`report`]; the pool's
+/// report is built in a nested frame, so the caller's frame gains one reference.
+pub fn lease_report<'local>(
+    env: &mut JNIEnv<'local>,
+    checked: &LeaseCheckReport,
+) -> Result<JObject<'local>, Error> {
+    env.with_local_frame_returning_local(REPORT_FRAME, |env| lease_report_in_frame(env, checked))
+}
+
+fn lease_report_in_frame<'local>(
+    env: &mut JNIEnv<'local>,
+    checked: &LeaseCheckReport,
+) -> Result<JObject<'local>, Error> {
+    let lease = &checked.lease;
+    let claims = lease.lease_claims();
+    let pool = report(
+        env,
+        &CheckReport {
+            license: lease.pool.clone(),
+            revocation_lists: checked.revocation_lists.clone(),
+            lists_enforced: checked.lists_enforced,
+        },
+    )?;
+    let status = env.new_string(lease.status.as_str())?;
+    let reason = env.new_string(&lease.reason)?;
+    let part = optional_string(
+        env,
+        lease.part.map(|part| match part {
+            LeasePart::Pool => "pool",
+            LeasePart::Lease => "lease",
+        }),
+    )?;
+    let lease_id = optional_string(env, claims.map(|c| c.lease_id.as_str()))?;
+    let machine_id = optional_string(env, claims.map(|c| c.machine_id.as_str()))?;
+    let pool_license_id = optional_string(env, claims.map(|c| c.pool_license_id.as_str()))?;
+    let json = serde_json::to_string(checked)
+        .map_err(|e| crate::boundary::licet("INTERNAL", e.to_string()))?;
+    let json = env.new_string(json)?;
+    Ok(env.new_object(
+        "dev/licet/LeaseReport",
+        LEASE_REPORT_SIG,
+        &[
+            JValue::Object(&status),
+            JValue::Bool(u8::from(lease.valid)),
+            JValue::Bool(u8::from(checked.passed())),
+            JValue::Object(&reason),
+            JValue::Object(&part),
+            JValue::Object(&lease_id),
+            JValue::Object(&machine_id),
+            JValue::Object(&pool_license_id),
+            JValue::Long(time(claims.map(|c| c.issued_at))),
+            JValue::Long(time(claims.map(|c| c.expires_at))),
+            JValue::Object(&pool),
+            JValue::Object(&json),
         ],
     )?)
 }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -119,6 +120,63 @@ public final class Licet {
         RevocationList.Arrays arrays = RevocationList.arrays(lists);
         try {
             return Native.check(license, keys.handle(), arrays.sources, arrays.bytes,
+                    options.atGiven(), options.atSeconds(), options.leewaySeconds(),
+                    options.clockToleranceSeconds(), options.machineMode(), options.machineId(),
+                    options.productOrNull());
+        } finally {
+            Reference.reachabilityFence(keys);
+        }
+    }
+
+    /**
+     * Checks a floating-seat lease (a {@code lease+jwt} token from {@code licet relay}) against
+     * the pool license it is a seat of: the pool license like any license (signature against
+     * {@code keys}, expiry, product, clock; not its machine, which is the relay's) and of type
+     * POOL; the lease signed by the relay key the pool names, for that pool, within the pool's
+     * longest lease, unexpired and for the machine of {@code options}.
+     *
+     * <pre>{@code
+     * LeaseReport lease = Licet.verifyLease(token, poolLicense, vendorKeys, VerifyOptions.defaults());
+     * if (!lease.valid()) {
+     *     System.err.println(lease.status() + " (" + lease.part().orElse("") + "): " + lease.reason());
+     * }
+     * }</pre>
+     *
+     * @param lease the lease token's bytes
+     * @param pool the pool license file's bytes
+     * @param keys the vendor's public keys
+     * @param options the evaluation time, leeway, clock tolerance, machine and product
+     * @return the verdict on the lease and its pool (never null)
+     * @throws IllegalStateException if {@code keys} was closed
+     */
+    public static LeaseReport verifyLease(byte[] lease, byte[] pool, TrustedKeys keys,
+            VerifyOptions options) {
+        return checkLease(lease, pool, keys, Collections.emptyList(), options);
+    }
+
+    /**
+     * Checks a floating-seat lease as {@link #verifyLease} does, with the vendor's revocation
+     * lists: a revoked pool license is REVOKED with part {@code "pool"}; each list has its own
+     * status in {@code pool().lists()}, and {@link LeaseReport#passed()} is true only when the
+     * lease is valid and every list was accepted.
+     *
+     * @param lease the lease token's bytes
+     * @param pool the pool license file's bytes
+     * @param keys the vendor's public keys (they verify the lists too)
+     * @param lists the revocation lists, in order
+     * @param options the options
+     * @return the verdict on the lease, its pool and each list (never null)
+     * @throws IllegalStateException if {@code keys} was closed
+     */
+    public static LeaseReport checkLease(byte[] lease, byte[] pool, TrustedKeys keys,
+            List<RevocationList> lists, VerifyOptions options) {
+        Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(options, "options");
+        RevocationList.Arrays arrays = RevocationList.arrays(lists);
+        try {
+            return Native.checkLease(lease, pool, keys.handle(), arrays.sources, arrays.bytes,
                     options.atGiven(), options.atSeconds(), options.leewaySeconds(),
                     options.clockToleranceSeconds(), options.machineMode(), options.machineId(),
                     options.productOrNull());

@@ -49,6 +49,10 @@ final class Native {
             boolean atGiven, long at, long leeway, long clockTolerance, int machineMode,
             String machine, String product);
 
+    static native LeaseReport checkLease(byte[] lease, byte[] pool, long keys,
+            String[] listSources, byte[][] lists, boolean atGiven, long at, long leeway,
+            long clockTolerance, int machineMode, String machine, String product);
+
     static native long guardOpen(String dir, long keys, long clockTolerance,
             long lockTimeoutMillis);
 

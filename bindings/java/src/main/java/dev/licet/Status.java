@@ -31,6 +31,13 @@ public enum Status {
     REVOKED,
     /** The clock reads earlier than a time already seen (beyond the tolerance). */
     CLOCK_ROLLBACK,
+    /**
+     * A lease check: the lease names another pool than the one given, or the license given as
+     * the pool is not a pool license.
+     */
+    WRONG_POOL,
+    /** A lease check: the lease lives longer than the pool license's {@code max_lease_ttl}. */
+    LEASE_TOO_LONG,
     /** A status this version of the binding does not know (a newer native library). */
     UNKNOWN;
 

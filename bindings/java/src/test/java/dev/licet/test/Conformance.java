@@ -6,6 +6,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.licet.Guard;
+import dev.licet.LeaseReport;
 import dev.licet.Licet;
 import dev.licet.ListReport;
 import dev.licet.ListStatus;
@@ -112,6 +113,93 @@ final class Conformance {
             failures.add("no case ran");
         }
         return failures;
+    }
+
+    /**
+     * The lease runner: every case of fixtures/conformance/leases.json (or the file named by
+     * LICET_CONFORMANCE_LEASES) through {@link Licet#checkLease}, every {@code expect} field
+     * compared.
+     */
+    static List<String> runLeases(Path leasesFile) throws IOException {
+        Path dir = leasesFile.toAbsolutePath().getParent();
+        JsonObject root = JsonParser.parseString(
+                new String(Files.readAllBytes(leasesFile), StandardCharsets.UTF_8)).getAsJsonObject();
+        List<String> failures = new ArrayList<>();
+        if (root.get("format").getAsInt() != 1) {
+            failures.add("leases.json has format " + root.get("format") + ", this runner reads 1");
+            return failures;
+        }
+        JsonArray cases = root.getAsJsonArray("cases");
+        for (JsonElement c : cases) {
+            JsonObject kase = c.getAsJsonObject();
+            String name = kase.get("name").getAsString();
+            List<Path> trusted = new ArrayList<>();
+            for (JsonElement k : kase.getAsJsonArray("trusted")) {
+                trusted.add(dir.resolve(k.getAsString()));
+            }
+            try (TrustedKeys keys = TrustedKeys.fromFiles(trusted)) {
+                List<RevocationList> lists = new ArrayList<>();
+                for (JsonElement l : kase.getAsJsonArray("lists")) {
+                    lists.add(RevocationList.of(l.getAsString(),
+                            Files.readAllBytes(dir.resolve(l.getAsString()))));
+                }
+                VerifyOptions.Builder options = VerifyOptions.builder()
+                        .at(Instant.ofEpochSecond(kase.get("at").getAsLong()))
+                        .leeway(kase.get("leeway").getAsLong())
+                        .clockTolerance(kase.get("clock_tolerance").getAsLong());
+                if (!kase.get("machine").isJsonNull()) {
+                    options.machine(kase.get("machine").getAsString());
+                }
+                LeaseReport report = Licet.checkLease(
+                        Files.readAllBytes(dir.resolve(kase.get("lease").getAsString())),
+                        Files.readAllBytes(dir.resolve(kase.get("pool").getAsString())),
+                        keys, lists, options.build());
+                JsonElement expected = kase.get("expect");
+                JsonElement got = observedLease(report);
+                if (!got.equals(expected)) {
+                    failures.add("lease case " + name + ": expected " + expected + "\n  got " + got
+                            + "\n  reason: " + report.reason());
+                }
+                if (report.status() == Status.UNKNOWN) {
+                    failures.add("lease case " + name + ": status " + report.statusName()
+                            + " is missing from dev.licet.Status");
+                }
+            } catch (RuntimeException e) {
+                failures.add("lease case " + name + ": " + e);
+            }
+        }
+        System.out.println("lease conformance: " + leasesFile + ": " + cases.size() + " cases, "
+                + failures.size() + " disagree");
+        if (cases.size() == 0) {
+            failures.add("no lease case ran");
+        }
+        return failures;
+    }
+
+    /** What a lease report says, in the shape of a lease case's {@code expect}. */
+    static JsonElement observedLease(LeaseReport report) {
+        JsonObject got = new JsonObject();
+        got.addProperty("status", report.statusName());
+        got.addProperty("valid", report.valid());
+        got.addProperty("passed", report.passed());
+        got.addProperty("part", report.part().orElse(null));
+        JsonArray lists = new JsonArray();
+        for (ListReport l : report.pool().lists()) {
+            lists.add(l.statusName());
+        }
+        got.add("lists", lists);
+        if (report.leaseId().isPresent()) {
+            JsonObject lease = new JsonObject();
+            lease.addProperty("lease_id", report.leaseId().get());
+            lease.addProperty("machine_id", report.machineId().orElseThrow());
+            lease.addProperty("pool_license_id", report.poolLicenseId().orElseThrow());
+            lease.addProperty("issued_at", report.issuedAt().orElseThrow().getEpochSecond());
+            lease.addProperty("expires_at", report.expiresAt().orElseThrow().getEpochSecond());
+            got.add("lease", lease);
+        } else {
+            got.add("lease", JsonNull.INSTANCE);
+        }
+        return JsonParser.parseString(got.toString());
     }
 
     /** What the report says, in the shape of a step's {@code expect}. */

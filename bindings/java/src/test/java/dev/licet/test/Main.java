@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.licet.Guard;
 import dev.licet.KeyException;
+import dev.licet.LeaseReport;
 import dev.licet.Licet;
 import dev.licet.LicetException;
 import dev.licet.ListStatus;
@@ -63,6 +64,8 @@ public final class Main {
         repo = Paths.get(System.getProperty("licet.repo", ".")).toAbsolutePath().normalize();
         Map<String, Test> tests = new LinkedHashMap<>();
         tests.put("conformance corpus", Main::conformance);
+        tests.put("lease conformance corpus", Main::leaseConformance);
+        tests.put("lease check: the API and its arguments", Main::leaseApi);
         tests.put("version", Main::version);
         tests.put("machine id", Main::machineId);
         tests.put("verify the demo license", Main::verifyDemo);
@@ -183,6 +186,54 @@ public final class Main {
             System.out.println("  " + f);
         }
         check(failures.isEmpty(), "the conformance run failed (" + failures.size() + " problem(s), listed above)");
+    }
+
+    static void leaseConformance() throws Exception {
+        String override = System.getenv("LICET_CONFORMANCE_LEASES");
+        Path cases = override != null && !override.isEmpty() ? Paths.get(override)
+                : conformance("leases.json");
+        List<String> failures = Conformance.runLeases(cases);
+        for (String f : failures) {
+            System.out.println("  " + f);
+        }
+        check(failures.isEmpty(), "the lease conformance run failed (" + failures.size() + " problem(s), listed above)");
+    }
+
+    static void leaseApi() throws Exception {
+        byte[] lease = Files.readAllBytes(conformance("leases/valid.jwt"));
+        byte[] pool = Files.readAllBytes(conformance("leases/pool.lic"));
+        Instant at = Instant.ofEpochSecond(1798761600L);
+        String machine = "57b4ededd7060cf76633d6d73b900c9f529d083bc865cc597f5fe774121ae128";
+        try (TrustedKeys keys = TrustedKeys.fromFiles(conformance("keys/ed25519.pub.pem"))) {
+            VerifyOptions options = VerifyOptions.builder().at(at).machine(machine).build();
+            LeaseReport ok = Licet.verifyLease(lease, pool, keys, options);
+            check(ok.valid() && ok.passed() && ok.status() == Status.ACTIVE, "valid lease: " + ok);
+            check(!ok.part().isPresent(), "no failed part: " + ok);
+            equal(Status.ACTIVE, ok.pool().status(), "the pool's own status");
+            equal("POOL", ok.pool().licenseType().orElseThrow(), "the pool's type");
+            JsonObject json = JsonParser.parseString(ok.toJson()).getAsJsonObject();
+            equal("ACTIVE", json.get("status").getAsString(), "toJson status");
+            // The pool license is not a license for the product: the product's own check refuses it.
+            Report asLicense = Licet.verify(pool, keys, VerifyOptions.builder().at(at)
+                    .machine(machine).build());
+            equal(Status.WRONG_PRODUCT, asLicense.status(), "a pool license as the product's license");
+            // Another machine's check of this lease.
+            LeaseReport other = Licet.verifyLease(lease, pool, keys, VerifyOptions.builder().at(at)
+                    .machine("00" + machine.substring(2)).build());
+            equal(Status.MACHINE_MISMATCH, other.status(), "another machine");
+            equal("lease", other.part().orElse(null), "the failed part");
+            // The lease and pool swapped: the lease given as the pool is not a license file.
+            LeaseReport swapped = Licet.verifyLease(pool, lease, keys, options);
+            check(!swapped.valid() && "pool".equals(swapped.part().orElse(null)), "swapped: " + swapped);
+            expect(NullPointerException.class, () -> Licet.verifyLease(null, pool, keys, options));
+            expect(NullPointerException.class, () -> Licet.verifyLease(lease, null, keys, options));
+            expect(NullPointerException.class,
+                    () -> Licet.checkLease(lease, pool, keys, null, options));
+        }
+        TrustedKeys closed = TrustedKeys.fromFiles(conformance("keys/ed25519.pub.pem"));
+        closed.close();
+        expect(IllegalStateException.class, () -> Licet.verifyLease(lease, pool, closed,
+                VerifyOptions.defaults()));
     }
 
     static void version() {
