@@ -621,7 +621,7 @@ fn a_state_of_a_newer_format_is_refused_with_a_clear_error() {
     assert_eq!(verify(d, "one.lic", &["--state", "state"]).0, 0);
     let upgraded: Value =
         serde_json::from_slice(&std::fs::read(d.join("state/state.json")).unwrap()).unwrap();
-    assert_eq!(upgraded["version"], 2);
+    assert_eq!(upgraded["version"], 3);
 }
 
 /// The library call products embed: concurrent checks with lists of eight keys lose none of

@@ -178,7 +178,7 @@ export interface ListReport {
  * What became of one revocation list given to a check (`ListStatus.ACCEPTED === 'ACCEPTED'`);
  * `UNKNOWN` for a list status this version of the binding does not know.
  */
-export type ListStatus = 'ACCEPTED' | 'OLDER_THAN_SEEN' | 'DATED_AHEAD' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'UNKNOWN'
+export type ListStatus = 'ACCEPTED' | 'OLDER_THAN_SEEN' | 'DATED_AHEAD' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'NOT_AUTHORIZED' | 'UNKNOWN'
 
 /**
  * This machine's id (64 lowercase hex characters: the SHA-256 of the operating system's machine
@@ -243,7 +243,7 @@ export interface RevocationList {
  * version of the binding does not know (a newer verifier) is `UNKNOWN`; the report's `reason`
  * still says what happened.
  */
-export type Status = 'ACTIVE' | 'IN_GRACE' | 'EXPIRED' | 'NOT_YET_VALID' | 'MACHINE_MISMATCH' | 'WRONG_PRODUCT' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'REVOKED' | 'CLOCK_ROLLBACK' | 'WRONG_POOL' | 'LEASE_TOO_LONG' | 'UNKNOWN'
+export type Status = 'ACTIVE' | 'IN_GRACE' | 'EXPIRED' | 'NOT_YET_VALID' | 'MACHINE_MISMATCH' | 'WRONG_PRODUCT' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'UNSUPPORTED_ALGORITHM' | 'MALFORMED' | 'REVOKED' | 'CLOCK_ROLLBACK' | 'WRONG_POOL' | 'LEASE_TOO_LONG' | 'KEY_RETIRED' | 'KEY_REVOKED' | 'UNKNOWN'
 
 /**
  * Verifies a license file (its contents) with the trusted keys. Never throws for a "no"

@@ -179,6 +179,11 @@ pub enum Status {
     WRONG_POOL,
     /// A lease check only: the lease lives longer than the pool's `max_lease_ttl`.
     LEASE_TOO_LONG,
+    /// Signed by a key a rollover statement retired, on or after the retirement date.
+    KEY_RETIRED,
+    /// Signed by a revoked key (from a date on or before the license's `iat`), or by a key
+    /// trusted through a rollover that a revoked key signed.
+    KEY_REVOKED,
     /// A status this version of the binding does not know.
     UNKNOWN,
 }
@@ -201,6 +206,8 @@ impl Status {
             "CLOCK_ROLLBACK" => Status::CLOCK_ROLLBACK,
             "WRONG_POOL" => Status::WRONG_POOL,
             "LEASE_TOO_LONG" => Status::LEASE_TOO_LONG,
+            "KEY_RETIRED" => Status::KEY_RETIRED,
+            "KEY_REVOKED" => Status::KEY_REVOKED,
             _ => Status::UNKNOWN,
         }
     }
@@ -226,6 +233,8 @@ pub enum ListStatus {
     UNSUPPORTED_ALGORITHM,
     /// Not a well-formed revocation list.
     MALFORMED,
+    /// It revokes a signing key it has no say over: refused, not recorded.
+    NOT_AUTHORIZED,
     /// A list status this version of the binding does not know.
     UNKNOWN,
 }
@@ -240,6 +249,7 @@ impl ListStatus {
             "UNKNOWN_KEY" => ListStatus::UNKNOWN_KEY,
             "UNSUPPORTED_ALGORITHM" => ListStatus::UNSUPPORTED_ALGORITHM,
             "MALFORMED" => ListStatus::MALFORMED,
+            "NOT_AUTHORIZED" => ListStatus::NOT_AUTHORIZED,
             _ => ListStatus::UNKNOWN,
         }
     }
@@ -1190,11 +1200,15 @@ mod tests {
             "MALFORMED",
             "REVOKED",
             "CLOCK_ROLLBACK",
+            "WRONG_POOL",
+            "LEASE_TOO_LONG",
+            "KEY_RETIRED",
+            "KEY_REVOKED",
         ];
         for name in names {
             assert_eq!(format!("{:?}", Status::from_name(name)), name);
         }
-        assert_eq!(Status::from_name("KEY_RETIRED"), Status::UNKNOWN);
+        assert_eq!(Status::from_name("KEY_SUPERSEDED_IN_2040"), Status::UNKNOWN);
         assert_eq!(Status::from_name(""), Status::UNKNOWN);
         assert_eq!(ListStatus::from_name("ACCEPTED"), ListStatus::ACCEPTED);
         assert_eq!(ListStatus::from_name("SUPERSEDED"), ListStatus::UNKNOWN);

@@ -205,6 +205,8 @@ fn status_name(py: Python<'_>, status: Status) -> Bound<'_, PyString> {
             Status::ClockRollback,
             Status::WrongPool,
             Status::LeaseTooLong,
+            Status::KeyRetired,
+            Status::KeyRevoked,
         ]
         .into_iter()
         .map(|s| (s, PyString::intern(py, s.as_str()).unbind()))

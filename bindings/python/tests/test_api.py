@@ -264,7 +264,7 @@ class _FutureNative:
     """A native report as a newer native library could give it: a status this package does not
     know yet."""
 
-    status = "KEY_RETIRED"
+    status = "KEY_SUPERSEDED_IN_2040"
     valid = False
     passed = False
     reason = "the key was retired"
@@ -279,16 +279,16 @@ class _FutureNative:
 
 
 def test_unknown_statuses_map_to_unknown() -> None:
-    assert licet.Status.from_name("KEY_RETIRED") is licet.Status.UNKNOWN
+    assert licet.Status.from_name("KEY_SUPERSEDED_IN_2040") is licet.Status.UNKNOWN
     assert licet.Status.from_name("ACTIVE") is licet.Status.ACTIVE
     assert licet.Status.from_name("UNKNOWN") is licet.Status.UNKNOWN
     assert licet.ListStatus.from_name("SUPERSEDED") is licet.ListStatus.UNKNOWN
     report = licet.Report(_FutureNative())  # type: ignore[arg-type]
     assert report.status is licet.Status.UNKNOWN
-    assert report.status_name == "KEY_RETIRED"
+    assert report.status_name == "KEY_SUPERSEDED_IN_2040"
     (entry,) = report.lists
     assert entry.status is licet.ListStatus.UNKNOWN and entry.status_name == "SUPERSEDED"
-    assert "status=KEY_RETIRED" in repr(report)
+    assert "status=KEY_SUPERSEDED_IN_2040" in repr(report)
 
 
 def test_status_names_are_the_verifiers() -> None:

@@ -32,7 +32,7 @@ pub enum Command {
     Issue(Box<IssueArgs>),
     /// Revoke licenses: add them to a signed revocation list (made when missing).
     #[command(
-        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n  licet revoke --key vendor.key.pem --list revocations.jwt --force L-2024-0042\n\nOnly ids licet recognises are revoked: a UUID (as licet makes license ids), or an id issued in\nthe --ledger given; any other id is refused (exit 2, nothing signed) unless --force, so a\nmistyped id is not revoked in vain.\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`."
+        after_help = "Examples:\n  licet revoke --key vendor.key.pem --list revocations.jwt 6f0c5a2e-3b1d-4c8e-9a7f-2d4b6e8c0a13 --reason refunded\n  licet revoke --key vendor.p12 --list revocations.jwt --ledger issued.jsonl L-1 L-2\n  licet revoke --key vendor.key.pem --list revocations.jwt --force L-2024-0042\n  licet revoke --key new.key.pem --list new-list.jwt --carry-forward old-list.jwt --pubkey old.pub.pem\n  licet revoke --key new.key.pem --list new-list.jwt --revoke-key old.pub.pem --reason 'key stolen'\n\nOnly ids licet recognises are revoked: a UUID (as licet makes license ids), or an id issued in\nthe --ledger given; any other id is refused (exit 2, nothing signed) unless --force, so a\nmistyped id is not revoked in vain.\nAn existing list is verified with the key's public key, kept whole, and its seq raised by one;\nthe new list replaces the file atomically. Customers check licenses with\n`licet verify FILE --pubkey PUB --revocations revocations.jwt`.\n--revoke-key revokes a signing key from --key-revoked-from (default: every file it signed):\nits files are KEY_REVOKED. A list may revoke only its own key and the keys that key descends\nfrom through rollovers (`licet key rollover`); see docs/KEYS.md."
     )]
     Revoke(RevokeArgs),
     /// Offline activation by file: request, respond, install, release (no network).
@@ -41,6 +41,9 @@ pub enum Command {
     /// The clock guard's way back: a vendor-signed time attestation, requested and applied by file.
     #[command(subcommand)]
     Clock(ClockCommand),
+    /// A state's trust store: key rollover statements that move a site to a vendor's new key.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Verify every license file under files and directories, in parallel; reconcile with a ledger.
     #[command(
         after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations a.jwt --revocations b.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01 --csv > audit.csv\n\nEvery regular file under the paths is considered, whatever its name: license files are\nrecognised by content (a compact JWS, even a damaged one, is audited); keys, JSON, ledgers,\nrevocation lists, other text and files over 64 KiB are listed as skipped, with the reason (an\nunrecognisable file named *.lic, *.jwt, *.jws or *.license is audited as a damaged license).\nSymbolic links are followed, to files and directories; a link loop or a link that leads nowhere\nis reported as skipped. FIFOs, sockets and devices are never opened, only reported as skipped.\nA file reached twice (named twice, through a link, overlapping paths) is audited once and\nflagged. Files with the same license id and different expiries are renewals: the newest counts,\nolder ones are listed as superseded; copies with the same expiry are flagged as duplicates.\nLedger revoke entries and every --revocations list (each verified with the trusted keys; a list\nthat does not verify is an error, exit 2) make licenses REVOKED. Machine bindings are reported,\nnot checked (this is not the customer's machine). CSV cells starting with = + - @, a tab or a\ncarriage return get a leading '.\nExit 0: at least one license file, every one valid, no duplicates and, with --ledger,\nreconciled; 1 otherwise (also when no license file was found); 2: usage or I/O error."
@@ -445,6 +448,94 @@ pub enum KeyCommand {
         after_help = "Examples:\n  licet key public vendor.key.pem > vendor.pub.pem\n  licet key public vendor.p12 --passphrase-file p.txt > vendor.pub.pem\n  licet key public 'pkcs11:token=vendor;object=license-signing?module-path=/usr/lib/softhsm/libsofthsm2.so' --pin-file pin.txt\n\nThe same public key (and kid) as `licet keygen` wrote; no openssl step is needed after\n`keygen --p12`."
     )]
     Public(KeyPublicArgs),
+    /// Sign a key rollover statement: the old key introduces a new public key (and may retire itself).
+    #[command(
+        after_help = "Examples:\n  licet key rollover --old vendor-2026.key.pem --new vendor-2027.pub.pem --out rollover.jwt\n  licet key rollover --old vendor-2026.key.pem --new vendor-2027.pub.pem --retire-old 2027-03-01 --out rollover.jwt\n  licet key rollover --old 'pkcs11:token=vendor;object=k2026?module-path=/usr/lib/softhsm/libsofthsm2.so' --pin-file pin.txt --new k2027.pub.pem --out rollover.jwt\n\nThe statement (typ key-rollover+jwt) is signed by the old key and carries the new public key\nas a JWK pinned to its algorithm. Customers add it with `licet trust add rollover.jwt --state DIR\n--pubkey OLD.pub.pem`; from then on licenses of the new key verify there. With --retire-old,\nlicenses the old key signs from that date are KEY_RETIRED; earlier ones stay valid until they\nexpire. With --not-before, the new key is believed only for files issued from that date.\nThe runbook is in docs/KEYS.md. Exit 0 written, 2 usage or I/O error."
+    )]
+    Rollover(KeyRolloverArgs),
+}
+
+#[derive(Args)]
+pub struct KeyRolloverArgs {
+    /// The old private key, which signs the statement (PEM, PKCS#12, or a pkcs11: URI).
+    #[arg(long, value_name = "OLD_KEY")]
+    pub old: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the old key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signature algorithm of the statement (default: the old key's).
+    #[arg(long, value_name = "ALG")]
+    pub alg: Option<String>,
+    /// The new public key (PEM or JWK), or `-`.
+    #[arg(long, value_name = "NEW_PUB")]
+    pub new: PathBuf,
+    /// The algorithm the new key is pinned to (default: the one its .pub.pem records; EdDSA for Ed25519).
+    #[arg(long, value_name = "ALG")]
+    pub new_alg: Option<String>,
+    /// The new key is believed only for files issued from DATE (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub not_before: Option<String>,
+    /// Files the old key signs from DATE on are KEY_RETIRED (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub retire_old: Option<String>,
+    /// Vendor name (`iss`).
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// Where to write the statement (`-` for stdout); an existing file is not replaced.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// Add a key rollover statement to a state's trust store (it must verify with a key trusted there).
+    #[command(
+        after_help = "Examples:\n  licet trust add rollover.jwt --state /var/lib/licet --pubkey vendor-2026.pub.pem\n\nThe statement must verify with a key this site trusts already: one of --pubkey, or one an\nearlier statement introduced. It is refused when it was signed after its key was retired or\nrevoked (by a revocation list this state kept), or is dated ahead of the clock. The state keeps\nthe statement, not the key: every check re-verifies the chain from its --pubkey.\nExit 0 added (or already there), 2 refused or unusable (the reason is printed)."
+    )]
+    Add(TrustAddArgs),
+    /// Show the keys a state trusts: the given ones, those statements introduced, retirements and revocations.
+    #[command(
+        after_help = "Examples:\n  licet trust list --state /var/lib/licet --pubkey vendor-2026.pub.pem\n  licet trust list --state /var/lib/licet --pubkey vendor-2026.pub.pem --json\n\nEach key shows who introduced it, when, from when it is retired, and its standing for a file\nsigned now (TRUSTED, KEY_RETIRED, KEY_REVOKED). Each statement kept shows whether it applied\nfrom the keys given. Exit 0, 2 usage or I/O error."
+    )]
+    List(TrustListArgs),
+}
+
+#[derive(Args)]
+pub struct TrustAddArgs {
+    /// The rollover statement, or `-` for stdin.
+    #[arg(value_name = "ROLLOVER|-")]
+    pub statement: PathBuf,
+    /// State directory (default: the platform data directory, e.g. $XDG_DATA_HOME/licet).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// The keys this site trusts (PEM, JWK or JWKS); repeatable.
+    #[arg(long = "pubkey", value_name = "FILE", required = true)]
+    pub pubkeys: Vec<PathBuf>,
+    /// Seconds a statement may be dated ahead of the clock.
+    #[arg(long, value_name = "SECS", default_value_t = licet_verifier::DEFAULT_CLOCK_TOLERANCE_SECS)]
+    pub clock_tolerance: u32,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct TrustListArgs {
+    /// State directory (default: the platform data directory, e.g. $XDG_DATA_HOME/licet).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// The keys this site trusts (PEM, JWK or JWKS); repeatable.
+    #[arg(long = "pubkey", value_name = "FILE", required = true)]
+    pub pubkeys: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -575,11 +666,23 @@ pub struct RevokeArgs {
     /// Revoke ids that are neither a UUID nor issued in the --ledger given (else refused).
     #[arg(long)]
     pub force: bool,
+    /// Revoke a signing key: its kid, or a public-key file; repeatable. Files it signed from --key-revoked-from on are KEY_REVOKED.
+    #[arg(long, value_name = "KID|PUB")]
+    pub revoke_key: Vec<String>,
+    /// From when the keys of --revoke-key are revoked (RFC 3339 or YYYY-MM-DD; default: from the beginning, every file they signed).
+    #[arg(long, value_name = "DATE", requires = "revoke_key")]
+    pub key_revoked_from: Option<String>,
+    /// Carry every entry of this list (of another key, e.g. the key being replaced) into the new one; repeatable. Verified with --pubkey.
+    #[arg(long, value_name = "LIST")]
+    pub carry_forward: Vec<PathBuf>,
+    /// The public keys that verify the --carry-forward lists.
+    #[arg(long = "pubkey", value_name = "FILE", requires = "carry_forward")]
+    pub pubkeys: Vec<PathBuf>,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
     /// The license ids (`jti`) to revoke.
-    #[arg(value_name = "LICENSE_ID", required = true)]
+    #[arg(value_name = "LICENSE_ID")]
     pub license_ids: Vec<String>,
 }
 

@@ -26,6 +26,7 @@ mod manage;
 mod offline;
 mod relay;
 mod serve;
+mod trust;
 mod usage;
 
 pub use keys::load_trusted_keys;
@@ -43,6 +44,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Keygen(args) => keys::keygen(args),
         Command::Key(KeyCommand::Jwks(args)) => keys::key_jwks(args),
         Command::Key(KeyCommand::Public(args)) => keys::key_public(args),
+        Command::Key(KeyCommand::Rollover(args)) => trust::key_rollover(args),
+        Command::Trust(TrustCommand::Add(args)) => trust::trust_add(args),
+        Command::Trust(TrustCommand::List(args)) => trust::trust_list(args),
         Command::Cert(CertCommand::Info(args)) => keys::cert_info(args),
         Command::VerifyResponse(args) => verify_response(args),
         Command::Serve(args) => serve::serve(args),

@@ -54,7 +54,7 @@
 /**
  * The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
  */
-#define LICET_ABI_VERSION 2
+#define LICET_ABI_VERSION 3
 
 /**
  * The result of a fallible call. `LICET_OK` is 0; every other value is a kind of failure, and the
@@ -189,6 +189,16 @@ enum licet_status
    * A lease check only: the lease lives longer than the pool's `max_lease_ttl` allows (ABI 2).
    */
   LICET_STATUS_LEASE_TOO_LONG = 14,
+  /**
+   * Signed by a key that a rollover statement retired, and issued on or after the retirement
+   * date (ABI 3).
+   */
+  LICET_STATUS_KEY_RETIRED = 15,
+  /**
+   * Signed by a key a revocation list revoked from a date on or before the license's `iat`, or
+   * by a key trusted through a rollover a revoked key signed (ABI 3).
+   */
+  LICET_STATUS_KEY_REVOKED = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -269,6 +279,11 @@ enum licet_list_status
    * Not a well-formed revocation list.
    */
   LICET_LIST_STATUS_MALFORMED = 7,
+  /**
+   * It revokes a signing key it has no say over (only its own key and the keys that key
+   * descends from through rollovers): refused, not recorded (ABI 3).
+   */
+  LICET_LIST_STATUS_NOT_AUTHORIZED = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

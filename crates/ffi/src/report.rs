@@ -44,6 +44,12 @@ pub enum licet_status {
     LICET_STATUS_WRONG_POOL = 13,
     /// A lease check only: the lease lives longer than the pool's `max_lease_ttl` allows (ABI 2).
     LICET_STATUS_LEASE_TOO_LONG = 14,
+    /// Signed by a key that a rollover statement retired, and issued on or after the retirement
+    /// date (ABI 3).
+    LICET_STATUS_KEY_RETIRED = 15,
+    /// Signed by a key a revocation list revoked from a date on or before the license's `iat`, or
+    /// by a key trusted through a rollover a revoked key signed (ABI 3).
+    LICET_STATUS_KEY_REVOKED = 16,
 }
 
 impl licet_status {
@@ -63,6 +69,8 @@ impl licet_status {
             Status::ClockRollback => licet_status::LICET_STATUS_CLOCK_ROLLBACK,
             Status::WrongPool => licet_status::LICET_STATUS_WRONG_POOL,
             Status::LeaseTooLong => licet_status::LICET_STATUS_LEASE_TOO_LONG,
+            Status::KeyRetired => licet_status::LICET_STATUS_KEY_RETIRED,
+            Status::KeyRevoked => licet_status::LICET_STATUS_KEY_REVOKED,
             // `Status` is non-exhaustive: a status added to the verifier before it gets a number
             // here is UNKNOWN, never a crash.
             _ => licet_status::LICET_STATUS_UNKNOWN,
@@ -86,10 +94,12 @@ impl licet_status {
             licet_status::LICET_STATUS_CLOCK_ROLLBACK => c"CLOCK_ROLLBACK",
             licet_status::LICET_STATUS_WRONG_POOL => c"WRONG_POOL",
             licet_status::LICET_STATUS_LEASE_TOO_LONG => c"LEASE_TOO_LONG",
+            licet_status::LICET_STATUS_KEY_RETIRED => c"KEY_RETIRED",
+            licet_status::LICET_STATUS_KEY_REVOKED => c"KEY_REVOKED",
         }
     }
 
-    const ALL: [licet_status; 15] = [
+    const ALL: [licet_status; 17] = [
         licet_status::LICET_STATUS_UNKNOWN,
         licet_status::LICET_STATUS_ACTIVE,
         licet_status::LICET_STATUS_IN_GRACE,
@@ -105,6 +115,8 @@ impl licet_status {
         licet_status::LICET_STATUS_CLOCK_ROLLBACK,
         licet_status::LICET_STATUS_WRONG_POOL,
         licet_status::LICET_STATUS_LEASE_TOO_LONG,
+        licet_status::LICET_STATUS_KEY_RETIRED,
+        licet_status::LICET_STATUS_KEY_REVOKED,
     ];
 }
 
@@ -131,6 +143,9 @@ pub enum licet_list_status {
     LICET_LIST_STATUS_UNSUPPORTED_ALGORITHM = 6,
     /// Not a well-formed revocation list.
     LICET_LIST_STATUS_MALFORMED = 7,
+    /// It revokes a signing key it has no say over (only its own key and the keys that key
+    /// descends from through rollovers): refused, not recorded (ABI 3).
+    LICET_LIST_STATUS_NOT_AUTHORIZED = 8,
 }
 
 impl licet_list_status {
@@ -145,6 +160,7 @@ impl licet_list_status {
                 licet_list_status::LICET_LIST_STATUS_UNSUPPORTED_ALGORITHM
             }
             ListStatus::Malformed => licet_list_status::LICET_LIST_STATUS_MALFORMED,
+            ListStatus::NotAuthorized => licet_list_status::LICET_LIST_STATUS_NOT_AUTHORIZED,
             // `ListStatus` is non-exhaustive: see `licet_status::of`.
             _ => licet_list_status::LICET_LIST_STATUS_UNKNOWN,
         }
@@ -160,10 +176,11 @@ impl licet_list_status {
             licet_list_status::LICET_LIST_STATUS_UNKNOWN_KEY => c"UNKNOWN_KEY",
             licet_list_status::LICET_LIST_STATUS_UNSUPPORTED_ALGORITHM => c"UNSUPPORTED_ALGORITHM",
             licet_list_status::LICET_LIST_STATUS_MALFORMED => c"MALFORMED",
+            licet_list_status::LICET_LIST_STATUS_NOT_AUTHORIZED => c"NOT_AUTHORIZED",
         }
     }
 
-    const ALL: [licet_list_status; 8] = [
+    const ALL: [licet_list_status; 9] = [
         licet_list_status::LICET_LIST_STATUS_UNKNOWN,
         licet_list_status::LICET_LIST_STATUS_ACCEPTED,
         licet_list_status::LICET_LIST_STATUS_OLDER_THAN_SEEN,
@@ -172,6 +189,7 @@ impl licet_list_status {
         licet_list_status::LICET_LIST_STATUS_UNKNOWN_KEY,
         licet_list_status::LICET_LIST_STATUS_UNSUPPORTED_ALGORITHM,
         licet_list_status::LICET_LIST_STATUS_MALFORMED,
+        licet_list_status::LICET_LIST_STATUS_NOT_AUTHORIZED,
     ];
 }
 

@@ -340,6 +340,9 @@ fn names_of_numbers_and_strings_with_nul() {
     assert_eq!(name(licet_status_name(12)), "CLOCK_ROLLBACK");
     assert_eq!(name(licet_status_name(13)), "WRONG_POOL");
     assert_eq!(name(licet_status_name(14)), "LEASE_TOO_LONG");
+    assert_eq!(name(licet_status_name(15)), "KEY_RETIRED");
+    assert_eq!(name(licet_status_name(16)), "KEY_REVOKED");
+    assert_eq!(name(licet_list_status_name(8)), "NOT_AUTHORIZED");
     assert_eq!(name(licet_status_name(0)), "UNKNOWN");
     assert_eq!(name(licet_status_name(9999)), "UNKNOWN");
     assert_eq!(name(licet_list_status_name(2)), "OLDER_THAN_SEEN");

@@ -32,6 +32,7 @@ pub mod pkcs11;
 mod pkcs12;
 pub mod pool;
 mod revoke;
+pub mod rollover;
 mod signing_key;
 mod time_attestation;
 pub mod usage;
@@ -44,7 +45,10 @@ pub use pkcs12::{
     load_pkcs12, load_pkcs12_tls, self_signed_certificate, write_pkcs12, CertificateInfo,
     Pkcs12Error, Pkcs12Identity, TlsIdentity, MAX_PKCS12_BYTES, PKCS12_ITERATIONS,
 };
-pub use revoke::{extend_revocation_list, RevocationRequest, RevokeError, SignedRevocationList};
+pub use revoke::{
+    extend_revocation_list, sign_revocation_list, ListUpdate, RevocationRequest, RevokeError,
+    SignedRevocationList,
+};
 pub use signing_key::{KeyError, KeySpec, SignError, SigningKey, PBKDF2_ITERATIONS};
 pub use time_attestation::{attest_time, AttestError, SignedAttestation};
 

@@ -5,8 +5,8 @@
 use crate::mint::{sign_compact, MintError};
 use crate::signing_key::SigningKey;
 use licet_verifier::{
-    verify_revocation_list, Algorithm, Revocation, RevocationError, RevocationList, TrustedKeys,
-    UnixTime, REVOCATION_LIST_TYPE,
+    verify_revocation_list, Algorithm, KeyRevocation, Revocation, RevocationError, RevocationList,
+    TrustedKeys, UnixTime, REVOCATION_LIST_TYPE,
 };
 
 /// A license to revoke.
@@ -27,6 +27,23 @@ pub struct SignedRevocationList {
     pub list: RevocationList,
     /// The ids newly revoked by this list (not those already in the previous one).
     pub added: Vec<String>,
+    /// The entries (licenses and keys) taken over from the lists carried forward.
+    pub carried: usize,
+}
+
+/// What goes into a new list besides the previous list of the same key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListUpdate<'a> {
+    /// The list of this key to extend (already verified with its public key): its entries are
+    /// kept and the sequence number grows by one.
+    pub previous: Option<&'a RevocationList>,
+    /// Lists of other keys (already verified) whose entries are carried into this one, with
+    /// their dates and reasons, so that no revocation is lost when a new key takes over.
+    pub carried: &'a [RevocationList],
+    /// Licenses to revoke now.
+    pub add: &'a [RevocationRequest],
+    /// Signing keys to revoke.
+    pub revoke_keys: &'a [KeyRevocation],
 }
 
 /// Why a list could not be made.
@@ -57,7 +74,7 @@ pub enum RevokeError {
         now: String,
     },
     /// Nothing to revoke.
-    #[error("no license id to revoke was given")]
+    #[error("nothing to revoke: give license ids, a key to revoke, or a list to carry forward")]
     Empty,
     /// An empty license id.
     #[error("a license id to revoke is empty")]
@@ -78,13 +95,36 @@ pub fn extend_revocation_list(
     if add.is_empty() {
         return Err(RevokeError::Empty);
     }
-    if add.iter().any(|r| r.license_id.trim().is_empty()) {
+    let update = ListUpdate {
+        previous,
+        add,
+        ..ListUpdate::default()
+    };
+    sign_revocation_list(key, alg, &update, now, issuer)
+}
+
+/// Signs a revocation list of `key`: the previous list of the key (if any) with its entries kept,
+/// the entries of the lists carried forward (first entry of an id wins), the licenses of
+/// `update.add` revoked at `now`, and the keys of `update.revoke_keys` (a key already revoked
+/// keeps the earlier date). The list is verified with licet's verifier before it is returned.
+pub fn sign_revocation_list(
+    key: &SigningKey,
+    alg: Option<Algorithm>,
+    update: &ListUpdate<'_>,
+    now: UnixTime,
+    issuer: Option<String>,
+) -> Result<SignedRevocationList, RevokeError> {
+    if update.add.is_empty() && update.revoke_keys.is_empty() && update.carried.is_empty() {
+        return Err(RevokeError::Empty);
+    }
+    if update.add.iter().any(|r| r.license_id.trim().is_empty()) {
         return Err(RevokeError::EmptyId);
     }
     let mut entries = Vec::new();
+    let mut revoked_keys: Vec<KeyRevocation> = Vec::new();
     let mut seq = 1;
     let mut issuer = issuer;
-    if let Some(previous) = previous {
+    if let Some(previous) = update.previous {
         if previous.kid != key.kid() {
             return Err(RevokeError::OtherKey {
                 existing: previous.kid.clone(),
@@ -98,11 +138,43 @@ pub fn extend_revocation_list(
             });
         }
         entries = previous.entries.clone();
+        revoked_keys = previous.revoked_keys.clone();
         seq = previous.seq + 1;
         issuer = issuer.or_else(|| previous.issuer.clone());
     }
+    let mut carried = 0;
+    let revoke_key = |revoked_keys: &mut Vec<KeyRevocation>, new: &KeyRevocation| match revoked_keys
+        .iter_mut()
+        .find(|k| k.kid == new.kid)
+    {
+        Some(existing) if new.from < existing.from => {
+            *existing = new.clone();
+            true
+        }
+        Some(_) => false,
+        None => {
+            revoked_keys.push(new.clone());
+            true
+        }
+    };
+    for list in update.carried {
+        for entry in &list.entries {
+            if !entries
+                .iter()
+                .any(|e: &Revocation| e.license_id == entry.license_id)
+            {
+                entries.push(entry.clone());
+                carried += 1;
+            }
+        }
+        for revoked in &list.revoked_keys {
+            if revoke_key(&mut revoked_keys, revoked) {
+                carried += 1;
+            }
+        }
+    }
     let mut added = Vec::new();
-    for request in add {
+    for request in update.add {
         let listed = entries.iter().any(|e| e.license_id == request.license_id)
             || added.contains(&request.license_id);
         if !listed {
@@ -114,7 +186,11 @@ pub fn extend_revocation_list(
             added.push(request.license_id.clone());
         }
     }
-    let list = RevocationList::new(seq, now, issuer, entries, key.kid().to_owned())?;
+    for revoked in update.revoke_keys {
+        revoke_key(&mut revoked_keys, revoked);
+    }
+    let list = RevocationList::new(seq, now, issuer, entries, key.kid().to_owned())?
+        .with_revoked_keys(revoked_keys)?;
     let alg = alg.unwrap_or_else(|| key.default_algorithm());
     let token = sign_compact(key, alg, REVOCATION_LIST_TYPE, &list.to_claims())?;
     // A list licet writes is one it reads back unchanged.
@@ -125,7 +201,12 @@ pub fn extend_revocation_list(
             MintError::SelfCheck("the revocation list did not read back unchanged".into()).into(),
         );
     }
-    Ok(SignedRevocationList { token, list, added })
+    Ok(SignedRevocationList {
+        token,
+        list,
+        added,
+        carried,
+    })
 }
 
 #[cfg(test)]

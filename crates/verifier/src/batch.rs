@@ -105,7 +105,9 @@ pub fn verify_licenses(
         .iter()
         .zip(verified_by)
         .map(|(file, key)| match key {
-            Some(key) => verify_with(file, options, |decoded| Ok(decoded.verified_by_batch(key))),
+            Some(key) => verify_with(file, keys, options, |decoded| {
+                Ok(decoded.verified_by_batch(key))
+            }),
             None => verify_license(file, keys, options),
         })
         .collect()

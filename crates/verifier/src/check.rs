@@ -61,6 +61,9 @@ pub enum ListStatus {
     UnsupportedAlgorithm,
     /// Not a well-formed revocation list (structure, `typ`, claims).
     Malformed,
+    /// It revokes a signing key it has no say over: a list may revoke only the key that signed
+    /// it and the keys that key descends from through rollovers. Refused and not recorded.
+    NotAuthorized,
 }
 
 impl ListStatus {
@@ -74,6 +77,7 @@ impl ListStatus {
             ListStatus::UnknownKey => "UNKNOWN_KEY",
             ListStatus::UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM",
             ListStatus::Malformed => "MALFORMED",
+            ListStatus::NotAuthorized => "NOT_AUTHORIZED",
         }
     }
 }
@@ -166,6 +170,7 @@ fn verify_list(
                 }
                 _ => ListStatus::Malformed,
             },
+            RevocationError::KeyNotGoverned { .. } => ListStatus::NotAuthorized,
             _ => ListStatus::Malformed,
         };
         refused(status, e.to_string())
@@ -306,9 +311,9 @@ impl Default for StateSettings {
 /// clock and the license, records what it saw, and saves, all under the lock.
 #[derive(Debug)]
 pub struct StatefulVerifier {
-    dir: PathBuf,
-    keys: TrustedKeys,
-    settings: StateSettings,
+    pub(crate) dir: PathBuf,
+    pub(crate) keys: TrustedKeys,
+    pub(crate) settings: StateSettings,
 }
 
 impl StatefulVerifier {
@@ -334,9 +339,15 @@ impl StatefulVerifier {
         &self.dir
     }
 
-    /// The trusted keys.
+    /// The keys the caller trusts (without the keys the state's rollover statements add; see
+    /// [`StatefulVerifier::trusted_keys`]).
     pub fn keys(&self) -> &TrustedKeys {
         &self.keys
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> StateSettings {
+        self.settings
     }
 
     /// Checks `license` at `options.now` (with its machine, product and leeway) with the lists
@@ -351,10 +362,11 @@ impl StatefulVerifier {
     ) -> Result<CheckReport, StateError> {
         let _lock = VerifierState::lock_within(&self.dir, self.settings.lock_timeout)?;
         let mut state = VerifierState::load(&self.dir)?;
+        let keys = state.trust_chain(&self.keys).keys;
         let tolerance = self.settings.clock_tolerance_secs;
         let mut reports = Vec::with_capacity(lists.len());
         for input in lists {
-            match verify_list(input, &self.keys, options.now, tolerance) {
+            match verify_list(input, &keys, options.now, tolerance) {
                 Ok((list, mut report)) => {
                     let token = String::from_utf8_lossy(input.bytes);
                     if let Err(e) = state.accept_revocation_list(&list, &token) {
@@ -366,12 +378,12 @@ impl StatefulVerifier {
                 Err(report) => reports.push(report),
             }
         }
-        let kept = state.revocation_lists(&self.dir, &self.keys)?;
+        let kept = state.revocation_lists(&self.dir, &keys)?;
         let mut options = options
             .clone()
             .with_clock_guard(state.clock_guard(tolerance));
         options.revocations = kept.into_iter().map(Arc::new).collect();
-        let report = verify_license(license, &self.keys, &options);
+        let report = verify_license(license, &keys, &options);
         // Trustworthy times: the clock at every check that did not find it set back, whatever
         // the verdict (an EXPIRED check must move the mark too, or the clock could be set back
         // to just before expiry), and the iat of a verified file. Not on CLOCK_ROLLBACK: neither

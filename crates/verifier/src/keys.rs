@@ -4,6 +4,7 @@
 
 use crate::algorithm::Algorithm;
 use crate::ed25519::Ed25519PublicKey;
+use crate::timestamp::UnixTime;
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_lc_rs::rsa::{PublicKey as RsaPublicKey, PublicKeyComponents as RsaPublicKeyComponents};
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256};
@@ -12,6 +13,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use spki::ObjectIdentifier;
 use std::fmt;
+use std::sync::Arc;
 
 /// The smallest RSA modulus licet accepts, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -121,6 +123,23 @@ pub struct TrustedKey {
     /// publishes for it. It does not narrow `allowed` (a JWK `alg` does).
     preferred: Option<Algorithm>,
     material: Material,
+    /// How the key came to be trusted: `None` for a key the caller gave, else the rollover
+    /// statement that introduced it ([`crate::rollover`]).
+    introduction: Option<Arc<Introduction>>,
+    /// Files this key signed with an `iat` at or after this time are KEY_RETIRED: a rollover
+    /// statement it signed retired it.
+    retired_from: Option<UnixTime>,
+}
+
+/// How a key came to be trusted through a rollover statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introduction {
+    /// The `kid` of the key that signed the statement (the old key).
+    pub introduced_by: String,
+    /// The statement's `iat`.
+    pub issued_at: UnixTime,
+    /// The key verifies only files issued (`iat`) at or after this time, if set.
+    pub valid_from: Option<UnixTime>,
 }
 
 impl fmt::Debug for TrustedKey {
@@ -152,6 +171,8 @@ impl TrustedKey {
         Ok(TrustedKey {
             kid: thumbprint_of(&thumbprint),
             declared_kid: None,
+            introduction: None,
+            retired_from: None,
             preferred: None,
             allowed: vec![Algorithm::EdDSA],
             material: Material::Ed25519(Box::new(key)),
@@ -199,6 +220,8 @@ impl TrustedKey {
         Ok(TrustedKey {
             kid: thumbprint_of(&thumbprint),
             declared_kid: None,
+            introduction: None,
+            retired_from: None,
             preferred: None,
             allowed: vec![Algorithm::RS256, Algorithm::PS256],
             material: Material::Rsa(Box::new(RsaMaterial {
@@ -434,6 +457,26 @@ impl TrustedKey {
             Material::Rsa(_) => None,
         }
     }
+
+    /// The rollover that introduced this key; `None` for a key the caller trusts directly.
+    pub fn introduction(&self) -> Option<&Introduction> {
+        self.introduction.as_deref()
+    }
+
+    /// From when files this key signs are KEY_RETIRED (set by a rollover it signed).
+    pub fn retired_from(&self) -> Option<UnixTime> {
+        self.retired_from
+    }
+
+    pub(crate) fn introduced(mut self, introduction: Introduction) -> Self {
+        self.introduction = Some(Arc::new(introduction));
+        self
+    }
+
+    /// Retires the key from `from` (the earlier date wins when it is retired twice).
+    pub(crate) fn retire_from(&mut self, from: UnixTime) {
+        self.retired_from = Some(self.retired_from.map_or(from, |t| t.min(from)));
+    }
 }
 
 /// The set of public keys a verifier trusts.
@@ -474,6 +517,35 @@ impl TrustedKeys {
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// The key whose thumbprint is `kid`.
+    pub fn find(&self, kid: &str) -> Option<&TrustedKey> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    pub(crate) fn find_mut(&mut self, kid: &str) -> Option<&mut TrustedKey> {
+        self.keys.iter_mut().find(|k| k.kid == kid)
+    }
+
+    /// The keys `kid` descends from through rollovers, nearest first: the key that introduced it,
+    /// the key that introduced that one, and so on up to a key the caller trusts directly.
+    pub fn ancestors(&self, kid: &str) -> Vec<&TrustedKey> {
+        let mut chain: Vec<&TrustedKey> = Vec::new();
+        let mut current = self.find(kid);
+        while let Some(parent) = current
+            .and_then(|k| k.introduction())
+            .and_then(|i| self.find(&i.introduced_by))
+        {
+            // A chain is built one verified statement at a time and never loops; the check
+            // keeps a hand-made set from looping too.
+            if parent.kid == kid || chain.iter().any(|k| k.kid == parent.kid) {
+                break;
+            }
+            chain.push(parent);
+            current = Some(parent);
+        }
+        chain
     }
 }
 

@@ -48,8 +48,11 @@ pub mod offline;
 mod report;
 mod response;
 mod revocation;
+pub mod rollover;
 pub mod state;
 mod timestamp;
+pub mod trust;
+mod trust_store;
 mod verify;
 
 pub use algorithm::Algorithm;
@@ -61,8 +64,9 @@ pub use check::{
 pub use claims::{ClaimError, LicenseClaims, LicenseType, KNOWN_CLAIMS, MAX_GRACE_DAYS};
 pub use inspect::{inspect_untrusted, UntrustedContents};
 pub use keys::{
-    parse_public_keys, split_algorithm_annotation, KeyError, KeyType, SignatureRejected,
-    TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_KEY_FILE_BYTES, MAX_RSA_BITS, MIN_RSA_BITS,
+    parse_public_keys, split_algorithm_annotation, Introduction, KeyError, KeyType,
+    SignatureRejected, TrustedKey, TrustedKeys, ALGORITHM_ANNOTATION, MAX_KEY_FILE_BYTES,
+    MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use license_key::{
     KeyCheck, LicenseKey, LicenseKeyError, LICENSE_KEY_ALPHABET, LICENSE_KEY_ALPHABET_V2,
@@ -75,10 +79,17 @@ pub use response::{
     VerifiedResponse, DEFAULT_RESPONSE_CLOCK_TOLERANCE_SECS,
 };
 pub use revocation::{
-    verify_revocation_list, Revocation, RevocationError, RevocationList, MAX_REVOCATION_LIST_BYTES,
-    REVOCATION_LIST_TYPE,
+    verify_revocation_list, KeyRevocation, Revocation, RevocationError, RevocationList,
+    MAX_REVOCATION_LIST_BYTES, REVOCATION_LIST_TYPE,
+};
+pub use rollover::{
+    verify_rollover, AcceptedRollover, Rollover, RolloverError, MAX_ROLLOVER_BYTES, ROLLOVER_TYPE,
 };
 pub use timestamp::{TimeError, UnixTime, MAX_UNIX_TIME};
+pub use trust::{key_standing, KeyRefusal};
+pub use trust_store::{
+    StatementReport, TrustAdded, TrustChain, TrustError, TrustList, TrustedKeyReport,
+};
 pub use verify::{
     verify_license, ClockGuard, MachineCheck, VerifyOptions, DEFAULT_CLOCK_TOLERANCE_SECS,
     LICENSE_TYPES, MAX_LICENSE_FILE_BYTES,

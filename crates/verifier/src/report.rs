@@ -41,6 +41,12 @@ pub enum Status {
     WrongPool,
     /// A lease lives longer than its pool license's `max_lease_ttl` allows.
     LeaseTooLong,
+    /// Signed by a key that a rollover statement retired, and issued (`iat`) on or after the
+    /// retirement date. Licenses the key signed before it stay valid until they expire.
+    KeyRetired,
+    /// Signed by a key that a revocation list revoked from a date on or before the license's
+    /// `iat`, or by a key trusted only through a rollover that a revoked key signed.
+    KeyRevoked,
 }
 
 impl Status {
@@ -66,6 +72,8 @@ impl Status {
             Status::ClockRollback => "CLOCK_ROLLBACK",
             Status::WrongPool => "WRONG_POOL",
             Status::LeaseTooLong => "LEASE_TOO_LONG",
+            Status::KeyRetired => "KEY_RETIRED",
+            Status::KeyRevoked => "KEY_REVOKED",
         }
     }
 }

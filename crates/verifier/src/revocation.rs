@@ -6,6 +6,19 @@
 //!  "revoked": [{"jti": "L-1", "reason": "refunded", "revoked_at": 1789990000}]}
 //! ```
 //!
+//! A list may also revoke signing keys, each from a date (`revoked_keys`, for a key that was
+//! stolen or lost): files that key signed with an `iat` on or after the date are KEY_REVOKED, and
+//! so are files of keys that a rollover statement signed by it on or after the date introduced.
+//!
+//! ```json
+//! {"revoked_keys": [{"kid": "Vb3...", "from": 1780000000, "reason": "key stolen"}]}
+//! ```
+//!
+//! A list may revoke only the key that signed it and the keys that key descends from through
+//! rollovers (see [`crate::rollover`]): a successor can revoke its predecessor, never the other
+//! way round, so a stolen old key cannot revoke the vendor's new one. A key that no trusted key
+//! matches may be named (it has no effect).
+//!
 //! A list is checked like a license: the key is pinned by `kid`, the algorithm by the key, and
 //! the claims are read only after the signature verified.
 
@@ -33,6 +46,17 @@ pub struct Revocation {
     pub revoked_at: UnixTime,
 }
 
+/// One revoked signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRevocation {
+    /// The key's `kid` (its RFC 7638 thumbprint).
+    pub kid: String,
+    /// Files it signed with an `iat` on or after this time are refused.
+    pub from: UnixTime,
+    /// Why, for a person.
+    pub reason: String,
+}
+
 /// A revocation list whose signature verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationList {
@@ -46,6 +70,8 @@ pub struct RevocationList {
     pub entries: Vec<Revocation>,
     /// The `kid` of the key that signed it.
     pub kid: String,
+    /// The signing keys it revokes (`revoked_keys`), in the order of the list.
+    pub revoked_keys: Vec<KeyRevocation>,
     index: HashMap<String, usize>,
 }
 
@@ -67,6 +93,15 @@ pub enum RevocationError {
     /// The same license id is listed twice.
     #[error("the revocation list names license {0} twice")]
     Duplicate(String),
+    /// The list revokes a trusted key that is neither its own signer nor a key its signer
+    /// descends from.
+    #[error("the revocation list of key {signer} revokes key {kid}, which it may not: a list may revoke only the key that signed it and the keys that key descends from through rollovers (a stolen old key must not be able to revoke its successor)")]
+    KeyNotGoverned {
+        /// The key the list revokes.
+        kid: String,
+        /// The key that signed the list.
+        signer: String,
+    },
 }
 
 impl RevocationList {
@@ -91,8 +126,28 @@ impl RevocationList {
             issuer,
             entries,
             kid,
+            revoked_keys: Vec::new(),
             index,
         })
+    }
+
+    /// The list with these revoked signing keys (`revoked_keys`); a key named twice is refused.
+    pub fn with_revoked_keys(mut self, keys: Vec<KeyRevocation>) -> Result<Self, RevocationError> {
+        for (i, key) in keys.iter().enumerate() {
+            if keys[..i].iter().any(|k| k.kid == key.kid) {
+                return Err(RevocationError::Claim(ClaimError {
+                    claim: "revoked_keys".into(),
+                    problem: format!("names key {} twice", jws::quote(&key.kid)),
+                }));
+            }
+        }
+        self.revoked_keys = keys;
+        Ok(self)
+    }
+
+    /// The entry revoking the signing key `kid`, if any.
+    pub fn find_key(&self, kid: &str) -> Option<&KeyRevocation> {
+        self.revoked_keys.iter().find(|k| k.kid == kid)
     }
 
     /// The entry revoking `license_id`, if any.
@@ -117,6 +172,14 @@ impl RevocationList {
             })
             .collect();
         map.insert("revoked".into(), Value::Array(entries));
+        if !self.revoked_keys.is_empty() {
+            let keys = self
+                .revoked_keys
+                .iter()
+                .map(|k| serde_json::json!({"kid": k.kid, "from": k.from.as_secs(), "reason": k.reason}))
+                .collect();
+            map.insert("revoked_keys".into(), Value::Array(keys));
+        }
         map
     }
 }
@@ -170,7 +233,47 @@ pub fn verify_revocation_list(
             .collect(),
         other => Err(format!("must be an array, not {}", describe(&other))),
     })?;
-    RevocationList::new(seq, issued_at, issuer, entries, kid)
+    let revoked_keys: Vec<KeyRevocation> = optional(&mut claims, "revoked_keys", |v| match v {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| key_entry(i, item))
+            .collect(),
+        other => Err(format!("must be an array, not {}", describe(&other))),
+    })?
+    .unwrap_or_default();
+    for revoked in &revoked_keys {
+        let governed = revoked.kid == kid
+            || keys.find(&revoked.kid).is_none()
+            || keys.ancestors(&kid).iter().any(|k| k.kid() == revoked.kid);
+        if !governed {
+            return Err(RevocationError::KeyNotGoverned {
+                kid: revoked.kid.clone(),
+                signer: kid,
+            });
+        }
+    }
+    RevocationList::new(seq, issued_at, issuer, entries, kid)?.with_revoked_keys(revoked_keys)
+}
+
+fn key_entry(i: usize, item: Value) -> Result<KeyRevocation, String> {
+    let Value::Object(mut map) = item else {
+        return Err(format!(
+            "key entry {i} must be an object, not {}",
+            describe(&item)
+        ));
+    };
+    let in_entry = |e: ClaimError| format!("key entry {i}: `{}` {}", e.claim, e.problem);
+    Ok(KeyRevocation {
+        kid: required(&mut map, "kid", non_empty_string).map_err(in_entry)?,
+        from: required(&mut map, "from", numeric_date).map_err(in_entry)?,
+        reason: optional(&mut map, "reason", |v| match v {
+            Value::String(s) => Ok(s),
+            other => Err(format!("must be a string, not {}", describe(&other))),
+        })
+        .map_err(in_entry)?
+        .unwrap_or_default(),
+    })
 }
 
 fn entry(i: usize, item: Value) -> Result<Revocation, String> {

@@ -4,8 +4,9 @@
 //! requests and installed licenses.
 //!
 //! Format versions: 1 (licet 0.1: the mark and the sequence numbers) is read and upgraded in place
-//! on the next save; 2 adds the lists themselves, the state's id and the clock requests. A state
-//! of a version this licet does not know is refused with an error that says so.
+//! on the next save; 2 adds the lists themselves, the state's id and the clock requests; 3 adds
+//! the trust store (the key rollover statements accepted). A state of a version this licet does
+//! not know is refused with an error that says so.
 //!
 //! Every file is written atomically (a temporary file in the same directory, synced, then
 //! renamed), and a file that cannot be read or parsed is an error, never a silent reset: a reset
@@ -28,7 +29,7 @@ pub const STATE_FILE: &str = "state.json";
 const MAX_STATE_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The state format this licet writes.
-pub const STATE_VERSION: u32 = 2;
+pub const STATE_VERSION: u32 = 3;
 
 /// How long a check waits for another one to release the state's lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +56,11 @@ pub struct VerifierState {
     /// Time-attestation requests made and not yet answered.
     #[serde(default)]
     pub clock_requests: Vec<ClockRequestRecord>,
+    /// The trust store: every key rollover statement accepted (`licet trust add`), as signed
+    /// (compact JWS), in the order accepted. Not keys: the chain is verified again from the
+    /// caller's keys on every load, so editing this file can never add a trusted key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollovers: Vec<String>,
     /// Version 1 only (the newest list `iat` of any key); read and dropped: a list is judged
     /// against the lists of its own key only.
     #[serde(default, skip_serializing)]
@@ -292,7 +298,7 @@ impl VerifierState {
                     version: u32::try_from(v).unwrap_or(u32::MAX),
                 })
             }
-            Some(1 | 2) => {}
+            Some(1..=3) => {}
             other => {
                 return Err(StateError::Corrupt {
                     path,
@@ -308,7 +314,7 @@ impl VerifierState {
                 path: path.clone(),
                 problem: e.to_string(),
             })?;
-        // Version 1 is upgraded in memory; the next save writes version 2.
+        // Versions 1 and 2 are upgraded in memory; the next save writes the current version.
         state.version = STATE_VERSION;
         state.latest_list_iat = None;
         if let Some(t) = state.latest_seen {
@@ -365,14 +371,21 @@ impl VerifierState {
             });
         }
         let token = token.trim();
-        let listed: BTreeSet<&str> = list.entries.iter().map(|e| e.license_id.as_str()).collect();
+        let listed: BTreeSet<String> = list
+            .entries
+            .iter()
+            .map(|e| e.license_id.clone())
+            .chain(
+                list.revoked_keys
+                    .iter()
+                    .map(|k| key_entry_name(&k.kid, k.from.as_secs())),
+            )
+            .collect();
         let kept = self.revocation_lists.entry(list.kid.clone()).or_default();
         if !kept.iter().any(|t| t == token) {
-            // Older lists of the key whose every entry the new one lists add nothing.
-            kept.retain(|old| {
-                !entries_of(old)
-                    .is_some_and(|ids| ids.iter().all(|id| listed.contains(id.as_str())))
-            });
+            // Older lists of the key whose every entry (license and key) the new one lists add
+            // nothing.
+            kept.retain(|old| !entries_of(old).is_some_and(|ids| ids.is_subset(&listed)));
             kept.push(token.to_owned());
         }
         self.revocation_seq
@@ -399,7 +412,10 @@ impl VerifierState {
             for token in tokens {
                 match verify_revocation_list(token.as_bytes(), keys) {
                     Ok(list) if &list.kid == kid => lists.push(list),
-                    Err(RevocationError::Jws(crate::jws::JwsError::UnknownKey(_))) => {}
+                    // Whether a list may revoke a key depends on the rollovers of the keys the
+                    // caller trusts; with other keys it is kept, not judged.
+                    Err(RevocationError::Jws(crate::jws::JwsError::UnknownKey(_)))
+                    | Err(RevocationError::KeyNotGoverned { .. }) => {}
                     Ok(_) | Err(_) => {
                         return Err(StateError::Corrupt {
                             path: dir.join(STATE_FILE),
@@ -492,21 +508,36 @@ pub fn lock_file(path: &Path, timeout: Duration) -> Result<std::fs::File, StateE
     }
 }
 
-/// The license ids a kept list names, read without verifying (only to tell whether a newer list
-/// covers it; what is enforced is verified in [`VerifierState::revocation_lists`]).
-fn entries_of(token: &str) -> Option<Vec<String>> {
+/// The license ids and revoked keys a kept list names, read without verifying (only to tell
+/// whether a newer list covers it; what is enforced is verified in
+/// [`VerifierState::revocation_lists`]).
+fn entries_of(token: &str) -> Option<BTreeSet<String>> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims
+    let mut names: BTreeSet<String> = claims
         .get("revoked")?
         .as_array()?
         .iter()
         .map(|e| e.get("jti").and_then(|j| j.as_str()).map(str::to_owned))
-        .collect()
+        .collect::<Option<_>>()?;
+    if let Some(keys) = claims.get("revoked_keys") {
+        for key in keys.as_array()? {
+            let kid = key.get("kid")?.as_str()?;
+            let from = key.get("from")?.as_i64()?;
+            names.insert(key_entry_name(kid, from));
+        }
+    }
+    Some(names)
+}
+
+/// How a revoked key is named among a list's entries when lists are compared (no license id
+/// contains a NUL, so it cannot collide with one).
+fn key_entry_name(kid: &str, from: i64) -> String {
+    format!("\0key {kid} {from}")
 }
 
 #[cfg(test)]
@@ -634,17 +665,17 @@ mod tests {
         state.save(dir.path()).unwrap();
         let written = std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
         assert!(
-            written.contains("\"version\": 2") && !written.contains("latest_list_iat"),
+            written.contains("\"version\": 3") && !written.contains("latest_list_iat"),
             "{written}"
         );
         std::fs::write(
             dir.path().join(STATE_FILE),
-            br#"{"version":3,"future":true}"#,
+            br#"{"version":4,"future":true}"#,
         )
         .unwrap();
         let err = VerifierState::load(dir.path()).unwrap_err();
         assert!(
-            matches!(err, StateError::NewerVersion { version: 3, .. }),
+            matches!(err, StateError::NewerVersion { version: 4, .. }),
             "{err}"
         );
         assert!(

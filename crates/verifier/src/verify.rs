@@ -192,13 +192,14 @@ pub fn verify_license(
     keys: &TrustedKeys,
     options: &VerifyOptions,
 ) -> VerificationReport {
-    verify_with(file, options, |decoded| decoded.verify(keys))
+    verify_with(file, keys, options, |decoded| decoded.verify(keys))
 }
 
 /// [`verify_license`] with the signature step given: the one-by-one check, or the acceptance of a
 /// signature that a batch equation verified (`crate::batch`). Every other check is this one code.
 pub(crate) fn verify_with<'k>(
     file: &[u8],
+    keys: &TrustedKeys,
     options: &VerifyOptions,
     check_signature: impl for<'a> FnOnce(jws::DecodedJws<'a>) -> Result<jws::VerifiedJws<'k>, JwsError>,
 ) -> VerificationReport {
@@ -258,7 +259,7 @@ pub(crate) fn verify_with<'k>(
         Err(reason) => return reject(report, Status::Malformed, reason),
     };
 
-    let (status, reason) = evaluate(&claims, options);
+    let (status, reason) = evaluate(&claims, verified.key().kid(), keys, options);
     report.valid = status.is_valid();
     report.status = status;
     report.reason = reason;
@@ -318,6 +319,9 @@ fn check_typ(header: &serde_json::Map<String, serde_json::Value>) -> Result<(), 
         Some(serde_json::Value::String(typ)) if typ.eq_ignore_ascii_case(crate::REVOCATION_LIST_TYPE) => Err(
             "the file is a revocation list, not a license file: give it with --revocations".into(),
         ),
+        Some(serde_json::Value::String(typ)) if typ.eq_ignore_ascii_case(crate::rollover::ROLLOVER_TYPE) => Err(
+            "the file is a key rollover statement, not a license file: add it with `licet trust add`".into(),
+        ),
         Some(serde_json::Value::String(typ)) if typ.eq_ignore_ascii_case(crate::clock::TIME_ATTESTATION_TYPE) => Err(
             "the file is a time attestation, not a license file: apply it with `licet clock apply`".into(),
         ),
@@ -331,12 +335,22 @@ fn check_typ(header: &serde_json::Map<String, serde_json::Value>) -> Result<(), 
 }
 
 /// The claim checks, on verified claims only.
-fn evaluate(claims: &LicenseClaims, options: &VerifyOptions) -> (Status, String) {
+fn evaluate(
+    claims: &LicenseClaims,
+    kid: &str,
+    keys: &TrustedKeys,
+    options: &VerifyOptions,
+) -> (Status, String) {
     let now = options.now;
     let leeway = i64::from(options.leeway_secs);
 
     if let Err(reason) = options.clock_guard.check(now, Some(claims.issued_at)) {
         return (Status::ClockRollback, reason);
+    }
+    if let Err(refusal) =
+        crate::trust::key_standing(keys, kid, claims.issued_at, &options.revocations)
+    {
+        return (refusal.status, refusal.reason);
     }
     if let Some(revoked) = options
         .revocations

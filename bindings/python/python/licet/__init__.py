@@ -140,6 +140,11 @@ class Status(str, enum.Enum):
     WRONG_POOL = "WRONG_POOL"
     #: A lease check only: the lease lives longer than the pool's ``max_lease_ttl``.
     LEASE_TOO_LONG = "LEASE_TOO_LONG"
+    #: Signed by a key a rollover statement retired, on or after the retirement date.
+    KEY_RETIRED = "KEY_RETIRED"
+    #: Signed by a revoked key (from a date on or before the license's ``iat``), or by a key
+    #: trusted through a rollover that a revoked key signed.
+    KEY_REVOKED = "KEY_REVOKED"
     UNKNOWN = "UNKNOWN"
 
     def __str__(self) -> str:
@@ -162,6 +167,8 @@ class ListStatus(str, enum.Enum):
     UNKNOWN_KEY = "UNKNOWN_KEY"
     UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
     MALFORMED = "MALFORMED"
+    #: It revokes a signing key it has no say over: refused, not recorded.
+    NOT_AUTHORIZED = "NOT_AUTHORIZED"
     UNKNOWN = "UNKNOWN"
 
     def __str__(self) -> str:

@@ -8,10 +8,11 @@ use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::ledger::{append_to_ledger, verify_ledger, LedgerAction, LedgerRecord};
-use licet_issuer::{extend_revocation_list, RevocationRequest};
+use licet_issuer::{parse_date, sign_revocation_list, DateMeaning, ListUpdate, RevocationRequest};
 use licet_verifier::state::write_atomically;
 use licet_verifier::{
-    verify_revocation_list, RevocationList, TrustedKeys, UnixTime, MAX_REVOCATION_LIST_BYTES,
+    parse_public_keys, verify_revocation_list, KeyRevocation, RevocationList, TrustedKeys,
+    UnixTime, MAX_REVOCATION_LIST_BYTES,
 };
 use serde_json::json;
 use std::collections::HashSet;
@@ -82,7 +83,64 @@ fn unrecognised_ids<'a>(ids: &'a [String], ledger: Option<&Path>) -> Result<Vec<
         .collect())
 }
 
+/// The keys of `--revoke-key`: each value is a public-key file (every key in it) or a kid.
+fn keys_to_revoke(args: &RevokeArgs) -> Result<Vec<KeyRevocation>> {
+    let from = match &args.key_revoked_from {
+        Some(text) => parse_date(text, DateMeaning::StartOfDay).context("--key-revoked-from")?,
+        None => UnixTime::EPOCH,
+    };
+    let mut revoked = Vec::new();
+    for value in &args.revoke_key {
+        let path = Path::new(value);
+        let kids: Vec<String> = if path.is_file() {
+            let bytes = read_input(path, licet_verifier::MAX_KEY_FILE_BYTES)?;
+            parse_public_keys(&bytes)
+                .with_context(|| format!("--revoke-key {}", path.display()))?
+                .iter()
+                .map(|k| k.kid().to_owned())
+                .collect()
+        } else if !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            vec![value.clone()]
+        } else {
+            bail!(
+                "--revoke-key {}: neither a public-key file nor a kid (a key's base64url thumbprint, as `licet key public --json` prints it)",
+                printable(value)
+            );
+        };
+        for kid in kids {
+            if !revoked.iter().any(|k: &KeyRevocation| k.kid == kid) {
+                revoked.push(KeyRevocation {
+                    kid,
+                    from,
+                    reason: args.reason.clone(),
+                });
+            }
+        }
+    }
+    Ok(revoked)
+}
+
 pub fn revoke(args: RevokeArgs) -> Result<u8> {
+    if args.license_ids.is_empty() && args.revoke_key.is_empty() && args.carry_forward.is_empty() {
+        bail!("nothing to revoke: give license ids, --revoke-key, or --carry-forward");
+    }
+    let revoke_keys = keys_to_revoke(&args)?;
+    let carried: Vec<RevocationList> = if args.carry_forward.is_empty() {
+        Vec::new()
+    } else {
+        let keys = super::keys::load_trusted_keys(&args.pubkeys)?;
+        if keys.is_empty() {
+            bail!("--carry-forward needs --pubkey: the public keys that verify the lists carried");
+        }
+        args.carry_forward
+            .iter()
+            .map(|path| load_revocation_list(path, &keys))
+            .collect::<Result<_>>()?
+    };
     if !args.force {
         let unknown = unrecognised_ids(&args.license_ids, args.ledger.as_deref())?;
         if !unknown.is_empty() {
@@ -142,7 +200,13 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         })
         .collect();
     let now = UnixTime::now();
-    let signed = extend_revocation_list(&key, alg, previous.as_ref(), &requests, now, args.issuer)?;
+    let update = ListUpdate {
+        previous: previous.as_ref(),
+        carried: &carried,
+        add: &requests,
+        revoke_keys: &revoke_keys,
+    };
+    let signed = sign_revocation_list(&key, alg, &update, now, args.issuer)?;
     let file = format!("{}\n", signed.token);
     if let Some(ledger) = &args.ledger {
         for id in &signed.added {
@@ -164,16 +228,25 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         .filter(|id| !signed.added.contains(id))
         .collect();
     if args.json {
+        let revoked_keys: Vec<_> = signed
+            .list
+            .revoked_keys
+            .iter()
+            .map(|k| json!({"kid": k.kid, "from": k.from.to_rfc3339(), "reason": k.reason}))
+            .collect();
         let summary = json!({"list": args.list.to_string_lossy(), "seq": signed.list.seq,
             "kid": signed.list.kid, "revoked": signed.added, "alreadyRevoked": already,
-            "entries": signed.list.entries.len()});
+            "entries": signed.list.entries.len(), "revokedKeys": revoked_keys,
+            "carried": signed.carried});
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
     } else {
         print_stderr(&format!(
-            "wrote {} (seq {}, {} entries; newly revoked: {}{})",
+            "wrote {} (seq {}, {} entries, {} revoked key(s), {} carried forward; newly revoked: {}{})",
             args.list.display(),
             signed.list.seq,
             signed.list.entries.len(),
+            signed.list.revoked_keys.len(),
+            signed.carried,
             printable(&signed.added.join(", ")),
             if already.is_empty() {
                 String::new()

@@ -19,6 +19,8 @@ public enum ListStatus {
     UNSUPPORTED_ALGORITHM,
     /** Not a well-formed revocation list. */
     MALFORMED,
+    /** It revokes a signing key it has no say over: refused, not recorded. */
+    NOT_AUTHORIZED,
     /** A status this version of the binding does not know. */
     UNKNOWN;
 

@@ -38,6 +38,13 @@ public enum Status {
     WRONG_POOL,
     /** A lease check: the lease lives longer than the pool license's {@code max_lease_ttl}. */
     LEASE_TOO_LONG,
+    /** Signed by a key a rollover statement retired, on or after the retirement date. */
+    KEY_RETIRED,
+    /**
+     * Signed by a revoked key (from a date on or before the license's {@code iat}), or by a key
+     * trusted through a rollover that a revoked key signed.
+     */
+    KEY_REVOKED,
     /** A status this version of the binding does not know (a newer native library). */
     UNKNOWN;
 
