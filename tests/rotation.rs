@@ -661,3 +661,42 @@ sys.exit(1)
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A kept list whose key entry the chain no longer allows (a key it named became trusted through
+/// another branch) still enforces its license entries: nothing it revoked comes back.
+#[test]
+fn a_kept_list_keeps_its_license_revocations_when_the_chain_changes() {
+    let dir = vendor();
+    let d = dir.path();
+    keygen(d, "x", "ed25519");
+    for (out, new) in [("handover.jwt", "b.pub.pem"), ("to-x.jwt", "x.pub.pem")] {
+        licet()
+            .current_dir(d)
+            .args(["key", "rollover", "--old", "a.key.pem", "--new", new, "--out", out])
+            .assert()
+            .success();
+    }
+    assert_eq!(trust_add(d, "handover.jwt").0, 0);
+    issue(d, "b.key.pem", "B-GONE", "2026-06-02T00:00:00Z");
+    // B's list revokes B-GONE and names key X, which nobody trusts yet (allowed, no effect).
+    licet()
+        .current_dir(d)
+        .args(["revoke", "--key", "b.key.pem", "--list", "b-list.jwt", "--force", "B-GONE"])
+        .args(["--revoke-key", "x.pub.pem"])
+        .assert()
+        .success();
+    assert_eq!(
+        status(d, "B-GONE", &["--state", "state", "--revocations", "b-list.jwt"]),
+        "REVOKED"
+    );
+    // X becomes trusted through A: B may not revoke its sibling, so that entry is dropped on
+    // load, and B-GONE stays revoked.
+    assert_eq!(trust_add(d, "to-x.jwt").0, 0);
+    assert_eq!(status(d, "B-GONE", &["--state", "state"]), "REVOKED");
+    issue(d, "x.key.pem", "X-1", "2026-06-03T00:00:00Z");
+    assert_eq!(status(d, "X-1", &["--state", "state"]), "ACTIVE");
+    // Given fresh, the same list is refused as a whole, and says why.
+    let (code, report) = verify(d, "X-1", &["--revocations", "b-list.jwt", "--state", "state"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["revocationLists"][0]["status"], "NOT_AUTHORIZED", "{report}");
+}

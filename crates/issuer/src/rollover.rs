@@ -333,4 +333,82 @@ mod tests {
         );
         assert_eq!(report.status, Status::Revoked, "{}", report.reason);
     }
+
+    fn revoke_from_creation(signer: &SigningKey, revoked: &SigningKey) -> Arc<RevocationList> {
+        let entry = [licet_verifier::KeyRevocation {
+            kid: revoked.kid().into(),
+            from: UnixTime::EPOCH,
+            reason: "stolen".into(),
+        }];
+        let update = crate::ListUpdate {
+            revoke_keys: &entry,
+            ..Default::default()
+        };
+        let signed =
+            crate::sign_revocation_list(signer, None, &update, at(1_960_000_000), None).unwrap();
+        Arc::new(signed.list)
+    }
+
+    #[test]
+    fn a_key_slipped_between_the_stolen_key_and_its_successor_falls_with_it() {
+        let r = SigningKey::generate(KeySpec::Ed25519).unwrap();
+        let k1 = SigningKey::generate(KeySpec::Ed25519).unwrap();
+        let thief = SigningKey::generate(KeySpec::Ed25519).unwrap();
+        let open = |new: &SigningKey| RolloverTerms {
+            old_key_retired_from: None,
+            ..terms(new)
+        };
+        // The thief, holding R, puts their own T above the vendor's public K1: R -> T -> K1.
+        let (r_to_t, _) = sign_rollover(&r, None, &open(&thief), at(1_900_000_000)).unwrap();
+        let (t_to_k1, _) = sign_rollover(&thief, None, &open(&k1), at(1_900_000_001)).unwrap();
+        let mut keys: TrustedKeys = [r.public_key().clone()].into_iter().collect();
+        keys.accept_rollover(r_to_t.as_bytes()).unwrap();
+        keys.accept_rollover(t_to_k1.as_bytes()).unwrap();
+        // K1 revokes R from its creation: only K1's own introduction is exempt, so R -> T is
+        // tainted, and T's licenses fall (K1's too, on this forged chain: fail closed).
+        let mut options = VerifyOptions::at(at(1_970_000_000));
+        options.revocations = vec![revoke_from_creation(&k1, &r)];
+        let t_report = verify_license(license(&thief, 1_950_000_000).as_bytes(), &keys, &options);
+        assert_eq!(t_report.status, Status::KeyRevoked, "{}", t_report.reason);
+        let k1_report = verify_license(license(&k1, 1_950_000_000).as_bytes(), &keys, &options);
+        assert_eq!(k1_report.status, Status::KeyRevoked, "{}", k1_report.reason);
+
+        // On the genuine chain R -> K1, K1 stands.
+        let (r_to_k1, _) = sign_rollover(&r, None, &open(&k1), at(1_900_000_000)).unwrap();
+        let mut genuine: TrustedKeys = [r.public_key().clone()].into_iter().collect();
+        genuine.accept_rollover(r_to_k1.as_bytes()).unwrap();
+        let report = verify_license(license(&k1, 1_950_000_000).as_bytes(), &genuine, &options);
+        assert_eq!(report.status, Status::Active, "{}", report.reason);
+
+        // Both keys given directly, with the statement: the lineage is recorded, so K1 may
+        // revoke R and R's licenses fall.
+        let mut both: TrustedKeys = [r.public_key().clone(), k1.public_key().clone()]
+            .into_iter()
+            .collect();
+        assert!(
+            both.accept_rollover(r_to_k1.as_bytes())
+                .unwrap()
+                .already_trusted
+        );
+        let token = {
+            let entry = [licet_verifier::KeyRevocation {
+                kid: r.kid().into(),
+                from: UnixTime::EPOCH,
+                reason: String::new(),
+            }];
+            let update = crate::ListUpdate {
+                revoke_keys: &entry,
+                ..Default::default()
+            };
+            crate::sign_revocation_list(&k1, None, &update, at(1_960_000_000), None)
+                .unwrap()
+                .token
+        };
+        let list = licet_verifier::verify_revocation_list(token.as_bytes(), &both).unwrap();
+        options.revocations = vec![Arc::new(list)];
+        let report = verify_license(license(&r, 1_000).as_bytes(), &both, &options);
+        assert_eq!(report.status, Status::KeyRevoked, "{}", report.reason);
+        let report = verify_license(license(&k1, 1_950_000_000).as_bytes(), &both, &options);
+        assert_eq!(report.status, Status::Active, "{}", report.reason);
+    }
 }

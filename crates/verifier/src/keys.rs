@@ -469,8 +469,12 @@ impl TrustedKey {
     }
 
     pub(crate) fn introduced(mut self, introduction: Introduction) -> Self {
-        self.introduction = Some(Arc::new(introduction));
+        self.set_introduction(introduction);
         self
+    }
+
+    pub(crate) fn set_introduction(&mut self, introduction: Introduction) {
+        self.introduction = Some(Arc::new(introduction));
     }
 
     /// Retires the key from `from` (the earlier date wins when it is retired twice).

@@ -195,6 +195,24 @@ pub fn verify_revocation_list(
     file: &[u8],
     keys: &TrustedKeys,
 ) -> Result<RevocationList, RevocationError> {
+    verify_with_governance(file, keys, Governance::Refuse)
+}
+
+/// What to do with a key entry the list may not make (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Governance {
+    /// Refuse the whole list ([`RevocationError::KeyNotGoverned`]): a list given to a check.
+    Refuse,
+    /// Drop only that entry, keep enforcing the rest: a list a state kept, judged again with
+    /// keys whose rollovers may have changed since (its license entries must not be lost).
+    DropEntry,
+}
+
+pub(crate) fn verify_with_governance(
+    file: &[u8],
+    keys: &TrustedKeys,
+    governance: Governance,
+) -> Result<RevocationList, RevocationError> {
     if file.len() > MAX_REVOCATION_LIST_BYTES {
         return Err(RevocationError::Unreadable(format!(
             "is larger than {MAX_REVOCATION_LIST_BYTES} bytes"
@@ -242,17 +260,21 @@ pub fn verify_revocation_list(
         other => Err(format!("must be an array, not {}", describe(&other))),
     })?
     .unwrap_or_default();
-    for revoked in &revoked_keys {
-        let governed = revoked.kid == kid
+    let ancestors = keys.ancestors(&kid);
+    let governed = |revoked: &KeyRevocation| {
+        revoked.kid == kid
             || keys.find(&revoked.kid).is_none()
-            || keys.ancestors(&kid).iter().any(|k| k.kid() == revoked.kid);
-        if !governed {
+            || ancestors.iter().any(|k| k.kid() == revoked.kid)
+    };
+    if governance == Governance::Refuse {
+        if let Some(revoked) = revoked_keys.iter().find(|r| !governed(r)) {
             return Err(RevocationError::KeyNotGoverned {
                 kid: revoked.kid.clone(),
                 signer: kid,
             });
         }
     }
+    let revoked_keys = revoked_keys.into_iter().filter(|r| governed(r)).collect();
     RevocationList::new(seq, issued_at, issuer, entries, kid)?.with_revoked_keys(revoked_keys)
 }
 

@@ -220,7 +220,16 @@ impl TrustedKeys {
             ));
         }
         let already_trusted = existing.is_some();
-        if !already_trusted {
+        if already_trusted {
+            // Given by the caller as well: record the lineage anyway, so that the new key can
+            // revoke the old one and a revocation of the old key reaches the link.
+            if let (Some(key), Some(introduction)) = (
+                self.find_mut(rollover.new_key.kid()),
+                rollover.new_key.introduction().cloned(),
+            ) {
+                key.set_introduction(introduction);
+            }
+        } else {
             self.push(rollover.new_key.clone());
         }
         if let Some(from) = rollover.old_key_retired_from {

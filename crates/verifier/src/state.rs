@@ -13,7 +13,7 @@
 //! would forget exactly what the state exists to remember.
 
 use crate::keys::TrustedKeys;
-use crate::revocation::{verify_revocation_list, RevocationError, RevocationList};
+use crate::revocation::{RevocationError, RevocationList};
 use crate::timestamp::UnixTime;
 use crate::verify::ClockGuard;
 use serde::{Deserialize, Serialize};
@@ -410,12 +410,16 @@ impl VerifierState {
                 continue;
             }
             for token in tokens {
-                match verify_revocation_list(token.as_bytes(), keys) {
+                // Whether a list may revoke a key depends on the rollovers of the keys the caller
+                // trusts, which may differ from the check that kept it: a key entry it may not
+                // make now is dropped, and its other entries are still enforced.
+                match crate::revocation::verify_with_governance(
+                    token.as_bytes(),
+                    keys,
+                    crate::revocation::Governance::DropEntry,
+                ) {
                     Ok(list) if &list.kid == kid => lists.push(list),
-                    // Whether a list may revoke a key depends on the rollovers of the keys the
-                    // caller trusts; with other keys it is kept, not judged.
-                    Err(RevocationError::Jws(crate::jws::JwsError::UnknownKey(_)))
-                    | Err(RevocationError::KeyNotGoverned { .. }) => {}
+                    Err(RevocationError::Jws(crate::jws::JwsError::UnknownKey(_))) => {}
                     Ok(_) | Err(_) => {
                         return Err(StateError::Corrupt {
                             path: dir.join(STATE_FILE),

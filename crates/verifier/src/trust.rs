@@ -7,9 +7,12 @@
 //!    `iat` on or after it is KEY_REVOKED.
 //! 2. A key is only as good as its introduction: when a key on its chain of rollovers signed the
 //!    next link on or after that key was revoked, the key is KEY_REVOKED (a thief cannot keep a
-//!    stolen key alive by introducing a key of their own). A list's own signer's chain is exempt
-//!    from the list's key revocations: a successor that revokes its predecessor "from its
-//!    creation" (as docs/KEYS.md recommends) still stands on the rollover that introduced it.
+//!    stolen key alive by introducing a key of their own). Only the list's own signer's
+//!    introduction (the one link that made it) is exempt from the list's key revocations: a
+//!    successor that revokes its predecessor "from its creation" (as docs/KEYS.md recommends)
+//!    still stands on the rollover that introduced it. Links further up are not exempt, so a thief
+//!    who slips a key of their own between the stolen key and the successor (R -> T -> successor)
+//!    gains nothing: the link R -> T is tainted and everything below it falls (fail closed).
 //! 3. A file a retired key signed with an `iat` on or after its retirement date is KEY_RETIRED.
 //! 4. A key introduced with a start date verifies only files issued at or after it (UNKNOWN_KEY
 //!    before it).
@@ -64,13 +67,8 @@ pub fn key_standing(
             break;
         };
         let by = introduction.introduced_by.as_str();
-        let on_own_chain = |list: &RevocationList| {
-            list.kid == child.kid()
-                || keys
-                    .ancestors(&list.kid)
-                    .iter()
-                    .any(|k| k.kid() == child.kid())
-        };
+        // The list's signer vouches for the statement that introduced it, and only that one.
+        let on_own_chain = |list: &RevocationList| list.kid == child.kid();
         let taint = lists
             .iter()
             .filter(|list| !on_own_chain(list))

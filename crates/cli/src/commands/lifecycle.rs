@@ -99,7 +99,7 @@ fn keys_to_revoke(args: &RevokeArgs) -> Result<Vec<KeyRevocation>> {
                 .iter()
                 .map(|k| k.kid().to_owned())
                 .collect()
-        } else if !value.is_empty()
+        } else if value.len() == 43
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -107,7 +107,7 @@ fn keys_to_revoke(args: &RevokeArgs) -> Result<Vec<KeyRevocation>> {
             vec![value.clone()]
         } else {
             bail!(
-                "--revoke-key {}: neither a public-key file nor a kid (a key's base64url thumbprint, as `licet key public --json` prints it)",
+                "--revoke-key {}: neither a public-key file nor a kid (a key's RFC 7638 thumbprint: 43 base64url characters, as `licet key public --json` prints it)",
                 printable(value)
             );
         };
