@@ -114,6 +114,15 @@ fn trust_list(dir: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `licet key rollover --old OLD --new NEW --out OUT`, which must succeed.
+fn rollover(dir: &Path, old: &str, new: &str, out: &str) {
+    licet()
+        .current_dir(dir)
+        .args(["key", "rollover", "--old", old, "--new", new, "--out", out])
+        .assert()
+        .success();
+}
+
 fn kid(dir: &Path, public: &str) -> String {
     let out = licet()
         .current_dir(dir)
@@ -220,19 +229,7 @@ fn a_site_moves_from_key_a_to_key_b_and_keeps_a_s_revocations() {
     assert_eq!(status(d, "A-JUST-BEFORE", &["--state", "state"]), "ACTIVE");
     // After its retirement date A introduces no more keys: a thief holding A cannot add one.
     keygen(d, "thief", "ed25519");
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "a.key.pem",
-            "--new",
-            "thief.pub.pem",
-        ])
-        .args(["--out", "to-thief.jwt"])
-        .assert()
-        .success();
+    rollover(d, "a.key.pem", "thief.pub.pem", "to-thief.jwt");
     let (code, _, stderr) = trust_add(d, "to-thief.jwt");
     assert_eq!(code, 2);
     assert!(stderr.contains("retired"), "{stderr}");
@@ -293,36 +290,12 @@ fn forged_tampered_and_hand_written_statements_add_no_key() {
     keygen(d, "thief", "ed25519");
     keygen(d, "thief2", "ed25519");
     // A statement signed by a key the site does not trust.
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "thief.key.pem",
-            "--new",
-            "thief2.pub.pem",
-        ])
-        .args(["--out", "forged.jwt"])
-        .assert()
-        .success();
+    rollover(d, "thief.key.pem", "thief2.pub.pem", "forged.jwt");
     let (code, _, stderr) = trust_add(d, "forged.jwt");
     assert_eq!(code, 2);
     assert!(stderr.contains("no trusted key"), "{stderr}");
     // A's genuine statement with the new key swapped in the payload fails its signature.
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "a.key.pem",
-            "--new",
-            "thief.pub.pem",
-        ])
-        .args(["--out", "to-thief.jwt"])
-        .assert()
-        .success();
+    rollover(d, "a.key.pem", "thief.pub.pem", "to-thief.jwt");
     let genuine = std::fs::read_to_string(d.join("rollover.jwt")).unwrap();
     let other = std::fs::read_to_string(d.join("to-thief.jwt")).unwrap();
     let g: Vec<&str> = genuine.trim().split('.').collect();
@@ -389,36 +362,12 @@ fn a_stolen_key_is_revoked_by_its_successor_and_cannot_strike_back() {
     let a = kid(d, "a.pub.pem");
     // A handover that leaves A unretired (with a retirement date in the past, the thief's
     // statement below would be refused as signed by a retired key; the first test shows that).
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "a.key.pem",
-            "--new",
-            "b.pub.pem",
-        ])
-        .args(["--out", "handover.jwt"])
-        .assert()
-        .success();
+    rollover(d, "a.key.pem", "b.pub.pem", "handover.jwt");
     assert_eq!(trust_add(d, "handover.jwt").0, 0);
     issue(d, "b.key.pem", "B-1", "2026-06-02T00:00:00Z");
     // The thief, holding A, introduces a key of their own before the vendor notices.
     keygen(d, "thief", "ed25519");
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "a.key.pem",
-            "--new",
-            "thief.pub.pem",
-        ])
-        .args(["--out", "to-thief.jwt"])
-        .assert()
-        .success();
+    rollover(d, "a.key.pem", "thief.pub.pem", "to-thief.jwt");
     assert_eq!(trust_add(d, "to-thief.jwt").0, 0);
     issue(d, "thief.key.pem", "T-1", "2026-06-03T00:00:00Z");
     assert_eq!(status(d, "T-1", &["--state", "state"]), "ACTIVE");
@@ -499,19 +448,7 @@ fn a_stolen_key_is_revoked_by_its_successor_and_cannot_strike_back() {
 
     // A new statement signed by the revoked key is refused at the door.
     keygen(d, "thief2", "ed25519");
-    licet()
-        .current_dir(d)
-        .args([
-            "key",
-            "rollover",
-            "--old",
-            "a.key.pem",
-            "--new",
-            "thief2.pub.pem",
-        ])
-        .args(["--out", "to-thief2.jwt"])
-        .assert()
-        .success();
+    rollover(d, "a.key.pem", "thief2.pub.pem", "to-thief2.jwt");
     let (code, _, stderr) = trust_add(d, "to-thief2.jwt");
     assert_eq!(code, 2);
     assert!(stderr.contains("revoked"), "{stderr}");
@@ -669,24 +606,31 @@ fn a_kept_list_keeps_its_license_revocations_when_the_chain_changes() {
     let dir = vendor();
     let d = dir.path();
     keygen(d, "x", "ed25519");
-    for (out, new) in [("handover.jwt", "b.pub.pem"), ("to-x.jwt", "x.pub.pem")] {
-        licet()
-            .current_dir(d)
-            .args(["key", "rollover", "--old", "a.key.pem", "--new", new, "--out", out])
-            .assert()
-            .success();
-    }
+    rollover(d, "a.key.pem", "b.pub.pem", "handover.jwt");
+    rollover(d, "a.key.pem", "x.pub.pem", "to-x.jwt");
     assert_eq!(trust_add(d, "handover.jwt").0, 0);
     issue(d, "b.key.pem", "B-GONE", "2026-06-02T00:00:00Z");
     // B's list revokes B-GONE and names key X, which nobody trusts yet (allowed, no effect).
     licet()
         .current_dir(d)
-        .args(["revoke", "--key", "b.key.pem", "--list", "b-list.jwt", "--force", "B-GONE"])
+        .args([
+            "revoke",
+            "--key",
+            "b.key.pem",
+            "--list",
+            "b-list.jwt",
+            "--force",
+            "B-GONE",
+        ])
         .args(["--revoke-key", "x.pub.pem"])
         .assert()
         .success();
     assert_eq!(
-        status(d, "B-GONE", &["--state", "state", "--revocations", "b-list.jwt"]),
+        status(
+            d,
+            "B-GONE",
+            &["--state", "state", "--revocations", "b-list.jwt"]
+        ),
         "REVOKED"
     );
     // X becomes trusted through A: B may not revoke its sibling, so that entry is dropped on
@@ -696,7 +640,14 @@ fn a_kept_list_keeps_its_license_revocations_when_the_chain_changes() {
     issue(d, "x.key.pem", "X-1", "2026-06-03T00:00:00Z");
     assert_eq!(status(d, "X-1", &["--state", "state"]), "ACTIVE");
     // Given fresh, the same list is refused as a whole, and says why.
-    let (code, report) = verify(d, "X-1", &["--revocations", "b-list.jwt", "--state", "state"]);
+    let (code, report) = verify(
+        d,
+        "X-1",
+        &["--revocations", "b-list.jwt", "--state", "state"],
+    );
     assert_eq!(code, 1);
-    assert_eq!(report["revocationLists"][0]["status"], "NOT_AUTHORIZED", "{report}");
+    assert_eq!(
+        report["revocationLists"][0]["status"], "NOT_AUTHORIZED",
+        "{report}"
+    );
 }
