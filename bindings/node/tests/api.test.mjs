@@ -55,13 +55,13 @@ test('Status and ListStatus name every status, values equal to names, UNKNOWN in
   const statuses = [
     'ACTIVE', 'IN_GRACE', 'EXPIRED', 'NOT_YET_VALID', 'MACHINE_MISMATCH', 'WRONG_PRODUCT',
     'BAD_SIGNATURE', 'UNKNOWN_KEY', 'UNSUPPORTED_ALGORITHM', 'MALFORMED', 'REVOKED',
-    'CLOCK_ROLLBACK', 'WRONG_POOL', 'LEASE_TOO_LONG', 'UNKNOWN',
+    'CLOCK_ROLLBACK', 'WRONG_POOL', 'LEASE_TOO_LONG', 'KEY_RETIRED', 'KEY_REVOKED', 'UNKNOWN',
   ]
   assert.deepEqual(Object.keys(Status), statuses)
   for (const name of statuses) assert.equal(Status[name], name)
   const lists = [
     'ACCEPTED', 'OLDER_THAN_SEEN', 'DATED_AHEAD', 'BAD_SIGNATURE', 'UNKNOWN_KEY',
-    'UNSUPPORTED_ALGORITHM', 'MALFORMED', 'UNKNOWN',
+    'UNSUPPORTED_ALGORITHM', 'MALFORMED', 'NOT_AUTHORIZED', 'UNKNOWN',
   ]
   assert.deepEqual(Object.keys(ListStatus), lists)
   for (const name of lists) assert.equal(ListStatus[name], name)

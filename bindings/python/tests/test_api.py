@@ -297,12 +297,12 @@ def test_status_names_are_the_verifiers() -> None:
     for name in (
         "ACTIVE", "IN_GRACE", "EXPIRED", "NOT_YET_VALID", "MACHINE_MISMATCH", "WRONG_PRODUCT",
         "BAD_SIGNATURE", "UNKNOWN_KEY", "UNSUPPORTED_ALGORITHM", "MALFORMED", "REVOKED",
-        "CLOCK_ROLLBACK", "UNKNOWN",
+        "CLOCK_ROLLBACK", "WRONG_POOL", "LEASE_TOO_LONG", "KEY_RETIRED", "KEY_REVOKED", "UNKNOWN",
     ):
         assert name in names
     assert {s.value for s in licet.ListStatus} == {
         "ACCEPTED", "OLDER_THAN_SEEN", "DATED_AHEAD", "BAD_SIGNATURE", "UNKNOWN_KEY",
-        "UNSUPPORTED_ALGORITHM", "MALFORMED", "UNKNOWN",
+        "UNSUPPORTED_ALGORITHM", "MALFORMED", "NOT_AUTHORIZED", "UNKNOWN",
     }
 
 
