@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const PIN: &str = "4321";
+/// Long and distinctive, so a search of the database for it cannot match by chance.
+const PIN: &str = "pin-4f9c2a71e3";
 const SO_PIN: &str = "87654321";
 
 /// A SoftHSM2 token directory of its own, with one initialised token labelled `vendor`.
@@ -353,14 +354,17 @@ fn a_name_taken_is_refused_and_a_key_without_its_public_half_cannot_sign() {
     assert!(!token.path().join("x.lic").exists());
 }
 
-/// Deletes the public key object labelled `label` with the PKCS#11 API (cryptoki), as the
-/// token's own tools would.
-fn delete_public_key(token: &Token, label: &str) {
+/// The PKCS#11 API (cryptoki) on `token`, logged in, as the token's own tools would use it.
+/// SoftHSM2 reads SOFTHSM2_CONF when the module is initialised, in this process, so one test at
+/// a time does this.
+fn with_session<T>(token: &Token, f: impl FnOnce(&cryptoki::session::Session) -> T) -> T {
     use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-    use cryptoki::object::{Attribute, ObjectClass};
     use cryptoki::session::UserType;
     use cryptoki::types::AuthPin;
-    // SoftHSM2 reads SOFTHSM2_CONF when the module is initialised, in this process.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     std::env::set_var("SOFTHSM2_CONF", token.conf());
     let pkcs11 = Pkcs11::new(MODULE).expect("module");
     pkcs11
@@ -381,6 +385,18 @@ fn delete_public_key(token: &Token, label: &str) {
     session
         .login(UserType::User, Some(&AuthPin::new(PIN.into())))
         .expect("login");
+    let result = f(&session);
+    session.close().expect("close");
+    pkcs11.finalize().expect("finalize");
+    result
+}
+
+/// The one public key object labelled `label`.
+fn public_key_object(
+    session: &cryptoki::session::Session,
+    label: &str,
+) -> cryptoki::object::ObjectHandle {
+    use cryptoki::object::{Attribute, ObjectClass};
     let found = session
         .find_objects(&[
             Attribute::Class(ObjectClass::PUBLIC_KEY),
@@ -388,7 +404,334 @@ fn delete_public_key(token: &Token, label: &str) {
         ])
         .expect("find");
     assert_eq!(found.len(), 1, "one public key labelled {label}");
-    session.destroy_object(found[0]).expect("destroy");
-    session.close().expect("close");
-    pkcs11.finalize().expect("finalize");
+    found[0]
+}
+
+/// Deletes the public key object labelled `label`.
+fn delete_public_key(token: &Token, label: &str) {
+    with_session(token, |session| {
+        let object = public_key_object(session, label);
+        session.destroy_object(object).expect("destroy");
+    });
+}
+
+/// A faulty or substituted token: the public key labelled `label` is replaced by the public
+/// half of another key pair (`other`), so what the token signs with `label`'s private key does
+/// not verify with the public key it reports.
+fn substitute_public_key(token: &Token, label: &str, other: &str) {
+    use cryptoki::object::Attribute;
+    with_session(token, |session| {
+        let own = public_key_object(session, label);
+        session.destroy_object(own).expect("destroy");
+        let foreign = public_key_object(session, other);
+        session
+            .update_attributes(foreign, &[Attribute::Label(label.as_bytes().to_vec())])
+            .expect("relabel");
+    });
+}
+
+/// A token that signs with one key and reports another's public half: every signature it makes
+/// is checked before use, so nothing is written, for licenses, lists and rollover statements
+/// alike (exit 2, named).
+#[test]
+fn a_signature_the_token_gets_wrong_is_caught_before_anything_is_written() {
+    let token = Token::new();
+    token.keygen("ed", "ed25519", "ed");
+    token.keygen("other", "ed25519", "other");
+    substitute_public_key(&token, "ed", "other");
+    let out = token
+        .licet()
+        .args(["keygen", "--alg", "ed25519", "--out", "third"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let uri = token.uri("ed");
+    let pin = ["--pin-file", "pin.txt"];
+    let attempts: [&[&str]; 3] = [
+        &["issue", "--key", &uri, "--customer", "C", "--out", "x.lic"],
+        &[
+            "revoke",
+            "--key",
+            &uri,
+            "--list",
+            "x-list.jwt",
+            "--force",
+            "L-1",
+        ],
+        &[
+            "key",
+            "rollover",
+            "--old",
+            &uri,
+            "--new",
+            "third.pub.pem",
+            "--out",
+            "x-rollover.jwt",
+        ],
+    ];
+    for args in attempts {
+        let (code, err) = token.fails(&[args, &pin[..]].concat());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("does not verify with the key's public half: nothing was written"),
+            "{args:?}: {err}"
+        );
+    }
+    for file in ["x.lic", "x-list.jwt", "x-rollover.jwt"] {
+        assert!(!token.path().join(file).exists(), "{file} was written");
+    }
+}
+
+/// A spawned `licet serve`, killed when dropped.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `licet serve` with both of its keys in the token: seat licenses signed by an Ed25519 token
+/// key verify with its public key, and the RSA response key in the token signs the activation
+/// envelope, which `licet verify-response` accepts with that key's public half.
+#[test]
+fn serve_signs_seat_licenses_and_responses_with_keys_in_the_token() {
+    use std::io::BufRead;
+    let token = Token::new();
+    token.keygen("license-signing", "ed25519", "vendor");
+    token.keygen("api-responses", "rs256", "api");
+    let db = common::new_db(token.path());
+    let out = token
+        .licet()
+        .args(["license-key", "create", "--db", &db, "--customer", "ACME"])
+        .args(["--max-activations", "1"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let license_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let out = token
+        .licet()
+        .args(["token", "create", "--db", &db, "--user", "admin"])
+        .args(["--permission", "manage-certificates", "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api_token = created["token"].as_str().unwrap().to_owned();
+    std::fs::create_dir(token.path().join("pins")).unwrap();
+    private_file(&token.path().join("pins/vendor.pin"), &format!("{PIN}\n"));
+    private_file(&token.path().join("pins/wrong.pin"), "0000\n");
+
+    let mut child = std::process::Command::new(common::licet_bin())
+        .current_dir(token.path())
+        .env("SOFTHSM2_CONF", token.conf())
+        .env_remove("LICET_PKCS11_PIN")
+        .env("LICET_PKCS11_PIN_VENDOR", PIN)
+        .env("LICET_LOG", "warn")
+        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+        .args(["--pkcs11-module", MODULE, "--pkcs11-pin-dir", "pins"])
+        .args(["--license-signing-key", &token.uri("license-signing")])
+        .args(["--license-pin-file", "pin.txt"])
+        .args([
+            "--signing-key",
+            &token.uri("api-responses"),
+            "--pin-file",
+            "pin.txt",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let serving = Serving(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_owned();
+
+    let machine = "a".repeat(64);
+    let answer: serde_json::Value = ureq::post(&format!("{base}/license/activate"))
+        .send_json(serde_json::json!({"license_key": license_key, "machine_id": machine}))
+        .expect("activation answered")
+        .into_json()
+        .unwrap();
+    register_token_keys(&token, &base, &api_token);
+    drop(serving);
+    // The PIN is nowhere in the database: only its reference is.
+    for file in ["licet.db", "licet.db-wal"] {
+        let bytes = std::fs::read(token.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(PIN.len()).any(|w| w == PIN.as_bytes()),
+            "the PIN is in {file}"
+        );
+        assert!(
+            !bytes.is_empty() || file.ends_with("-wal"),
+            "{file} was read"
+        );
+    }
+    std::fs::write(token.path().join("answer.json"), answer.to_string()).unwrap();
+    std::fs::write(
+        token.path().join("seat.lic"),
+        answer["data"]["license_file"]
+            .as_str()
+            .expect("a seat license"),
+    )
+    .unwrap();
+    let out = token
+        .licet()
+        .args([
+            "verify",
+            "seat.lic",
+            "--pubkey",
+            "vendor.pub.pem",
+            "--machine",
+            &machine,
+        ])
+        .args(["--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "ACTIVE", "{report:#}");
+    assert_eq!(report["alg"], "EdDSA", "{report:#}");
+    let out = token
+        .licet()
+        .args(["verify-response", "answer.json", "--pubkey", "api.pub.pem"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the envelope the token signed verifies: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Writes `contents` to a new file of mode 0600.
+fn private_file(path: &Path, contents: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// POSTs a multipart form of text fields to `/api/v1/certificates`: the status and the answer.
+fn register(base: &str, api_token: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let boundary = "licetBoundary1b9e2c";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let answer = ureq::post(&format!("{base}/api/v1/certificates"))
+        .set("x-auth-token", api_token)
+        .set(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send_string(&body);
+    match answer {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Issue 13 §1: the certificate API registers a key in the token by URI and PIN reference
+/// (type PKCS11), answers the seed's CertificateVO for it, and refuses a module the operator
+/// did not allow, a wrong PIN, a PIN sent in place of a reference, references outside what is
+/// allowed, a missing object, and PKCS12_HSM (each 400, named).
+fn register_token_keys(token: &Token, base: &str, api_token: &str) {
+    let (status, department) = ureq::post(&format!("{base}/api/v1/departments"))
+        .set("x-auth-token", api_token)
+        .send_json(serde_json::json!({"name": "Licensing"}))
+        .map(|r| (r.status(), r.into_json::<serde_json::Value>().unwrap()))
+        .expect("department");
+    assert_eq!(status, 201);
+    let department = department["data"]["id"].as_str().unwrap().to_owned();
+    let uri = token.uri("license-signing");
+    let form = |uri: &str, reference: &str, name: &str| {
+        vec![
+            ("certificateType", "PKCS11".to_owned()),
+            ("pkcs11Uri", uri.to_owned()),
+            ("pinReference", reference.to_owned()),
+            ("departmentId", department.clone()),
+            ("name", name.to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&str, String)>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        register(base, api_token, &fields)
+    };
+
+    let (status, body) = send(form(&uri, "env:LICET_PKCS11_PIN_VENDOR", "hsm-ed25519"));
+    assert_eq!(status, 201, "{body}");
+    let vo = &body["data"];
+    assert_eq!(vo["certificateType"], "PKCS11", "{body}");
+    assert_eq!(vo["name"], "hsm-ed25519");
+    assert_eq!(vo["departmentName"], "Licensing");
+    assert!(vo["expiry"].is_null(), "{body}");
+    let (status, body) = send(form(
+        &token.uri("api-responses"),
+        "file:vendor.pin",
+        "hsm-rsa",
+    ));
+    assert_eq!(status, 201, "{body}");
+    let (status, listed) = ureq::get(&format!("{base}/api/v1/certificates"))
+        .set("x-auth-token", api_token)
+        .call()
+        .map(|r| (r.status(), r.into_json::<serde_json::Value>().unwrap()))
+        .unwrap();
+    assert_eq!(status, 200);
+    let types: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["certificateType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["PKCS11", "PKCS11"], "{listed}");
+
+    let refused = |fields: Vec<(&str, String)>, expected: &str| {
+        let (status, body) = send(fields);
+        assert_eq!(status, 400, "{expected}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{expected}: {body}");
+    };
+    let evil = "pkcs11:token=vendor;object=license-signing?module-path=/tmp/evil.so";
+    refused(
+        form(evil, "env:LICET_PKCS11_PIN_VENDOR", "x1"),
+        "which this server does not allow",
+    );
+    refused(
+        form(&uri, "file:wrong.pin", "x2"),
+        "The token key cannot be used",
+    );
+    refused(form(&uri, PIN, "x3"), "the PIN itself is never sent");
+    refused(
+        form(&uri, "env:HOME", "x4"),
+        "only variables whose name starts with LICET_PKCS11_PIN",
+    );
+    refused(form(&uri, "file:../pin.txt", "x5"), "plain file name");
+    refused(form(&uri, "env:LICET_PKCS11_PIN_UNSET", "x6"), "not set");
+    refused(
+        form(&token.uri("missing"), "env:LICET_PKCS11_PIN_VENDOR", "x7"),
+        "The token key cannot be used",
+    );
+    let mut hsm = form(&uri, "env:LICET_PKCS11_PIN_VENDOR", "x8");
+    hsm[0].1 = "PKCS12_HSM".into();
+    refused(hsm, "PKCS12_HSM is not supported");
 }

@@ -651,3 +651,216 @@ fn a_kept_list_keeps_its_license_revocations_when_the_chain_changes() {
         "{report}"
     );
 }
+
+/// `licet reissue ... --json` in `dir`: (exit code, summary or Null, stderr).
+fn reissue(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = licet()
+        .current_dir(dir)
+        .args(["reissue", "--ledger", "issued.jsonl", "--key", "b.key.pem"])
+        .args(["--out-dir", "reissued", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 13 §3: the fleet A signed (recorded with its claims in the ledger) is minted again
+/// under B: live licenses only, each once, with the same claims and `replaces`; B's public key
+/// alone verifies the new set; `licet audit` reconciles it with the ledger and names the old
+/// files as replaced; a changed ledger re-issues nothing.
+#[test]
+fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d, "a", "ed25519");
+    keygen(d, "b", "ps256");
+    let issue_ledgered = |id: &str, extra: &[&str]| {
+        licet()
+            .current_dir(d)
+            .args(["issue", "--key", "a.key.pem", "--customer", "ACME-001"])
+            .args(["--license-id", id, "--issued-at", T0, "--product", "app"])
+            .args(["--ledger", "issued.jsonl", "--out", &format!("{id}.lic")])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    issue_ledgered("L-LIVE", &["--days", "3650", "--feature", "seats=10"]);
+    issue_ledgered("L-PERPETUAL", &["--type", "PERPETUAL"]);
+    issue_ledgered("L-LAPSING", &["--expires", "2027-01-15"]);
+    issue_ledgered("L-REVOKED", &["--days", "3650"]);
+    licet()
+        .current_dir(d)
+        .args(["revoke", "--key", "a.key.pem", "--list", "a-list.jwt"])
+        .args(["--ledger", "issued.jsonl", "L-REVOKED"])
+        .assert()
+        .success();
+    let ledger_before = std::fs::read(d.join("issued.jsonl")).unwrap();
+
+    // A dry run signs and writes nothing.
+    let (code, plan, err) = reissue(d, &["--only-valid-at", "2027-02-01", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(plan["reissued"].as_array().unwrap().len(), 2, "{plan:#}");
+    assert!(!d.join("reissued").exists());
+    assert_eq!(
+        std::fs::read(d.join("issued.jsonl")).unwrap(),
+        ledger_before
+    );
+
+    let (code, summary, err) = reissue(d, &["--only-valid-at", "2027-02-01"]);
+    assert_eq!(code, 0, "{err}");
+    let replaced: Vec<&str> = summary["reissued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["replaces"].as_str().unwrap())
+        .collect();
+    assert_eq!(replaced, ["L-LIVE", "L-PERPETUAL"]);
+    let skipped: Vec<(&str, &str)> = summary["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["licenseId"].as_str().unwrap(),
+                s["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [("L-LAPSING", "expired"), ("L-REVOKED", "revoked")]
+    );
+
+    // Every new file verifies with B alone, carries A's claims, and names what it replaces.
+    let b_kid = kid(d, "b.pub.pem");
+    let files: Vec<String> = std::fs::read_dir(d.join("reissued"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for entry in summary["reissued"].as_array().unwrap() {
+        let file = entry["file"].as_str().unwrap();
+        let out = licet()
+            .current_dir(d)
+            .args(["verify", file, "--pubkey", "b.pub.pem", "--json"])
+            .args(["--product", "app"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["status"], "ACTIVE", "{report:#}");
+        assert_eq!(report["kid"], b_kid.as_str(), "{report:#}");
+        let out = licet()
+            .current_dir(d)
+            .args(["inspect", file, "--json"])
+            .output()
+            .unwrap();
+        let inspected: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let claims = &inspected["untrusted"]["claims"];
+        assert_eq!(claims["replaces"], entry["replaces"]);
+        assert_eq!(claims["jti"], entry["licenseId"]);
+        assert_ne!(claims["jti"], entry["replaces"]);
+        assert_eq!(claims["sub"], "ACME-001");
+        assert_eq!(claims["aud"], "app");
+        if entry["replaces"] == "L-LIVE" {
+            assert_eq!(claims["features"]["seats"], 10);
+        }
+        // A's key does not verify it: the fleet really moved.
+        let status = licet()
+            .current_dir(d)
+            .args(["verify", file, "--pubkey", "a.pub.pem"])
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.code(), Some(1));
+    }
+
+    // The ledger records the new files (action reissue, with their claims); the audit of the
+    // new set reconciles with it.
+    let ledger = std::fs::read_to_string(d.join("issued.jsonl")).unwrap();
+    assert_eq!(ledger.matches("\"action\":\"reissue\"").count(), 2);
+    let audit = |paths: &[&str], keys: &[&str]| -> Value {
+        let mut cmd = licet();
+        cmd.current_dir(d).arg("audit").args(paths);
+        for key in keys {
+            cmd.args(["--pubkey", key]);
+        }
+        let out = cmd
+            .args(["--ledger", "issued.jsonl", "--json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let report = audit(&["reissued"], &["b.pub.pem"]);
+    assert_eq!(report["ledger"]["reconciled"], true, "{report:#}");
+    assert_eq!(report["summary"]["valid"], 2, "{report:#}");
+    assert_eq!(report["summary"]["byKid"][b_kid.as_str()], 2, "{report:#}");
+    assert_eq!(report["ledger"]["replaced"], serde_json::json!([]));
+    // Old and new files together: the old ones are named as replaced.
+    let both = audit(
+        &["reissued", "L-LIVE.lic", "L-PERPETUAL.lic"],
+        &["a.pub.pem", "b.pub.pem"],
+    );
+    assert_eq!(both["ledger"]["reconciled"], true, "{both:#}");
+    let mut old: Vec<&str> = both["ledger"]["replaced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["licenseId"].as_str().unwrap())
+        .collect();
+    old.sort_unstable();
+    assert_eq!(old, ["L-LIVE", "L-PERPETUAL"]);
+
+    // Run again: nothing is re-issued twice.
+    let (code, again, err) = reissue(d, &["--only-valid-at", "2027-02-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again["reissued"], serde_json::json!([]), "{again:#}");
+    assert_eq!(std::fs::read_dir(d.join("reissued")).unwrap().count(), 2);
+
+    // A ledger someone changed re-issues nothing (exit 2, named), and writes nothing.
+    let with_new_entries = std::fs::read(d.join("issued.jsonl")).unwrap();
+    let tampered = String::from_utf8(with_new_entries.clone())
+        .unwrap()
+        .replacen("\"seats\":10", "\"seats\":1000", 1);
+    std::fs::write(d.join("issued.jsonl"), &tampered).unwrap();
+    std::fs::remove_dir_all(d.join("reissued")).unwrap();
+    let (code, _, err) = reissue(d, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("chain is broken"), "{err}");
+    assert!(!d.join("reissued").exists());
+    assert_eq!(
+        std::fs::read_to_string(d.join("issued.jsonl")).unwrap(),
+        tampered
+    );
+
+    // An --out-dir that is a file is refused before anything is signed.
+    std::fs::write(d.join("issued.jsonl"), &with_new_entries).unwrap();
+    std::fs::write(d.join("reissued"), "a file").unwrap();
+    let (code, _, err) = reissue(d, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a directory"), "{err}");
+}
+
+/// A ledger entry written before the ledger kept claims cannot be re-issued: it is listed and
+/// the command exits 1, so a script notices the license it could not move.
+#[test]
+fn a_license_recorded_without_claims_is_reported_and_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d, "b", "ed25519");
+    let old = r#"{"seq":1,"time":"2026-01-01T00:00:00Z","action":"issue","license_id":"L-OLD","customer_id":"ACME-001","kid":"k","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","prev_sha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+    std::fs::write(d.join("issued.jsonl"), format!("{old}\n")).unwrap();
+    let (code, summary, err) = reissue(d, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(summary["skipped"][0]["licenseId"], "L-OLD");
+    assert_eq!(summary["skipped"][0]["reason"], "noClaims");
+    assert_eq!(summary["ok"], false);
+    // An empty ledger is an error: nothing checked is never success.
+    std::fs::write(d.join("issued.jsonl"), "").unwrap();
+    let (code, _, err) = reissue(d, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("records no license"), "{err}");
+}

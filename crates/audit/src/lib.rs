@@ -29,6 +29,7 @@ mod report;
 pub use collect::{collect_files, has_license_name, Collection, SkippedFile, LICENSE_EXTENSIONS};
 pub use reconcile::{
     apply_ledger_revocations, reconcile, reconcile_checked, HashMismatch, LedgerReconciliation,
+    ReplacedFile,
 };
 pub use report::{
     AuditReport, Duplicate, ExpiringLicense, FileVerdict, SameFile, Summary, SupersededFile,

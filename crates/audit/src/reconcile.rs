@@ -20,6 +20,19 @@ pub struct HashMismatch {
     pub ledger_sha256: Vec<String>,
 }
 
+/// A file of a license that `licet reissue` replaced (the ledger has a `reissue` entry whose
+/// claims name it in `replaces`): the fleet should carry the replacement instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplacedFile {
+    /// The file.
+    pub path: String,
+    /// Its license id.
+    pub license_id: String,
+    /// The license that replaces it.
+    pub replaced_by: String,
+}
+
 /// The ledger against the files (`licet audit --json` `ledger`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -39,6 +52,9 @@ pub struct LedgerReconciliation {
     /// Files whose signature did not verify: their license id is unknown, so they are not
     /// reconciled (they fail the audit on their own).
     pub unverified: usize,
+    /// Verified files of licenses that a re-issued license replaces (reported; they do not fail
+    /// the reconciliation, which is about the ledger knowing each file).
+    pub replaced: Vec<ReplacedFile>,
     /// Intact chain, and every verified file in the ledger with its hash.
     pub reconciled: bool,
 }
@@ -52,8 +68,12 @@ pub fn reconcile(ledger: &[u8], verdicts: &[FileVerdict]) -> LedgerReconciliatio
 /// too).
 pub fn reconcile_checked(check: &LedgerCheck, verdicts: &[FileVerdict]) -> LedgerReconciliation {
     let mut issued: HashMap<&str, Vec<&LedgerEntry>> = HashMap::new();
+    let mut replaced_by: HashMap<&str, &str> = HashMap::new();
     for (_, entry) in &check.entries {
-        if matches!(entry.action, LedgerAction::Issue | LedgerAction::Activate) {
+        if let Some(old) = entry.replaces() {
+            replaced_by.insert(old, &entry.license_id);
+        }
+        if entry.action.records_license() {
             issued
                 .entry(entry.license_id.as_str())
                 .or_default()
@@ -63,11 +83,19 @@ pub fn reconcile_checked(check: &LedgerCheck, verdicts: &[FileVerdict]) -> Ledge
     let mut not_in_ledger = Vec::new();
     let mut hash_mismatches = Vec::new();
     let mut unverified = 0;
+    let mut replaced = Vec::new();
     for verdict in verdicts {
         let Some(id) = &verdict.license_id else {
             unverified += 1;
             continue;
         };
+        if let Some(by) = replaced_by.get(id.as_str()) {
+            replaced.push(ReplacedFile {
+                path: verdict.path.clone(),
+                license_id: id.clone(),
+                replaced_by: (*by).to_owned(),
+            });
+        }
         match issued.get(id.as_str()) {
             None => not_in_ledger.push(verdict.path.clone()),
             Some(entries) if !entries.iter().any(|e| e.file_sha256 == verdict.file_sha256) => {
@@ -91,6 +119,7 @@ pub fn reconcile_checked(check: &LedgerCheck, verdicts: &[FileVerdict]) -> Ledge
         not_in_ledger,
         hash_mismatches,
         unverified,
+        replaced,
     }
 }
 

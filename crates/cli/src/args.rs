@@ -49,6 +49,11 @@ pub enum Command {
         after_help = "Examples:\n  licet audit licenses/ --pubkey vendor.pub.pem\n  licet audit licenses/ extra.lic --pubkey jwks.json --ledger issued.jsonl --revocations a.jwt --revocations b.jwt --json\n  licet audit licenses/ --pubkey vendor.pub.pem --at 2027-01-01 --csv > audit.csv\n\nEvery regular file under the paths is considered, whatever its name: license files are\nrecognised by content (a compact JWS, even a damaged one, is audited); keys, JSON, ledgers,\nrevocation lists, other text and files over 64 KiB are listed as skipped, with the reason (an\nunrecognisable file named *.lic, *.jwt, *.jws or *.license is audited as a damaged license).\nSymbolic links are followed, to files and directories; a link loop or a link that leads nowhere\nis reported as skipped. FIFOs, sockets and devices are never opened, only reported as skipped.\nA file reached twice (named twice, through a link, overlapping paths) is audited once and\nflagged. Files with the same license id and different expiries are renewals: the newest counts,\nolder ones are listed as superseded; copies with the same expiry are flagged as duplicates.\nLedger revoke entries and every --revocations list (each verified with the trusted keys; a list\nthat does not verify is an error, exit 2) make licenses REVOKED. Machine bindings are reported,\nnot checked (this is not the customer's machine). CSV cells starting with = + - @, a tab or a\ncarriage return get a leading '.\nExit 0: at least one license file, every one valid, no duplicates and, with --ledger,\nreconciled; 1 otherwise (also when no license file was found); 2: usage or I/O error."
     )]
     Audit(AuditArgs),
+    /// Mint every still-valid license of the ledger again under a new key (same claims, new jti).
+    #[command(
+        after_help = "Examples:\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/ --only-valid-at 2027-03-01 --json\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/ --dry-run\n\nThe ledger must be intact (`licet ledger verify`). For each license id, its newest entry\n(renewals share the id) is minted again with the same claims, a new jti, iat now, the new key's\nkid and `replaces` naming the old license; each file is written to DIR/<new jti>.lic, recorded\nin the ledger as `reissue`, then renamed into place (an existing file is never replaced).\nSkipped, and listed with the reason: licenses expired at --only-valid-at (default now), revoked\nin the ledger, already replaced, already signed by the new key, or recorded before the ledger\nkept claims. Running it again re-issues nothing twice.\nExit 0: every license that needs it was re-issued (or there was none); 1: some license could not\nbe (no claims kept, or claims that are not a license's); 2: usage or I/O error, or a broken ledger."
+    )]
+    Reissue(ReissueArgs),
     /// The issuance ledger (JSON Lines, hash-chained).
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -184,6 +189,12 @@ pub struct ServeArgs {
     /// File holding the 32-byte key that encrypts uploaded private keys (default: licet-master.key beside the database, created on first start).
     #[arg(long, value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// A PKCS#11 module (absolute path) that certificate registrations of type PKCS11 may name in their URI's module-path; repeatable. Without it, PKCS11 registrations are refused.
+    #[arg(long = "pkcs11-module", value_name = "PATH")]
+    pub pkcs11_modules: Vec<PathBuf>,
+    /// Directory of PIN files that PKCS11 registrations may reference as `file:NAME` (each mode 0600); `env:LICET_PKCS11_PIN...` references need no directory.
+    #[arg(long, value_name = "DIR")]
+    pub pkcs11_pin_dir: Option<PathBuf>,
     /// Requests per minute per client address on /license/*.
     #[arg(long, value_name = "N", default_value_t = 120)]
     pub rate_limit_per_ip: u32,
@@ -1060,6 +1071,37 @@ pub enum LedgerCommand {
         after_help = "Examples:\n  licet ledger verify issued.jsonl\n  licet ledger verify issued.jsonl --head 9f2c...41 --json\n\nThe chain shows a changed, removed or reordered line by the line after it. The last line has\nno successor: keep the printed head hash elsewhere and give it back with --head."
     )]
     Verify(LedgerVerifyArgs),
+}
+
+#[derive(Args)]
+pub struct ReissueArgs {
+    /// The issuance ledger (JSON Lines) whose licenses are re-issued; the new entries are appended to it.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: PathBuf,
+    /// The new private signing key (PEM, PKCS#12, or a pkcs11: URI).
+    #[arg(long, value_name = "NEW_KEY")]
+    pub key: PathBuf,
+    /// In a PKCS#12 file with several keys, the one with this friendlyName.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Signature algorithm (default: the key's: EdDSA for Ed25519, RS256 for RSA).
+    #[arg(long, value_name = "ALG")]
+    pub alg: Option<String>,
+    /// Directory for the new license files (made when missing); existing files are never replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Re-issue only licenses not expired at TIME (RFC 3339 or YYYY-MM-DD; default now).
+    #[arg(long, value_name = "TIME")]
+    pub only_valid_at: Option<String>,
+    /// Print what would be re-issued and skipped; sign and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -24,6 +24,7 @@ mod keys;
 mod lifecycle;
 mod manage;
 mod offline;
+mod reissue;
 mod relay;
 mod serve;
 mod trust;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Activation(ActivationCommand::Install(args)) => offline::install(args),
         Command::Activation(ActivationCommand::Release(args)) => offline::release(args),
         Command::Ledger(LedgerCommand::Verify(args)) => lifecycle::ledger_verify(args),
+        Command::Reissue(args) => reissue::reissue(args),
         Command::Clock(ClockCommand::Request(args)) => clock::request(args),
         Command::Clock(ClockCommand::Attest(args)) => clock::attest(args),
         Command::Clock(ClockCommand::Apply(args)) => clock::apply(args),

@@ -5,8 +5,12 @@
 //! that `licet ledger verify` prints somewhere else and pass it back with `--head`.
 //!
 //! ```json
-//! {"seq":1,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"L-1","customer_id":"ACME","kid":"...","file_sha256":"...","prev_sha256":"000...000"}
+//! {"seq":1,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"L-1","customer_id":"ACME","kid":"...","file_sha256":"...","prev_sha256":"000...000","claims":{"jti":"L-1","sub":"ACME","iat":1795000000}}
 //! ```
+//!
+//! Entries for license files (`issue`, `activate`, `reissue`) also keep the file's claims, read
+//! from the file itself, so `licet reissue` can mint the same licenses under a new key. Entries
+//! written before the claims were kept have none; they are reported, never guessed.
 
 use aws_lc_rs::digest::{digest, SHA256};
 use licet_verifier::UnixTime;
@@ -14,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+
+/// The longest ledger line read back when appending.
+const MAX_LINE_BYTES: u64 = 256 * 1024;
 
 /// `prev_sha256` of the first line.
 pub const GENESIS_SHA256: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -28,6 +35,16 @@ pub enum LedgerAction {
     Activate,
     /// `licet revoke`.
     Revoke,
+    /// `licet reissue`: the same claims under a new key; the claims' `replaces` names the
+    /// license this one replaces.
+    Reissue,
+}
+
+impl LedgerAction {
+    /// Whether the entry records a license file (and so its claims).
+    pub fn records_license(self) -> bool {
+        matches!(self, Self::Issue | Self::Activate | Self::Reissue)
+    }
 }
 
 /// One line of the ledger, in the order its fields are written.
@@ -51,7 +68,21 @@ pub struct LedgerEntry {
     pub file_sha256: String,
     /// SHA-256 of the previous line's bytes (without its newline), hex.
     pub prev_sha256: String,
+    /// The license file's claims (its JWS payload), for entries that record a license file.
+    /// Absent in entries written before the ledger kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+impl LedgerEntry {
+    /// The license this entry's license replaces (its claim `replaces`), if any.
+    pub fn replaces(&self) -> Option<&str> {
+        self.claims.as_ref()?.get(REPLACES_CLAIM)?.as_str()
+    }
+}
+
+/// The claim of a re-issued license that names the license it replaces.
+pub const REPLACES_CLAIM: &str = "replaces";
 
 /// What to record; the ledger fills in `seq`, `time` and `prev_sha256`.
 #[derive(Debug, Clone)]
@@ -64,13 +95,22 @@ pub struct LedgerRecord<'a> {
     pub customer_id: Option<&'a str>,
     /// The signing key's id.
     pub kid: &'a str,
-    /// The file's bytes (hashed after trimming surrounding whitespace).
+    /// The file's bytes (hashed after trimming surrounding whitespace). For an action that
+    /// records a license file, a compact JWS whose payload (the claims) is kept in the entry.
     pub file: &'a [u8],
 }
 
 /// Why the ledger could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
+    /// The file of a license entry is not a compact JWS with a JSON object as its payload.
+    #[error("the license file for ledger entry {license_id} has no readable claims: {problem}")]
+    NoClaims {
+        /// The license id of the entry.
+        license_id: String,
+        /// What is wrong with the file.
+        problem: String,
+    },
     /// I/O.
     #[error("the ledger {path}: {problem}")]
     Io {
@@ -100,6 +140,22 @@ pub fn file_sha256(file: &[u8]) -> String {
     sha256_hex(file.trim_ascii())
 }
 
+/// The claims (payload) of a compact JWS, unverified: the caller has just signed the file.
+fn license_claims(file: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(file.trim_ascii()).map_err(|_| "it is not UTF-8".to_owned())?;
+    let mut parts = text.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("it is not a compact JWS (three parts separated by dots)".into());
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|e| format!("its payload is not base64url: {e}"))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("its payload is not a JSON object: {e}"))
+}
+
 /// Appends an entry under an exclusive lock on the file (so two `licet issue` at once cannot take
 /// the same `seq`), synced to disk before returning.
 pub fn append_to_ledger(
@@ -111,6 +167,16 @@ pub fn append_to_ledger(
     let io = |e: std::io::Error| LedgerError::Io {
         path: shown.clone(),
         problem: e.to_string(),
+    };
+    let claims = if record.action.records_license() {
+        Some(
+            license_claims(record.file).map_err(|problem| LedgerError::NoClaims {
+                license_id: record.license_id.to_owned(),
+                problem,
+            })?,
+        )
+    } else {
+        None
     };
     let mut file = File::options()
         .read(true)
@@ -136,6 +202,7 @@ pub fn append_to_ledger(
         kid: record.kid.to_owned(),
         file_sha256: file_sha256(record.file),
         prev_sha256,
+        claims,
     };
     let mut line = serde_json::to_vec(&entry).map_err(|e| LedgerError::Io {
         path: shown.clone(),
@@ -153,8 +220,9 @@ fn last_line(file: &mut File) -> Result<(u64, String), String> {
     if length == 0 {
         return Ok((0, GENESIS_SHA256.to_owned()));
     }
-    // A ledger line is well under 4 KiB; read the tail only.
-    let tail_length = length.min(64 * 1024);
+    // A ledger line holds at most one license's claims (a license file is at most 64 KiB); read
+    // the tail only.
+    let tail_length = length.min(MAX_LINE_BYTES);
     file.seek(SeekFrom::Start(length - tail_length))
         .map_err(|e| e.to_string())?;
     let mut tail = Vec::new();
@@ -166,7 +234,7 @@ fn last_line(file: &mut File) -> Result<(u64, String), String> {
     };
     let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     if start == 0 && tail_length < length {
-        return Err("its last line is longer than 64 KiB".into());
+        return Err("its last line is longer than 256 KiB".into());
     }
     let line = &body[start..];
     let entry: LedgerEntry =
@@ -287,14 +355,56 @@ pub fn verify_ledger(bytes: &[u8]) -> LedgerCheck {
 mod tests {
     use super::*;
 
+    /// `{"alg":"EdDSA"}` . `{"jti":"L","sub":"ACME"}` . a signature (never checked here).
+    const FILE: &[u8] = b"eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJMIiwic3ViIjoiQUNNRSJ9.c2ln\n";
+
     fn record(id: &str) -> LedgerRecord<'_> {
         LedgerRecord {
             action: LedgerAction::Issue,
             license_id: id,
             customer_id: Some("ACME"),
             kid: "kid-1",
-            file: b"header.payload.signature\n",
+            file: FILE,
         }
+    }
+
+    #[test]
+    fn license_entries_keep_the_claims_of_their_file_and_revocations_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let now = UnixTime::from_secs(1_790_000_000).unwrap();
+        let issued = append_to_ledger(&path, &record("L"), now).unwrap();
+        let claims = issued.claims.as_ref().expect("claims kept");
+        assert_eq!(claims["jti"], "L");
+        assert_eq!(claims["sub"], "ACME");
+        assert_eq!(issued.replaces(), None);
+        let revoke = LedgerRecord {
+            action: LedgerAction::Revoke,
+            file: b"not a license at all",
+            ..record("L")
+        };
+        assert_eq!(append_to_ledger(&path, &revoke, now).unwrap().claims, None);
+        // A license entry whose file has no readable claims is refused, and nothing is written.
+        let before = std::fs::read(&path).unwrap();
+        let broken = LedgerRecord {
+            file: b"header.payload.signature",
+            ..record("X")
+        };
+        let err = append_to_ledger(&path, &broken, now).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ledger entry X has no readable claims"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // Old entries (without claims) still read back, and the chain of both kinds is intact.
+        let old = r#"{"seq":3,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"O","customer_id":null,"kid":"k","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","prev_sha256":"P"}"#;
+        let text = String::from_utf8(before).unwrap();
+        let head = verify_ledger(text.as_bytes()).head_sha256;
+        let with_old = format!("{text}{}\n", old.replace('P', &head));
+        let check = verify_ledger(with_old.as_bytes());
+        assert!(check.is_intact(), "{:?}", check.problems);
+        assert_eq!(check.entries[2].1.claims, None);
     }
 
     #[test]
@@ -312,7 +422,7 @@ mod tests {
         assert_eq!(check.entries[0].1.prev_sha256, GENESIS_SHA256);
         assert_eq!(
             check.entries[0].1.file_sha256,
-            sha256_hex(b"header.payload.signature")
+            sha256_hex(FILE.trim_ascii())
         );
         // Change the customer of line 2: line 3's prev_sha256 no longer matches.
         let text = String::from_utf8(bytes).unwrap();

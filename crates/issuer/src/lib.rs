@@ -31,6 +31,7 @@ mod passphrase;
 pub mod pkcs11;
 mod pkcs12;
 pub mod pool;
+pub mod reissue;
 mod revoke;
 pub mod rollover;
 mod signing_key;

@@ -491,7 +491,15 @@ fn open(uri: &Pkcs11Uri, pin: &Pin, read_write: bool) -> Result<Opened, Pkcs11Er
         error: e.to_string(),
     })?;
     match session.login(UserType::User, Some(&pin.auth())) {
-        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+        Ok(()) => logins::record(&uri.module_path, slot, pin),
+        // A PKCS#11 login belongs to the whole process, not the session: a token another key of
+        // this process logged in to accepts any PIN now. The PIN must still be the one that
+        // logged in, or a wrong PIN would open the key (a server registering token keys).
+        Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+            if !logins::matches(&uri.module_path, slot, pin) {
+                return Err(Pkcs11Error::WrongPin { token });
+            }
+        }
         Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => {
             return Err(Pkcs11Error::WrongPin { token })
         }
@@ -507,6 +515,59 @@ fn open(uri: &Pkcs11Uri, pin: &Pin, read_write: bool) -> Result<Opened, Pkcs11Er
         }
     }
     Ok(Opened { session, token })
+}
+
+/// The PINs this process logged in to tokens with, as keyed digests (HMAC-SHA256 under a key
+/// made at random for the process): enough to tell whether a later PIN is the same, never the
+/// PIN itself.
+mod logins {
+    use super::Pin;
+    use aws_lc_rs::hmac;
+    use cryptoki::slot::Slot;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, OnceLock};
+
+    type Logins = Mutex<HashMap<(PathBuf, u64), hmac::Tag>>;
+
+    /// The process's key (none if the system's random generator failed: then no PIN is ever
+    /// matched, and every later open of a logged-in token is refused, never accepted).
+    fn state() -> &'static (Option<hmac::Key>, Logins) {
+        static STATE: OnceLock<(Option<hmac::Key>, Logins)> = OnceLock::new();
+        STATE.get_or_init(|| {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            (
+                hmac::Key::generate(hmac::HMAC_SHA256, &rng).ok(),
+                Mutex::default(),
+            )
+        })
+    }
+
+    /// Remembers the PIN that logged in to the token in `slot`.
+    pub(super) fn record(module: &Path, slot: Slot, pin: &Pin) {
+        let (Some(key), logins) = state() else {
+            return;
+        };
+        let tag = hmac::sign(key, pin.0.as_bytes());
+        logins
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert((module.to_path_buf(), slot.id()), tag);
+    }
+
+    /// Whether `pin` is the PIN this process logged in to the token in `slot` with (compared in
+    /// constant time); false when this process did not log in to it.
+    pub(super) fn matches(module: &Path, slot: Slot, pin: &Pin) -> bool {
+        let (Some(key), logins) = state() else {
+            return false;
+        };
+        let logins = logins
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        logins
+            .get(&(module.to_path_buf(), slot.id()))
+            .is_some_and(|tag| hmac::verify(key, pin.0.as_bytes(), tag.as_ref()).is_ok())
+    }
 }
 
 /// A signing key in a token: its session (one signature at a time), the private key's handle

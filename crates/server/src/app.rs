@@ -82,6 +82,9 @@ pub struct AppStateFields {
     /// Uploaded PKCS#12 files decrypted at once (one: key derivation is CPU work whose total
     /// per file p12-keystore bounds per bag only).
     pub pkcs12_decryptions: Arc<tokio::sync::Semaphore>,
+    /// What PKCS#11 registrations may name (`--pkcs11-module`, `--pkcs11-pin-dir`); nothing by
+    /// default.
+    pub token_policy: Arc<crate::token_keys::TokenPolicy>,
     /// `/license/validate` writes a seat's `last_validated_at` only when the stored one is at
     /// least this many seconds old ([`crate::activation::VALIDATION_STAMP_SECS`]).
     pub validation_stamp_secs: i64,
@@ -107,6 +110,7 @@ impl AppState {
             master_key: Arc::new(MasterKey::ephemeral()),
             seat_files: Arc::new(SeatFileCache::default()),
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
+            token_policy: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
             validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
             trusted_proxies: Arc::default(),

@@ -35,6 +35,7 @@ mod serve;
 pub mod signing;
 pub mod store;
 pub mod tls;
+pub mod token_keys;
 pub mod tokens;
 
 pub use app::{

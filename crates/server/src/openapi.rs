@@ -142,11 +142,12 @@ pub struct CertificateVo {
     id: String,
     /// The alias: unique in the organisation.
     name: String,
-    /// `PKCS12_PFX`.
+    /// `PKCS12_PFX` (an uploaded file) or `PKCS11` (a key in a token, registered by reference).
     #[schema(example = "PKCS12_PFX")]
     certificate_type: String,
-    /// The certificate's notAfter, RFC 3339 UTC.
-    expiry: String,
+    /// The certificate's notAfter, RFC 3339 UTC; null for a token key registered without a
+    /// certificate.
+    expiry: Option<String>,
     /// RFC 3339 UTC.
     created_at: String,
     department_id: String,
@@ -165,15 +166,23 @@ pub struct CertificateListEnvelope {
     data: Vec<CertificateVo>,
 }
 
-/// `POST /api/v1/certificates` (multipart/form-data, at most 5 MB).
+/// `POST /api/v1/certificates` (multipart/form-data, at most 5 MB): a PKCS#12 file, or a key in a
+/// PKCS#11 token by reference (`certificateType` `PKCS11`, `pkcs11Uri`, `pinReference`).
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct CertificateUpload {
-    /// A .p12 or .pfx file.
-    #[schema(format = Binary, value_type = String)]
-    certificate_file: Vec<u8>,
+    /// `PKCS12_PFX` (default) or `PKCS11`; `PKCS12_HSM` is refused (400, with the reason).
+    certificate_type: Option<String>,
+    /// A .p12 or .pfx file (`PKCS12_PFX`).
+    #[schema(format = Binary, value_type = Option<String>)]
+    certificate_file: Option<Vec<u8>>,
     /// The PKCS#12 passphrase; never stored.
-    passkey: String,
+    passkey: Option<String>,
+    /// `PKCS11`: the key's RFC 7512 URI, whose module-path is one the server allows.
+    pkcs11_uri: Option<String>,
+    /// `PKCS11`: where the server reads the PIN, `env:LICET_PKCS11_PIN...` or `file:NAME` (in
+    /// the server's --pkcs11-pin-dir); the PIN itself is never sent or stored.
+    pin_reference: Option<String>,
     department_id: String,
     /// `true` or `false`.
     enabled: String,

@@ -599,11 +599,11 @@ pub async fn check_master_key(
     path: &Path,
 ) -> Result<(), ServeError> {
     let certificates = store.list_certificates().await?;
-    if let Some((record, _)) = certificates.first() {
-        if master_key
-            .open(&record.encrypted_key, record.id.as_bytes())
-            .is_err()
-        {
+    let first_sealed = certificates
+        .iter()
+        .find_map(|(record, _)| record.key.sealed().map(|sealed| (record, sealed)));
+    if let Some((record, sealed)) = first_sealed {
+        if master_key.open(sealed, record.id.as_bytes()).is_err() {
             return Err(ServeError::WrongMasterKey {
                 path: path.to_path_buf(),
                 certificate: record.name.clone(),

@@ -124,31 +124,56 @@ pub struct Department {
     pub created_at: i64,
 }
 
-/// An uploaded signing certificate; its private key is sealed under the master key.
+/// An uploaded signing certificate (its private key sealed under the master key), or a key in
+/// a PKCS#11 token registered by reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateRecord {
     /// UUID.
     pub id: String,
     /// Unique name (the alias).
     pub name: String,
-    /// `PKCS12_PFX`.
+    /// `PKCS12_PFX` or `PKCS11`.
     pub certificate_type: String,
-    /// Subject DN.
+    /// Subject DN (for a token key: its token and object).
     pub subject: String,
     /// Thumbprint of the public key.
     pub kid: String,
-    /// notAfter, Unix seconds.
-    pub expiry: i64,
+    /// notAfter, Unix seconds; none for a token key registered without a certificate.
+    pub expiry: Option<i64>,
     /// Department id.
     pub department_id: String,
     /// Whether it may be used.
     pub enabled: bool,
-    /// The certificate, DER.
+    /// The certificate, DER (empty for a token key without one).
     pub certificate_der: Vec<u8>,
-    /// nonce || AES-256-GCM ciphertext of the PKCS#8 private key.
-    pub encrypted_key: Vec<u8>,
+    /// Where the private key is.
+    pub key: CertificateKey,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// Where a certificate's private key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateKey {
+    /// nonce || AES-256-GCM ciphertext of the PKCS#8 private key, under the master key.
+    Sealed(Vec<u8>),
+    /// In a PKCS#11 token: never in the database.
+    Token {
+        /// The key's RFC 7512 URI (it holds no PIN: one in it is refused).
+        uri: String,
+        /// Where the server reads the PIN (`env:NAME` or `file:NAME`), not the PIN.
+        pin_reference: String,
+    },
+}
+
+impl CertificateKey {
+    /// The sealed key, if the key is sealed in the database.
+    pub fn sealed(&self) -> Option<&[u8]> {
+        match self {
+            Self::Sealed(bytes) => Some(bytes),
+            Self::Token { .. } => None,
+        }
+    }
 }
 
 /// Storage of departments and certificates.

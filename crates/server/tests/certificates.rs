@@ -209,13 +209,15 @@ async fn upload_list_get_delete() {
     let pkcs8 = h
         .state
         .master_key
-        .open(&record.encrypted_key, id.as_bytes())
+        .open(record.key.sealed().expect("a sealed key"), id.as_bytes())
         .unwrap();
     let key = SigningKey::from_pkcs8_der(&pkcs8).unwrap();
     assert_eq!(key.kid(), record.kid);
     assert!(
         !record
-            .encrypted_key
+            .key
+            .sealed()
+            .unwrap()
             .windows(16)
             .any(|w| pkcs8.windows(16).next() == Some(w)),
         "stored in clear"

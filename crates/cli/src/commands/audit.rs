@@ -12,8 +12,7 @@ use licet_verifier::UnixTime;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-/// The largest ledger read.
-const MAX_LEDGER_BYTES: u64 = 1024 * 1024 * 1024;
+use super::lifecycle::MAX_LEDGER_BYTES;
 
 pub fn audit(args: AuditArgs) -> Result<u8> {
     let keys = load_trusted_keys(&args.pubkeys)?;
@@ -249,6 +248,14 @@ fn describe(report: &AuditReport) -> String {
                 "    {}: license {} is in the ledger with another file hash\n",
                 printable(&m.path),
                 printable(&m.license_id)
+            ));
+        }
+        for r in &l.replaced {
+            text.push_str(&format!(
+                "    replaced: {} (license {} was re-issued as {})\n",
+                printable(&r.path),
+                printable(&r.license_id),
+                printable(&r.replaced_by)
             ));
         }
     }

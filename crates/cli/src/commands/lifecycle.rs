@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 /// The largest ledger read at once.
-const MAX_LEDGER_BYTES: u64 = 1024 * 1024 * 1024;
+pub(super) const MAX_LEDGER_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Reads and verifies a revocation list against `keys`.
 pub fn load_revocation_list(path: &Path, keys: &TrustedKeys) -> Result<RevocationList> {
@@ -56,9 +56,7 @@ fn unrecognised_ids<'a>(ids: &'a [String], ledger: Option<&Path>) -> Result<Vec<
                 verify_ledger(&bytes)
                     .entries
                     .into_iter()
-                    .filter(|(_, e)| {
-                        matches!(e.action, LedgerAction::Issue | LedgerAction::Activate)
-                    })
+                    .filter(|(_, e)| e.action.records_license())
                     .map(|(_, e)| e.license_id)
                     .collect()
             }

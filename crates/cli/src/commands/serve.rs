@@ -51,6 +51,30 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// What PKCS11 certificate registrations may name, checked at start.
+fn token_policy(args: &ServeArgs) -> Result<licet_server::token_keys::TokenPolicy> {
+    for module in &args.pkcs11_modules {
+        if !module.is_absolute() {
+            anyhow::bail!(
+                "--pkcs11-module {}: give the module's absolute path (registrations must name exactly this path)",
+                module.display()
+            );
+        }
+        if !module.is_file() {
+            anyhow::bail!("--pkcs11-module {}: no such file", module.display());
+        }
+    }
+    if let Some(dir) = &args.pkcs11_pin_dir {
+        if !dir.is_dir() {
+            anyhow::bail!("--pkcs11-pin-dir {}: not a directory", dir.display());
+        }
+    }
+    Ok(licet_server::token_keys::TokenPolicy {
+        modules: args.pkcs11_modules.clone(),
+        pin_dir: args.pkcs11_pin_dir.clone(),
+    })
+}
+
 pub fn serve(args: ServeArgs) -> Result<u8> {
     init_logging(args.log_format);
 
@@ -115,7 +139,13 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         // After the database: a mistyped --db must not leave a new key beside it.
         let signing_key = match &args.signing_key {
             Some(path) => {
-                licet_server::private::require_private(path)?;
+                // A key file must be private; a key in a token is no file.
+                let in_token = path
+                    .to_str()
+                    .is_some_and(licet_issuer::pkcs11::is_pkcs11_uri);
+                if !in_token {
+                    licet_server::private::require_private(path)?;
+                }
                 let loaded = load_signing_key(path, args.passphrase_file.as_deref(), None)?;
                 let key = require_rsa(loaded.key)
                     .map_err(|m| anyhow!("the signing key {}: {m}", path.display()))?;
@@ -141,11 +171,18 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             args.rate_limit_per_key,
         ));
         state.trusted_proxies = Arc::new(TrustedProxies::new(nets, header));
+        state.token_policy = Arc::new(token_policy(&args)?);
         let master_path = args
             .master_key_file
             .clone()
             .unwrap_or_else(|| default_master_key_path(&args.db));
-        if !master_path.exists() && !state.store.list_certificates().await?.is_empty() {
+        let holds_sealed_keys = state
+            .store
+            .list_certificates()
+            .await?
+            .iter()
+            .any(|(c, _)| c.key.sealed().is_some());
+        if !master_path.exists() && holds_sealed_keys {
             anyhow::bail!(
                 "the master key {} is missing, but the database holds sealed certificate keys; restore the key file (a new key could not open them)",
                 master_path.display()

@@ -1,17 +1,20 @@
 //! Signing certificates (seed 001) and the departments they belong to; permission
-//! `manage-certificates`. Uploads are PKCS#12 only, at most 5 MB, counted while the body streams
-//! in; the private key is sealed with the master key and the passkey is never stored.
+//! `manage-certificates`. Uploads are PKCS#12, at most 5 MB, counted while the body streams in;
+//! the private key is sealed with the master key and the passkey is never stored. Keys in a
+//! PKCS#11 token are registered by reference (type `PKCS11`: a URI and a PIN reference, see
+//! [`crate::token_keys`]); `PKCS12_HSM` is refused with the reason.
 
 use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::error::ApiError;
 use crate::extract::PathParam;
-use crate::store::{CertificateRecord, Department};
+use crate::store::{CertificateKey, CertificateRecord, Department};
+use crate::token_keys::{check_uri, PinReference};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use licet_issuer::{load_pkcs12, Passphrase, Pkcs12Error, MAX_PKCS12_BYTES};
+use licet_issuer::{load_pkcs12, Passphrase, Pkcs12Error, SigningKey, MAX_PKCS12_BYTES};
 use licet_verifier::UnixTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -46,7 +49,16 @@ fn certificate_audit_view(c: &CertificateRecord, department: &str) -> Value {
         "name": c.name,
         "subject": c.subject,
         "kid": c.kid,
+        "certificate_type": c.certificate_type,
         "expiry": c.expiry,
+        "pkcs11_uri": match &c.key {
+            CertificateKey::Token { uri, .. } => Some(uri),
+            CertificateKey::Sealed(_) => None,
+        },
+        "pin_reference": match &c.key {
+            CertificateKey::Token { pin_reference, .. } => Some(pin_reference),
+            CertificateKey::Sealed(_) => None,
+        },
         "department_id": c.department_id,
         "department": department,
         "enabled": c.enabled,
@@ -84,7 +96,7 @@ fn certificate_view(c: &CertificateRecord, department_name: &str) -> Value {
         "id": c.id,
         "name": c.name,
         "certificateType": c.certificate_type,
-        "expiry": rfc3339(c.expiry),
+        "expiry": c.expiry.map(rfc3339),
         "createdAt": rfc3339(c.created_at),
         "departmentId": c.department_id,
         "departmentName": department_name,
@@ -186,8 +198,11 @@ pub async fn list_departments(
 /// What the multipart form carried.
 #[derive(Default)]
 struct Upload {
+    certificate_type: Option<String>,
     file: Option<(String, Zeroizing<Vec<u8>>)>,
     passkey: Option<Passphrase>,
+    pkcs11_uri: Option<String>,
+    pin_reference: Option<String>,
     department_id: Option<String>,
     enabled: Option<String>,
     name: Option<String>,
@@ -256,6 +271,9 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
         })?);
         match field_name.as_str() {
             "passkey" => upload.passkey = Some(Passphrase::new(text.as_str())),
+            "certificateType" => upload.certificate_type = Some(text.trim().to_owned()),
+            "pkcs11Uri" => upload.pkcs11_uri = Some(text.trim().to_owned()),
+            "pinReference" => upload.pin_reference = Some(text.trim().to_owned()),
             "departmentId" => upload.department_id = Some(text.trim().to_owned()),
             "enabled" => upload.enabled = Some(text.trim().to_owned()),
             "name" => upload.name = Some(text.trim().to_owned()).filter(|n| !n.is_empty()),
@@ -265,55 +283,27 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
     Ok(upload)
 }
 
-#[utoipa::path(post, path = "/api/v1/certificates", tag = "certificates", security(("token" = [])),
-    request_body(content = crate::openapi::CertificateUpload, content_type = "multipart/form-data"),
-    responses(
-        (status = 201, description = "Stored; the private key is sealed at rest", body = crate::openapi::CertificateEnvelope),
-        (status = 400, description = "Not a .p12/.pfx, a wrong passkey, or a missing field (LE_ERR_SS_008)", body = crate::error::ErrorBody),
-        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
-        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
-        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
-        (status = 404, description = "No such department (LE_ERR_SS_001)", body = crate::error::ErrorBody),
-        (status = 409, description = "The alias exists (LE_ERR_SS_1101)", body = crate::error::ErrorBody),
-        (status = 413, description = "The upload is over 5 MB (LE_ERR_SS_413)", body = crate::error::ErrorBody),
-    ))]
-/// `POST /api/v1/certificates` (multipart): 201 `{"data": CertificateVO}`.
-pub async fn upload(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: Request,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let token = caller(&state, &headers, CERTIFICATES).await?;
-    let upload = read_upload(&state, request).await?;
+/// The certificate type of an uploaded PKCS#12 file.
+const PKCS12_PFX: &str = "PKCS12_PFX";
+/// The certificate type of a key in a PKCS#11 token, registered by reference.
+const PKCS11: &str = "PKCS11";
+
+/// A `PKCS12_PFX` upload: the file is decrypted and its key sealed under the master key.
+async fn store_pkcs12(
+    state: &AppState,
+    upload: Upload,
+    department: &Department,
+    enabled: bool,
+) -> Result<CertificateRecord, ApiError> {
+    if upload.pkcs11_uri.is_some() || upload.pin_reference.is_some() {
+        return Err(ApiError::validation(
+            "`pkcs11Uri` and `pinReference` belong to certificateType PKCS11, not to a PKCS#12 upload",
+            CERTIFICATES,
+        ));
+    }
     let (file_name, bytes) = upload
         .file
         .ok_or_else(|| ApiError::validation("The form has no `certificateFile`", CERTIFICATES))?;
-    let department_id = upload
-        .department_id
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| ApiError::validation("The form has no `departmentId`", CERTIFICATES))?;
-    let enabled = match upload.enabled.as_deref() {
-        None | Some("true") | Some("1") => true,
-        Some("false") | Some("0") => false,
-        Some(other) => {
-            return Err(ApiError::validation(
-                format!("`enabled` must be true or false, not {other:?}"),
-                CERTIFICATES,
-            ))
-        }
-    };
-    let department = state
-        .store
-        .get_department(&department_id)
-        .await
-        .map_err(|e| ApiError::internal(e, CERTIFICATES))?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                format!("Department with id {department_id} does not exist"),
-                CERTIFICATES,
-            )
-        })?;
-
     // Key derivation is CPU work: off the async workers.
     let passkey = upload.passkey;
     let name_for_errors = file_name.clone();
@@ -358,22 +348,169 @@ pub async fn upload(
         .key
         .to_pkcs8_der()
         .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
-    let encrypted_key = state
+    let sealed = state
         .master_key
         .seal(&pkcs8, id.as_bytes())
         .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
-    let record = CertificateRecord {
-        id: id.clone(),
-        name: name.clone(),
+    Ok(CertificateRecord {
+        id,
+        name,
         certificate_type: identity.certificate.certificate_type.to_owned(),
         subject: identity.certificate.subject.clone(),
         kid: identity.certificate.kid.clone(),
-        expiry: identity.certificate.not_after_time().as_secs(),
+        expiry: Some(identity.certificate.not_after_time().as_secs()),
         department_id: department.id.clone(),
         enabled,
         certificate_der: identity.certificate_der.clone(),
-        encrypted_key,
+        key: CertificateKey::Sealed(sealed),
         created_at: state.now(),
+    })
+}
+
+/// A `PKCS11` registration: the URI's module must be one the operator allows, the PIN is read
+/// through its reference, and the key must open and make a signature that verifies with its
+/// public half before anything is stored. Neither the PIN nor any key material is stored.
+async fn register_token_key(
+    state: &AppState,
+    upload: Upload,
+    department: &Department,
+    enabled: bool,
+) -> Result<CertificateRecord, ApiError> {
+    if upload.file.is_some() || upload.passkey.is_some() {
+        return Err(ApiError::validation(
+            "a PKCS11 registration names its key with `pkcs11Uri` and its PIN with `pinReference`; it carries no certificateFile or passkey (the PIN is never sent)",
+            CERTIFICATES,
+        ));
+    }
+    let invalid = |e: crate::token_keys::TokenReferenceError| {
+        ApiError::validation(e.to_string(), CERTIFICATES)
+    };
+    let uri_text = upload
+        .pkcs11_uri
+        .ok_or_else(|| ApiError::validation("The form has no `pkcs11Uri`", CERTIFICATES))?;
+    let reference_text = upload
+        .pin_reference
+        .ok_or_else(|| ApiError::validation("The form has no `pinReference`", CERTIFICATES))?;
+    let uri = check_uri(&uri_text, &state.token_policy).map_err(invalid)?;
+    let reference = PinReference::parse(&reference_text).map_err(invalid)?;
+    let pin = reference.resolve(&state.token_policy).map_err(invalid)?;
+    // Token calls block: off the async workers, one key operation at a time.
+    let permit = state
+        .pkcs12_decryptions
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?;
+    let opened_uri = uri.clone();
+    let key = tokio::task::spawn_blocking(move || {
+        let opened = SigningKey::from_pkcs11(&opened_uri, &pin)
+            .map_err(|e| e.to_string())
+            .and_then(|key| {
+                // The token signs, and the signature is verified with the public half it reports.
+                key.sign(
+                    key.default_algorithm(),
+                    b"licet: a PKCS11 registration probe",
+                )
+                .map(|_| key)
+                .map_err(|e| e.to_string())
+            });
+        drop(permit);
+        opened
+    })
+    .await
+    .map_err(|e| ApiError::internal(e, CERTIFICATES))?
+    .map_err(|e| {
+        ApiError::validation(format!("The token key cannot be used: {e}"), CERTIFICATES)
+    })?;
+    let token = uri.token.clone().unwrap_or_default();
+    let object = uri.object.clone().unwrap_or_default();
+    let name = upload
+        .name
+        .or_else(|| uri.object.clone())
+        .unwrap_or_else(|| key.kid().to_owned());
+    Ok(CertificateRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        certificate_type: PKCS11.to_owned(),
+        subject: format!("token={token}; object={object}"),
+        kid: key.kid().to_owned(),
+        expiry: None,
+        department_id: department.id.clone(),
+        enabled,
+        certificate_der: Vec::new(),
+        key: CertificateKey::Token {
+            uri: uri.to_string(),
+            pin_reference: reference.as_text(),
+        },
+        created_at: state.now(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "certificates", security(("token" = [])),
+    request_body(content = crate::openapi::CertificateUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored; the private key is sealed at rest", body = crate::openapi::CertificateEnvelope),
+        (status = 400, description = "Not a .p12/.pfx, a wrong passkey, or a missing field (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+        (status = 404, description = "No such department (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+        (status = 409, description = "The alias exists (LE_ERR_SS_1101)", body = crate::error::ErrorBody),
+        (status = 413, description = "The upload is over 5 MB (LE_ERR_SS_413)", body = crate::error::ErrorBody),
+    ))]
+/// `POST /api/v1/certificates` (multipart): 201 `{"data": CertificateVO}`.
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = caller(&state, &headers, CERTIFICATES).await?;
+    let mut upload = read_upload(&state, request).await?;
+    let department_id = upload
+        .department_id
+        .take()
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ApiError::validation("The form has no `departmentId`", CERTIFICATES))?;
+    let enabled = match upload.enabled.as_deref() {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(ApiError::validation(
+                format!("`enabled` must be true or false, not {other:?}"),
+                CERTIFICATES,
+            ))
+        }
+    };
+    let department = state
+        .store
+        .get_department(&department_id)
+        .await
+        .map_err(|e| ApiError::internal(e, CERTIFICATES))?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                format!("Department with id {department_id} does not exist"),
+                CERTIFICATES,
+            )
+        })?;
+    let kind = upload
+        .certificate_type
+        .clone()
+        .unwrap_or_else(|| PKCS12_PFX.to_owned());
+    let record = match kind.as_str() {
+        PKCS12_PFX => store_pkcs12(&state, upload, &department, enabled).await?,
+        PKCS11 => register_token_key(&state, upload, &department, enabled).await?,
+        "PKCS12_HSM" => {
+            return Err(ApiError::validation(
+                "certificateType PKCS12_HSM is not supported: a PKCS#12 file holds its private key, so it is uploaded as PKCS12_PFX (sealed under the server's master key); a key kept in an HSM is registered as PKCS11 by its pkcs11: URI and a pinReference, and never leaves the token",
+                CERTIFICATES,
+            ))
+        }
+        other => {
+            return Err(ApiError::validation(
+                format!("`certificateType` must be PKCS12_PFX or PKCS11, not {other:?}"),
+                CERTIFICATES,
+            ))
+        }
     };
     if !state
         .store
@@ -383,11 +520,14 @@ pub async fn upload(
     {
         return Err(ApiError::conflict(
             "LE_ERR_SS_1101",
-            format!("Certificate with alias '{name}' already exists for the organisation"),
+            format!(
+                "Certificate with alias '{}' already exists for the organisation",
+                record.name
+            ),
             CERTIFICATES,
         ));
     }
-    tracing::info!(certificate = %id, kid = %record.kid, "certificate uploaded");
+    tracing::info!(certificate = %record.id, kid = %record.kid, certificate_type = %record.certificate_type, "certificate registered");
     log(
         &state,
         &token,

@@ -3,9 +3,9 @@
 
 use super::{
     ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
-    AdminLogStore, ApiToken, CertStore, CertificateRecord, Department, InstalledLicense,
-    KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest, SeatFileMaker, Store,
-    StoreError,
+    AdminLogStore, ApiToken, CertStore, CertificateKey, CertificateRecord, Department,
+    InstalledLicense, KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest,
+    SeatFileMaker, Store, StoreError,
 };
 use crate::auth::Permission;
 use async_trait::async_trait;
@@ -1104,7 +1104,20 @@ fn certificate_from_row(row: &SqliteRow) -> Result<(CertificateRecord, String), 
             department_id: row.try_get("department_id")?,
             enabled: row.try_get::<i64, _>("enabled")? != 0,
             certificate_der: row.try_get("certificate_der")?,
-            encrypted_key: row.try_get("encrypted_key")?,
+            key: match (
+                row.try_get::<Option<Vec<u8>>, _>("encrypted_key")?,
+                row.try_get::<Option<String>, _>("pkcs11_uri")?,
+                row.try_get::<Option<String>, _>("pin_reference")?,
+            ) {
+                (Some(sealed), None, None) => CertificateKey::Sealed(sealed),
+                (None, Some(uri), Some(pin_reference)) => {
+                    CertificateKey::Token { uri, pin_reference }
+                }
+                _ => return Err(StoreError(
+                    "a certificate row has both or neither of a sealed key and a token reference"
+                        .into(),
+                )),
+            },
             created_at: row.try_get("created_at")?,
         },
         row.try_get("department_name")?,
@@ -1144,7 +1157,8 @@ impl CertStore for SqliteStore {
     async fn insert_certificate(&self, c: &CertificateRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO certificates (id, name, certificate_type, subject, kid, expiry, department_id, enabled,
-                 certificate_der, encrypted_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 certificate_der, encrypted_key, pkcs11_uri, pin_reference, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&c.id)
@@ -1156,7 +1170,15 @@ impl CertStore for SqliteStore {
         .bind(&c.department_id)
         .bind(i64::from(c.enabled))
         .bind(&c.certificate_der)
-        .bind(&c.encrypted_key)
+        .bind(c.key.sealed())
+        .bind(match &c.key {
+            CertificateKey::Token { uri, .. } => Some(uri.as_str()),
+            CertificateKey::Sealed(_) => None,
+        })
+        .bind(match &c.key {
+            CertificateKey::Token { pin_reference, .. } => Some(pin_reference.as_str()),
+            CertificateKey::Sealed(_) => None,
+        })
         .bind(c.created_at)
         .execute(&self.pool)
         .await?;

@@ -1,0 +1,157 @@
+//! `licet reissue`: a fleet's licenses minted again under a new key, from the ledger's claims.
+
+use super::keys::{load_signing_key, LoadedKey};
+use super::lifecycle::{record_in_ledger, MAX_LEDGER_BYTES};
+use super::parse_alg;
+use crate::args::ReissueArgs;
+use crate::io::{print_stderr, print_stdout, read_input, Overwrite, StagedFile};
+use crate::output::printable;
+use crate::{EXIT_OK, EXIT_REJECTED};
+use anyhow::{bail, Context, Result};
+use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerRecord};
+use licet_issuer::reissue::{plan_reissue, reissue_license, SkipReason};
+use licet_issuer::{parse_date, DateMeaning};
+use licet_verifier::UnixTime;
+use serde_json::json;
+use std::io::IsTerminal;
+
+/// `licet reissue`.
+pub fn reissue(args: ReissueArgs) -> Result<u8> {
+    let alg = parse_alg(args.alg.as_deref())?;
+    let now = UnixTime::now();
+    let at = match args.only_valid_at.as_deref() {
+        Some(text) => parse_date(text, DateMeaning::StartOfDay).context("--only-valid-at")?,
+        None => now,
+    };
+    if args.out_dir.exists() && !args.out_dir.is_dir() {
+        bail!("--out-dir {} is not a directory", args.out_dir.display());
+    }
+    let LoadedKey { key, .. } = load_signing_key(
+        &args.key,
+        args.passphrase_file.as_deref(),
+        args.alias.as_deref(),
+    )?;
+    let bytes = read_input(&args.ledger, MAX_LEDGER_BYTES)?;
+    let plan = plan_reissue(&verify_ledger(&bytes), at, key.kid())
+        .with_context(|| format!("the ledger {}", args.ledger.display()))?;
+    // Licenses that should be re-issued but cannot be (the ledger lacks or garbles their claims).
+    let unissuable = plan
+        .skipped
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.reason,
+                SkipReason::NoClaims | SkipReason::InvalidClaims { .. }
+            )
+        })
+        .count();
+    if !args.dry_run && !plan.licenses.is_empty() {
+        std::fs::create_dir_all(&args.out_dir)
+            .with_context(|| format!("cannot make --out-dir {}", args.out_dir.display()))?;
+    }
+    let bar = (!args.dry_run && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(plan.licenses.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} licenses re-issued ({per_sec}, {eta} left) {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut reissued = Vec::new();
+    for candidate in &plan.licenses {
+        if args.dry_run {
+            reissued.push(json!({
+                "replaces": candidate.license_id,
+                "ledgerLine": candidate.line,
+                "customerId": candidate.claims.customer_id,
+                "expiry": candidate.claims.expires_at.map(|t| t.to_rfc3339()),
+            }));
+            continue;
+        }
+        let minted = reissue_license(&key, alg, candidate, now)?;
+        let path = args
+            .out_dir
+            .join(format!("{}.lic", minted.claims.license_id));
+        // The file is on disk (synced) before the ledger records it, and appears under its name
+        // only once recorded: a failure leaves neither a recorded license without its file nor a
+        // file the ledger does not know.
+        let staged = StagedFile::new(&path, format!("{}\n", minted.token).as_bytes(), 0o644)?;
+        let record = LedgerRecord {
+            action: LedgerAction::Reissue,
+            license_id: &minted.claims.license_id,
+            customer_id: Some(&minted.claims.customer_id),
+            kid: &minted.kid,
+            file: minted.token.as_bytes(),
+        };
+        record_in_ledger(&args.ledger, &record, now)?;
+        staged.commit(Overwrite::Refuse).with_context(|| {
+            format!(
+                "license {} replacing {} is recorded in the ledger, but its file could not be put in place",
+                minted.claims.license_id, candidate.license_id
+            )
+        })?;
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+        reissued.push(json!({
+            "licenseId": minted.claims.license_id,
+            "replaces": candidate.license_id,
+            "customerId": minted.claims.customer_id,
+            "expiry": minted.claims.expires_at.map(|t| t.to_rfc3339()),
+            "file": path.to_string_lossy(),
+        }));
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let code = if unissuable > 0 {
+        EXIT_REJECTED
+    } else {
+        EXIT_OK
+    };
+    if args.json {
+        let summary = json!({
+            "dryRun": args.dry_run,
+            "kid": key.kid(),
+            "validAt": at.to_rfc3339(),
+            "reissued": reissued,
+            "skipped": plan.skipped,
+            "ok": code == EXIT_OK,
+        });
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+        return Ok(code);
+    }
+    let verb = if args.dry_run {
+        "would re-issue"
+    } else {
+        "re-issued"
+    };
+    let mut text = format!(
+        "{verb} {} license(s) under kid {} (valid at {}), skipped {}",
+        reissued.len(),
+        key.kid(),
+        at.to_rfc3339(),
+        plan.skipped.len()
+    );
+    if !args.dry_run && !reissued.is_empty() {
+        text.push_str(&format!(", into {}", args.out_dir.display()));
+    }
+    text.push('\n');
+    for skipped in &plan.skipped {
+        text.push_str(&format!(
+            "  skipped {} (ledger line {}): {}\n",
+            printable(&skipped.license_id),
+            skipped.line,
+            printable(&skipped.reason.to_string())
+        ));
+    }
+    if unissuable > 0 {
+        text.push_str(&format!(
+            "{unissuable} license(s) still valid could not be re-issued: see above\n"
+        ));
+    }
+    print_stderr(&text);
+    Ok(code)
+}
