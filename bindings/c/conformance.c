@@ -499,6 +499,25 @@ static int run_case(const char *dir, const cJSON *c) {
       goto done;
     }
   }
+  const cJSON *rollovers = cJSON_GetObjectItemCaseSensitive(c, "rollovers");
+  if (!cJSON_IsArray(rollovers)) {
+    harness_error("case %s has no rollovers array", name);
+    goto done;
+  }
+  cJSON_ArrayForEach(file, rollovers) {
+    size_t statement_len = 0;
+    char *statement =
+        read_file(dir, cJSON_IsString(file) ? file->valuestring : "?", &statement_len);
+    if (statement == NULL) goto done;
+    int32_t already = 0;
+    licet_result rc = licet_keys_add_rollover(keys, (const uint8_t *)statement, statement_len,
+                                              &already, &error);
+    free(statement);
+    if (rc != LICET_OK) {
+      report_error(file->valuestring, rc, error);
+      goto done;
+    }
+  }
   if (stateful) {
     if (mkdtemp(state_dir) == NULL) {
       harness_error("mkdtemp: %s", strerror(errno));

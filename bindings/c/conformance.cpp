@@ -166,6 +166,7 @@ void run_case(const fs::path &dir, const cJSON *c, Totals &totals) {
   licet::Keys keys;
   const cJSON *file = nullptr;
   cJSON_ArrayForEach(file, field(c, "trusted")) { keys.add_file((dir / file->valuestring).string()); }
+  cJSON_ArrayForEach(file, field(c, "rollovers")) { keys.add_rollover(read_file(dir / file->valuestring)); }
   const auto tolerance = static_cast<uint32_t>(field(c, "clock_tolerance")->valuedouble);
   std::optional<TempDir> state;
   std::optional<licet::Guard> guard;

@@ -90,6 +90,16 @@ export declare class TrustedKeys {
   add(contents: Buffer | string): number
   /** Adds the keys in the file at `path` (PEM, JWK or JWKS); returns how many were added. */
   addFile(path: string): number
+  /**
+   * Adds the new key that a key rollover statement (`licet key rollover`) introduces, when a
+   * key of this set signed it; returns whether that key was trusted already. From then on
+   * licenses of the new key verify, and licenses the old key signs from its retirement date
+   * are KEY_RETIRED. Add statements in the order they chain. Throws (code KEY_FILE) when the
+   * statement is refused; nothing changes then.
+   */
+  addRollover(statement: Buffer | string): boolean
+  /** [`addRollover`] with the statement in the file at `path`. */
+  addRolloverFile(path: string): boolean
   /** How many keys are trusted. */
   get size(): number
   /** The key ids (RFC 7638 thumbprints) of the trusted keys, in the order they were added. */

@@ -697,6 +697,16 @@ impl TrustedKeys {
         let contents = read_key_file(path)?;
         self.add_contents(&contents, &format!("the key file {path}"))
     }
+
+    fn accept_rollover(&mut self, statement: &[u8], source: &str) -> Outcome<bool> {
+        // On a copy: a refused statement leaves the set as it was.
+        let mut keys = verifier::TrustedKeys::clone(&self.inner);
+        let accepted = keys
+            .accept_rollover(statement)
+            .map_err(|e| LicetError::new(Code::KeyFile, format!("{source} was refused: {e}")))?;
+        self.inner = Arc::new(keys);
+        Ok(accepted.already_trusted)
+    }
 }
 
 #[napi]
@@ -775,6 +785,31 @@ impl TrustedKeys {
     #[napi(catch_unwind)]
     pub fn add_file(&mut self, env: &Env, path: String) -> napi::Result<u32> {
         run(env, || self.add_path(&path))
+    }
+
+    /// Adds the new key that a key rollover statement (`licet key rollover`) introduces, when a
+    /// key of this set signed it; returns whether that key was trusted already. From then on
+    /// licenses of the new key verify, and licenses the old key signs from its retirement date
+    /// are KEY_RETIRED. Add statements in the order they chain. Throws (code KEY_FILE) when the
+    /// statement is refused; nothing changes then.
+    #[napi(catch_unwind)]
+    pub fn add_rollover(
+        &mut self,
+        env: &Env,
+        statement: Either<Buffer, String>,
+    ) -> napi::Result<bool> {
+        run(env, || {
+            self.accept_rollover(&bytes(&statement), "the rollover statement")
+        })
+    }
+
+    /// [`addRollover`] with the statement in the file at `path`.
+    #[napi(catch_unwind)]
+    pub fn add_rollover_file(&mut self, env: &Env, path: String) -> napi::Result<bool> {
+        run(env, || {
+            let statement = read_key_file(&path)?;
+            self.accept_rollover(&statement, &format!("the rollover statement {path}"))
+        })
     }
 
     /// How many keys are trusted.

@@ -278,6 +278,17 @@ test('key files: regular files only (a FIFO is refused at once, never waited on)
   }
 })
 
+test('a rollover statement adds its key, and a refused one changes nothing', () => {
+  const keys = demoKeys()
+  assert.equal(keys.addRollover(conformance('keys/ed25519-to-successor.rollover.jwt')), false)
+  assert.equal(keys.size, 2)
+  throwsCode(() => keys.addRolloverFile(at('fixtures/conformance/keys/ed25519-to-successor.rollover.jwt')), 'LICET_KEY_FILE', /was refused: .*trusted already/)
+  assert.equal(keys.size, 2)
+  const empty = new TrustedKeys()
+  throwsCode(() => empty.addRollover(conformance('keys/ed25519-to-successor.rollover.jwt')), 'LICET_KEY_FILE', /was refused/)
+  assert.equal(empty.size, 0)
+})
+
 test('usage errors throw an Error with a code and a message that names the problem', () => {
   const keys = demoKeys()
   const license = demoLicense()

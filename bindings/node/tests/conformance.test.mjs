@@ -59,6 +59,7 @@ async function runCorpus(sync) {
     const license = file(c.license)
     const keys = new TrustedKeys()
     for (const key of c.trusted) keys.add(file(key))
+    for (const statement of c.rollovers) keys.addRollover(file(statement))
     let stateDir = null
     let guard = null
     if (c.state) {

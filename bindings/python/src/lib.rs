@@ -107,6 +107,26 @@ impl PyTrustedKeys {
         Ok(count)
     }
 
+    /// Adds the new key a key rollover statement introduces, when a key of the set signed it;
+    /// returns whether the key was in the set already. Nothing changes on failure.
+    #[pyo3(signature = (data, source = None))]
+    fn add_rollover(&self, py: Python<'_>, data: &[u8], source: Option<String>) -> PyResult<bool> {
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        // On a copy: a refused statement leaves the set as it was.
+        let mut set = licet_verifier::TrustedKeys::clone(&keys);
+        let accepted = set.accept_rollover(data).map_err(|e| {
+            let what = source.as_deref().unwrap_or("the rollover statement");
+            licet_error(
+                py,
+                "KeyFileError",
+                format!("{what} was refused: {e}"),
+                source.clone(),
+            )
+        })?;
+        *keys = Arc::new(set);
+        Ok(accepted.already_trusted)
+    }
+
     fn __len__(&self) -> usize {
         self.snapshot().len()
     }

@@ -343,3 +343,18 @@ def test_lease_arguments_of_the_wrong_type_are_named() -> None:
         licet.verify_lease(b"x", None, keys)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="keys must be a licet.TrustedKeys"):
         licet.verify_lease(b"x", pool, "keys")  # type: ignore[arg-type]
+
+
+def test_a_rollover_statement_adds_its_key_and_a_refused_one_changes_nothing() -> None:
+    statement = CORPUS / "keys" / "ed25519-to-successor.rollover.jwt"
+    keys = licet.TrustedKeys.from_file(DEMO_KEY)
+    assert keys.add_rollover_file(statement) is False
+    assert len(keys) == 2
+    with pytest.raises(licet.KeyFileError, match="was refused: .*trusted already"):
+        keys.add_rollover(statement.read_bytes())
+    assert len(keys) == 2
+    empty = licet.TrustedKeys()
+    with pytest.raises(licet.KeyFileError, match="was refused") as caught:
+        empty.add_rollover_file(statement)
+    assert caught.value.path == str(statement)
+    assert len(empty) == 0

@@ -60,6 +60,8 @@ def test_every_case_of_the_conformance_corpus(capsys: pytest.CaptureFixture[str]
         name = case["name"]
         license = (base / case["license"]).read_bytes()
         keys = licet.TrustedKeys.from_file(*(base / f for f in case["trusted"]))
+        for statement in case["rollovers"]:
+            keys.add_rollover_file(base / statement)
         tolerance = case["clock_tolerance"]
         with tempfile.TemporaryDirectory(prefix="licet-conformance-") as state_dir:
             guard = licet.Guard(state_dir, keys, clock_tolerance=tolerance) if case["state"] else None

@@ -54,7 +54,7 @@
 /**
  * The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
  */
-#define LICET_ABI_VERSION 3
+#define LICET_ABI_VERSION 4
 
 /**
  * The result of a fallible call. `LICET_OK` is 0; every other value is a kind of failure, and the
@@ -474,6 +474,30 @@ licet_result licet_keys_add_file(struct licet_keys *keys,
                                  const char *path,
                                  size_t *added,
                                  struct licet_error **error);
+
+/**
+ * Adds the new key that a key rollover statement (`typ` `key-rollover+jwt`, made by `licet key
+ * rollover`) introduces, when the statement verifies with a key already in the set: the new key
+ * is then trusted with the statement's lineage (licenses it signed before the statement's
+ * `new_key_valid_from` are UNKNOWN_KEY), and the old key's retirement date applies (licenses it
+ * signed from that date are KEY_RETIRED). Add statements in the order they chain. `*already`
+ * (when not NULL) receives 1 when the new key was in the set already (its lineage is recorded),
+ * else 0. On failure nothing changes.
+ *
+ * Errors: `LICET_ERR_NULL_ARGUMENT`, `LICET_ERR_KEY` (not a statement, no key of the set signed
+ * it, a bad signature, signed after the old key's retirement, a key introduced twice, ...; the
+ * message says which).
+ *
+ * # Safety
+ * `keys` is a live set not used by another thread during the call; `data` points to `len`
+ * readable bytes (or is NULL with `len` 0); `already` is NULL or writable; `error` is NULL, or
+ * writable with `*error` NULL.
+ */
+licet_result licet_keys_add_rollover(struct licet_keys *keys,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     int32_t *already,
+                                     struct licet_error **error);
 
 /**
  * How many keys the set holds (0 for NULL).

@@ -118,6 +118,17 @@ class Keys {
         licet_keys_add_file(keys_.get(), detail::c_string(path, "path"), &added, &error), error);
     return added;
   }
+  /** Adds the new key a key rollover statement introduces, when a key of the set signed it;
+   * returns whether that key was in the set already. Throws licet::Error (the statement was
+   * refused; nothing changes). */
+  bool add_rollover(std::string_view statement) {
+    int32_t already = 0;
+    licet_error *error = nullptr;
+    detail::check(licet_keys_add_rollover(keys_.get(), detail::bytes(statement), statement.size(),
+                                          &already, &error),
+                  error);
+    return already != 0;
+  }
   /** How many keys the set holds. */
   std::size_t count() const noexcept { return licet_keys_count(keys_.get()); }
   /** The C handle, owned by this object. */

@@ -138,6 +138,47 @@ pub unsafe extern "C" fn licet_keys_add_file(
     })
 }
 
+/// Adds the new key that a key rollover statement (`typ` `key-rollover+jwt`, made by `licet key
+/// rollover`) introduces, when the statement verifies with a key already in the set: the new key
+/// is then trusted with the statement's lineage (licenses it signed before the statement's
+/// `new_key_valid_from` are UNKNOWN_KEY), and the old key's retirement date applies (licenses it
+/// signed from that date are KEY_RETIRED). Add statements in the order they chain. `*already`
+/// (when not NULL) receives 1 when the new key was in the set already (its lineage is recorded),
+/// else 0. On failure nothing changes.
+///
+/// Errors: `LICET_ERR_NULL_ARGUMENT`, `LICET_ERR_KEY` (not a statement, no key of the set signed
+/// it, a bad signature, signed after the old key's retirement, a key introduced twice, ...; the
+/// message says which).
+///
+/// # Safety
+/// `keys` is a live set not used by another thread during the call; `data` points to `len`
+/// readable bytes (or is NULL with `len` 0); `already` is NULL or writable; `error` is NULL, or
+/// writable with `*error` NULL.
+#[no_mangle]
+pub unsafe extern "C" fn licet_keys_add_rollover(
+    keys: *mut licet_keys,
+    data: *const u8,
+    len: usize,
+    already: *mut i32,
+    error: *mut *mut licet_error,
+) -> licet_result {
+    boundary::call(error, || {
+        // SAFETY: the function's contract: a live set, used by this thread only.
+        let keys = unsafe { boundary::exclusive(keys, "keys") }?;
+        // SAFETY: the function's contract: `len` readable bytes.
+        let data = unsafe { boundary::bytes(data, len, "data") }?;
+        let accepted = keys.keys.accept_rollover(data).map_err(|e| {
+            Failure::new(
+                licet_result::LICET_ERR_KEY,
+                format!("the rollover statement was refused: {e}"),
+            )
+        })?;
+        // SAFETY: the function's contract: NULL or writable.
+        unsafe { boundary::write_optional(already, i32::from(accepted.already_trusted)) };
+        Ok(())
+    })
+}
+
 /// How many keys the set holds (0 for NULL).
 ///
 /// # Safety

@@ -79,7 +79,7 @@ const _: () = {
 };
 
 /// The ABI revision this header describes. Revisions only add; see `licet_abi_version`.
-pub const LICET_ABI_VERSION: u32 = 3;
+pub const LICET_ABI_VERSION: u32 = 4;
 
 /// The library's version (`"0.1.0"`), a static string.
 #[no_mangle]

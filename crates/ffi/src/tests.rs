@@ -504,3 +504,59 @@ fn lease_getters_answer_null_safely() {
         assert!(message.contains("out"), "{message}");
     }
 }
+
+const ROLLOVER: &[u8] =
+    include_bytes!("../../../fixtures/conformance/keys/ed25519-to-successor.rollover.jwt");
+
+#[test]
+fn a_rollover_statement_adds_its_key_once_and_a_refused_one_changes_nothing() {
+    let keys = demo_keys();
+    let mut already = -1;
+    let rc = unsafe {
+        licet_keys_add_rollover(
+            keys,
+            ROLLOVER.as_ptr(),
+            ROLLOVER.len(),
+            &mut already,
+            null_mut(),
+        )
+    };
+    assert_eq!(rc, licet_result::LICET_OK);
+    assert_eq!(already, 0);
+    assert_eq!(unsafe { licet_keys_count(keys) }, 2);
+    // The same statement again: the key is introduced already.
+    let mut error = null_mut();
+    let rc = unsafe {
+        licet_keys_add_rollover(
+            keys,
+            ROLLOVER.as_ptr(),
+            ROLLOVER.len(),
+            null_mut(),
+            &mut error,
+        )
+    };
+    assert_eq!(rc, licet_result::LICET_ERR_KEY);
+    let (_, message) = take(error);
+    assert!(
+        message.contains("rollover statement was refused"),
+        "{message}"
+    );
+    assert_eq!(unsafe { licet_keys_count(keys) }, 2);
+    // No key of an empty set signed it; a license is not a statement.
+    let empty = licet_keys_new();
+    for data in [ROLLOVER, DEMO_LICENSE] {
+        let mut error = null_mut();
+        let rc = unsafe {
+            licet_keys_add_rollover(empty, data.as_ptr(), data.len(), null_mut(), &mut error)
+        };
+        assert_eq!(rc, licet_result::LICET_ERR_KEY);
+        take(error);
+        assert_eq!(unsafe { licet_keys_count(empty) }, 0);
+    }
+    let rc = unsafe { licet_keys_add_rollover(null_mut(), null(), 0, null_mut(), null_mut()) };
+    assert_eq!(rc, licet_result::LICET_ERR_NULL_ARGUMENT);
+    unsafe {
+        licet_keys_free(keys);
+        licet_keys_free(empty);
+    }
+}

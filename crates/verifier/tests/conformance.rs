@@ -114,6 +114,11 @@ fn every_case_of_the_conformance_corpus() {
             keys.add_file_contents(&read(&dir, file))
                 .unwrap_or_else(|e| panic!("case {name}: key {file}: {e}"));
         }
+        for file in case["rollovers"].as_array().expect("rollovers") {
+            let file = file.as_str().expect("rollover file");
+            keys.accept_rollover(&read(&dir, file))
+                .unwrap_or_else(|e| panic!("case {name}: rollover {file}: {e}"));
+        }
         let tolerance =
             u32::try_from(case["clock_tolerance"].as_u64().expect("clock_tolerance")).expect("u32");
         let state_dir = tempfile::tempdir().expect("tempdir");

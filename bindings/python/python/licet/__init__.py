@@ -277,6 +277,26 @@ class TrustedKeys:
         name, data = _read(path, "key file", _licet.read_key_file)
         return self._native.add(data, name)
 
+    def add_rollover(self, data: Union[bytes, bytearray, memoryview, str]) -> bool:
+        """Adds the new key that a key rollover statement (``licet key rollover``) introduces,
+        when a key of this set signed it, and returns whether that key was trusted already.
+        From then on licenses of the new key verify, and licenses the old key signs from its
+        retirement date are ``KEY_RETIRED``. Add statements in the order they chain.
+
+        :raises KeyFileError: when the statement is refused (no key of the set signed it, a bad
+            signature, signed after the old key was retired, ...); nothing changes.
+        """
+        return self._native.add_rollover(_data(data, "rollover statement"))
+
+    def add_rollover_file(self, path: StrPath) -> bool:
+        """:meth:`add_rollover` with the statement in the file ``path``.
+
+        :raises KeyFileError: when the file cannot be read or the statement is refused (the
+            exception's ``path`` names the file).
+        """
+        name, data = _read(path, "rollover statement", _licet.read_key_file)
+        return self._native.add_rollover(data, name)
+
     @property
     def kids(self) -> List[str]:
         """The RFC 7638 thumbprints of the keys (the ``kid`` of what they sign), in order."""

@@ -90,6 +90,33 @@ pub extern "system" fn Java_dev_licet_Native_keysNew<'local>(
     })
 }
 
+/// `static native long keysWithRollovers(long keys, byte[][] statements, String[] sources)`: a
+/// copy of the keys with the new key each key rollover statement introduces (in order, each
+/// verified with the keys so far); the new registry id. A refused statement fails the whole call.
+#[no_mangle]
+pub extern "system" fn Java_dev_licet_Native_keysWithRollovers<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    keys: jlong,
+    statements: JObjectArray<'local>,
+    sources: JObjectArray<'local>,
+) -> jlong {
+    run(&mut env, 0, |env| {
+        let statements = byte_arrays(env, &statements, "the rollover statements")?;
+        let sources = strings(env, &sources, "the statement sources")?;
+        if statements.len() != sources.len() {
+            return Err(illegal_argument("one source name per rollover statement"));
+        }
+        let given = KEYS.get(keys)?;
+        let mut copy = TrustedKeys::clone(&given);
+        for (statement, source) in statements.iter().zip(&sources) {
+            copy.accept_rollover(statement)
+                .map_err(|e| licet("KEY", format!("{source} was refused: {e}")))?;
+        }
+        Ok(KEYS.insert(copy))
+    })
+}
+
 /// `static native int keysLen(long keys)`: how many keys.
 #[no_mangle]
 pub extern "system" fn Java_dev_licet_Native_keysLen<'local>(

@@ -38,6 +38,8 @@ final class Native {
 
     static native long keysNew(byte[][] contents, String[] sources);
 
+    static native long keysWithRollovers(long keys, byte[][] statements, String[] sources);
+
     static native int keysLen(long keys);
 
     static native void keysFree(long keys);

@@ -22,12 +22,61 @@ public final class TrustedKeys implements AutoCloseable {
     private final int size;
 
     private TrustedKeys(byte[][] contents, String[] sources) {
+        this(newKeys(contents, sources));
+    }
+
+    private TrustedKeys(long id) {
+        this.handle = new NativeHandle(this, "TrustedKeys", id, Native::keysFree);
+        this.size = Native.keysLen(id);
+    }
+
+    private static long newKeys(byte[][] contents, String[] sources) {
         if (contents.length == 0) {
             throw new IllegalArgumentException("no key given: trusted keys need at least one key");
         }
-        long id = Native.keysNew(contents, sources);
-        this.handle = new NativeHandle(this, "TrustedKeys", id, Native::keysFree);
-        this.size = Native.keysLen(id);
+        return Native.keysNew(contents, sources);
+    }
+
+    /**
+     * These keys and the new keys that key rollover statements ({@code licet key rollover})
+     * introduce, each statement verified with the keys before it (give them in the order they
+     * chain). Licenses of a new key then verify, and licenses an old key signs from its
+     * retirement date are {@link Status#KEY_RETIRED}. This set is unchanged.
+     *
+     * @param statements each the bytes of a rollover statement
+     * @return a new set (close it too)
+     * @throws KeyException with code {@link LicetException.Code#KEY} if a statement is refused
+     *     (no key signed it, a bad signature, signed after its key was retired, ...)
+     */
+    public TrustedKeys withRollovers(byte[]... statements) {
+        Objects.requireNonNull(statements, "statements");
+        String[] sources = new String[statements.length];
+        for (int i = 0; i < statements.length; i++) {
+            Objects.requireNonNull(statements[i], "statements[" + i + "]");
+            sources[i] = "rollover statement " + (i + 1);
+        }
+        return new TrustedKeys(Native.keysWithRollovers(handle(), statements.clone(), sources));
+    }
+
+    /**
+     * {@link #withRollovers(byte[]...)} with statements read from files.
+     *
+     * @param files rollover statement files, each a regular file of at most 1 MiB
+     * @return a new set (close it too)
+     * @throws KeyException if a file cannot be read or a statement is refused (the message names
+     *     the file)
+     */
+    public TrustedKeys withRolloverFiles(Collection<Path> files) {
+        Objects.requireNonNull(files, "files");
+        List<byte[]> statements = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        for (Path file : files) {
+            Objects.requireNonNull(file, "files contains null");
+            statements.add(Native.readFile(file.toString(), Native.FILE_KEY));
+            sources.add("the rollover statement " + file);
+        }
+        return new TrustedKeys(Native.keysWithRollovers(
+                handle(), statements.toArray(new byte[0][]), sources.toArray(new String[0])));
     }
 
     /**

@@ -52,10 +52,15 @@ final class Conformance {
             for (JsonElement k : kase.getAsJsonArray("trusted")) {
                 trusted.add(dir.resolve(k.getAsString()));
             }
+            List<Path> rollovers = new ArrayList<>();
+            for (JsonElement r : kase.getAsJsonArray("rollovers")) {
+                rollovers.add(dir.resolve(r.getAsString()));
+            }
             long tolerance = kase.get("clock_tolerance").getAsLong();
             boolean stateful = kase.get("state").getAsBoolean();
             Path stateDir = stateful ? Files.createTempDirectory("licet-conformance-") : null;
-            try (TrustedKeys keys = TrustedKeys.fromFiles(trusted);
+            try (TrustedKeys given = TrustedKeys.fromFiles(trusted);
+                    TrustedKeys keys = given.withRolloverFiles(rollovers);
                     Guard guard = stateful
                             ? Guard.open(stateDir, keys, Duration.ofSeconds(tolerance), null)
                             : null) {

@@ -72,6 +72,7 @@ public final class Main {
         tests.put("a no verdict is never an exception", Main::noVerdicts);
         tests.put("options", Main::options);
         tests.put("key errors", Main::keyErrors);
+        tests.put("rollover statements", Main::rollovers);
         tests.put("machine id errors", Main::machineIdErrors);
         tests.put("null and range arguments", Main::arguments);
         tests.put("closed handles", Main::closedHandles);
@@ -405,6 +406,25 @@ public final class Main {
             check(jwks.size() >= 2, "a JWKS holds several keys: " + jwks.size());
             equal(1, jwk.size(), "a JWK");
             equal(Status.ACTIVE, Licet.verify(demoLicense(), two, at(EVAL)).status(), "both files");
+        }
+    }
+
+    static void rollovers() throws Exception {
+        Path statement = conformance("keys/ed25519-to-successor.rollover.jwt");
+        try (TrustedKeys given = TrustedKeys.fromFiles(demoKey());
+                TrustedKeys moved = given.withRolloverFiles(java.util.List.of(statement))) {
+            equal(1, given.size(), "the set given is unchanged");
+            equal(2, moved.size(), "the successor is added");
+            KeyException twice = expect(KeyException.class,
+                    () -> moved.withRollovers(Files.readAllBytes(statement)));
+            equal(LicetException.Code.KEY, twice.code(), "code");
+            contains(twice.getMessage(), "was refused", "message");
+            contains(twice.getMessage(), "trusted already", "says why");
+        }
+        try (TrustedKeys stranger = TrustedKeys.fromFiles(conformance("keys/stranger.pub.pem"))) {
+            KeyException unsigned = expect(KeyException.class,
+                    () -> stranger.withRolloverFiles(java.util.List.of(statement)));
+            contains(unsigned.getMessage(), statement.toString(), "names the file");
         }
     }
 
