@@ -558,6 +558,64 @@ fn the_relay_refuses_pools_it_cannot_serve_and_names_them() {
         &["--pool", "good.lic", "--pool", "forged.lic"],
         "forged.lic: the pool license is UNKNOWN_KEY",
     );
+    // A pool license and its re-issue under a new key: the same seats, lent once.
+    site.grant(
+        "ledgered.lic",
+        &["--seats", "3", "--ledger", "issued.jsonl"],
+    );
+    site.licet()
+        .args(["keygen", "--alg", "ed25519", "--out", "vendor-2027"])
+        .assert()
+        .success();
+    site.licet()
+        .args([
+            "reissue",
+            "--ledger",
+            "issued.jsonl",
+            "--key",
+            "vendor-2027.key.pem",
+        ])
+        .args([
+            "--pubkey",
+            "vendor.pub.pem",
+            "--out-dir",
+            "reissued",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let reissued = std::fs::read_dir(site.path("reissued"))
+        .expect("reissued")
+        .map(|e| e.expect("entry").path())
+        .next()
+        .expect("one re-issued pool");
+    let out = Command::new(licet_bin())
+        .current_dir(site.dir.path())
+        .args([
+            "relay",
+            "serve",
+            "--dir",
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--trust",
+            "vendor.pub.pem",
+            "--trust",
+            "vendor-2027.pub.pem",
+        ])
+        .args(["--pool", "ledgered.lic", "--pool"])
+        .arg(&reissued)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("ledgered.lic: is pool license")
+            && stderr.contains("give only the newer one"),
+        "{stderr}"
+    );
     // An ordinary license is not a pool.
     site.licet()
         .args([

@@ -657,7 +657,7 @@ fn reissue(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
     let out = licet()
         .current_dir(dir)
         .args(["reissue", "--ledger", "issued.jsonl", "--key", "b.key.pem"])
-        .args(["--out-dir", "reissued", "--json"])
+        .args(["--pubkey", "a.pub.pem", "--out-dir", "reissued", "--json"])
         .args(extra)
         .output()
         .unwrap();
@@ -709,6 +709,30 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
         std::fs::read(d.join("issued.jsonl")).unwrap(),
         ledger_before
     );
+    // A license revoked by a list the ledger never heard of is not re-issued either.
+    licet()
+        .current_dir(d)
+        .args(["revoke", "--key", "a.key.pem", "--list", "other-list.jwt"])
+        .args(["--force", "L-PERPETUAL"])
+        .assert()
+        .success();
+    let (code, plan, err) = reissue(
+        d,
+        &[
+            "--only-valid-at",
+            "2027-02-01",
+            "--dry-run",
+            "--revocations",
+            "other-list.jwt",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(plan["reissued"].as_array().unwrap().len(), 1, "{plan:#}");
+    assert!(plan["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["licenseId"] == "L-PERPETUAL" && s["by"] == "a revocation list given"));
 
     let (code, summary, err) = reissue(d, &["--only-valid-at", "2027-02-01"]);
     assert_eq!(code, 0, "{err}");
@@ -824,7 +848,11 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
     let with_new_entries = std::fs::read(d.join("issued.jsonl")).unwrap();
     let tampered = String::from_utf8(with_new_entries.clone())
         .unwrap()
-        .replacen("\"seats\":10", "\"seats\":1000", 1);
+        .replacen(
+            "\"customer_id\":\"ACME-001\"",
+            "\"customer_id\":\"EVIL\"",
+            1,
+        );
     std::fs::write(d.join("issued.jsonl"), &tampered).unwrap();
     std::fs::remove_dir_all(d.join("reissued")).unwrap();
     let (code, _, err) = reissue(d, &[]);
@@ -844,19 +872,20 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
     assert!(err.contains("is not a directory"), "{err}");
 }
 
-/// A ledger entry written before the ledger kept claims cannot be re-issued: it is listed and
-/// the command exits 1, so a script notices the license it could not move.
+/// A ledger entry written before the ledger kept license files cannot be re-issued: it is listed
+/// and the command exits 1, so a script notices the license it could not move.
 #[test]
-fn a_license_recorded_without_claims_is_reported_and_fails_the_run() {
+fn a_license_recorded_without_its_file_is_reported_and_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    keygen(d, "a", "ed25519");
     keygen(d, "b", "ed25519");
     let old = r#"{"seq":1,"time":"2026-01-01T00:00:00Z","action":"issue","license_id":"L-OLD","customer_id":"ACME-001","kid":"k","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","prev_sha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
     std::fs::write(d.join("issued.jsonl"), format!("{old}\n")).unwrap();
     let (code, summary, err) = reissue(d, &[]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(summary["skipped"][0]["licenseId"], "L-OLD");
-    assert_eq!(summary["skipped"][0]["reason"], "noClaims");
+    assert_eq!(summary["skipped"][0]["reason"], "noFile");
     assert_eq!(summary["ok"], false);
     // An empty ledger is an error: nothing checked is never success.
     std::fs::write(d.join("issued.jsonl"), "").unwrap();

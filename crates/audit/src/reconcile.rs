@@ -21,7 +21,8 @@ pub struct HashMismatch {
 }
 
 /// A file of a license that `licet reissue` replaced (the ledger has a `reissue` entry whose
-/// claims name it in `replaces`): the fleet should carry the replacement instead.
+/// file names it in `replaces`; read unverified, as a report): the fleet should carry the
+/// replacement instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplacedFile {
@@ -68,9 +69,14 @@ pub fn reconcile(ledger: &[u8], verdicts: &[FileVerdict]) -> LedgerReconciliatio
 /// too).
 pub fn reconcile_checked(check: &LedgerCheck, verdicts: &[FileVerdict]) -> LedgerReconciliation {
     let mut issued: HashMap<&str, Vec<&LedgerEntry>> = HashMap::new();
-    let mut replaced_by: HashMap<&str, &str> = HashMap::new();
+    // Read from the files the ledger keeps, unverified: `replaced` only reports, it never makes
+    // a file valid or invalid.
+    let mut replaced_by: HashMap<String, &str> = HashMap::new();
     for (_, entry) in &check.entries {
-        if let Some(old) = entry.replaces() {
+        if let Some(old) = entry
+            .unverified_replaces()
+            .filter(|_| entry.action == LedgerAction::Reissue)
+        {
             replaced_by.insert(old, &entry.license_id);
         }
         if entry.action.records_license() {

@@ -51,7 +51,7 @@ pub enum Command {
     Audit(AuditArgs),
     /// Mint every still-valid license of the ledger again under a new key (same claims, new jti).
     #[command(
-        after_help = "Examples:\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/ --only-valid-at 2027-03-01 --json\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --out-dir reissued/ --dry-run\n\nThe ledger must be intact (`licet ledger verify`). For each license id, its newest entry\n(renewals share the id) is minted again with the same claims, a new jti, iat now, the new key's\nkid and `replaces` naming the old license; each file is written to DIR/<new jti>.lic, recorded\nin the ledger as `reissue`, then renamed into place (an existing file is never replaced).\nSkipped, and listed with the reason: licenses expired at --only-valid-at (default now), revoked\nin the ledger, already replaced, already signed by the new key, or recorded before the ledger\nkept claims. Running it again re-issues nothing twice.\nExit 0: every license that needs it was re-issued (or there was none); 1: some license could not\nbe (no claims kept, or claims that are not a license's); 2: usage or I/O error, or a broken ledger."
+        after_help = "Examples:\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --pubkey vendor-2026.pub.pem --out-dir reissued/\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --pubkey vendor-2026.pub.pem --revocations revocations.jwt \\\n      --head 3f9a...e1 --out-dir reissued/ --only-valid-at 2027-03-01 --json\n  licet reissue --ledger issued.jsonl --key vendor-2027.key.pem --pubkey vendor-2026.pub.pem --out-dir reissued/ --dry-run\n\nThe ledger must be intact (`licet ledger verify`; with --head, continue from that head), and\nonly what a --pubkey key signed is believed: each entry's license file, kept in the ledger, must\nhash to the entry and verify. The ledger is locked for the whole run. For each license id, its\nnewest entry (renewals share the id) is minted again with the same claims, a new jti, iat now, the new key's\nkid and `replaces` naming the old license; each file is written to DIR/<new jti>.lic, recorded\nin the ledger as `reissue`, then renamed into place (an existing file is never replaced).\nSkipped, and listed with the reason: licenses expired at --only-valid-at (default now), revoked\nin the ledger or a --revocations list (or replacing a revoked one), already replaced, already\nsigned by the new key, recorded before the ledger kept files, or whose file does not verify.\nRunning it again re-issues nothing twice.\nExit 0: every license that needs it was re-issued (or there was none); 1: some license could not\nbe (no file kept, a file that does not verify, conflicting entries); 2: usage or I/O error, a\nbroken or empty ledger, a revocation list that does not verify."
     )]
     Reissue(ReissueArgs),
     /// The issuance ledger (JSON Lines, hash-chained).
@@ -1081,6 +1081,15 @@ pub struct ReissueArgs {
     /// The new private signing key (PEM, PKCS#12, or a pkcs11: URI).
     #[arg(long, value_name = "NEW_KEY")]
     pub key: PathBuf,
+    /// The vendor public keys the ledger's license files must verify with (every key that signed them; the new key's own is added); repeatable.
+    #[arg(long = "pubkey", value_name = "PUB", required = true)]
+    pub pubkeys: Vec<PathBuf>,
+    /// A revocation list (verified with --pubkey); licenses it revokes, and those that replace them, are not re-issued; repeatable.
+    #[arg(long = "revocations", value_name = "LIST")]
+    pub revocations: Vec<PathBuf>,
+    /// The head hash recorded earlier (`licet ledger verify`): the ledger must continue from it.
+    #[arg(long, value_name = "HEX")]
+    pub head: Option<String>,
     /// In a PKCS#12 file with several keys, the one with this friendlyName.
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,

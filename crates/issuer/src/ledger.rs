@@ -5,12 +5,15 @@
 //! that `licet ledger verify` prints somewhere else and pass it back with `--head`.
 //!
 //! ```json
-//! {"seq":1,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"L-1","customer_id":"ACME","kid":"...","file_sha256":"...","prev_sha256":"000...000","claims":{"jti":"L-1","sub":"ACME","iat":1795000000}}
+//! {"seq":1,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"L-1","customer_id":"ACME","kid":"...","file_sha256":"...","prev_sha256":"000...000","token":"eyJ..."}
 //! ```
 //!
-//! Entries for license files (`issue`, `activate`, `reissue`) also keep the file's claims, read
-//! from the file itself, so `licet reissue` can mint the same licenses under a new key. Entries
-//! written before the claims were kept have none; they are reported, never guessed.
+//! Entries for license files (`issue`, `activate`, `reissue`) also keep the file itself (`token`,
+//! the compact JWS whose SHA-256 is `file_sha256`), so `licet reissue` can mint the same licenses
+//! under a new key from claims whose signature it checks: the hash chain shows changes, it does
+//! not prevent them (whoever can write the file can rewrite the chain), so nothing in a ledger
+//! is believed unless a vendor key signed it. Entries written before the ledger kept the files
+//! have none; they are reported, never guessed.
 
 use aws_lc_rs::digest::{digest, SHA256};
 use licet_verifier::UnixTime;
@@ -35,13 +38,13 @@ pub enum LedgerAction {
     Activate,
     /// `licet revoke`.
     Revoke,
-    /// `licet reissue`: the same claims under a new key; the claims' `replaces` names the
+    /// `licet reissue`: the same claims under a new key; the file's `replaces` claim names the
     /// license this one replaces.
     Reissue,
 }
 
 impl LedgerAction {
-    /// Whether the entry records a license file (and so its claims).
+    /// Whether the entry records a license file (and so keeps it in `token`).
     pub fn records_license(self) -> bool {
         matches!(self, Self::Issue | Self::Activate | Self::Reissue)
     }
@@ -68,16 +71,26 @@ pub struct LedgerEntry {
     pub file_sha256: String,
     /// SHA-256 of the previous line's bytes (without its newline), hex.
     pub prev_sha256: String,
-    /// The license file's claims (its JWS payload), for entries that record a license file.
-    /// Absent in entries written before the ledger kept them.
+    /// The license file itself (its compact JWS, without surrounding whitespace), for entries
+    /// that record a license file. Absent in entries written before the ledger kept them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    pub token: Option<String>,
 }
 
 impl LedgerEntry {
-    /// The license this entry's license replaces (its claim `replaces`), if any.
-    pub fn replaces(&self) -> Option<&str> {
-        self.claims.as_ref()?.get(REPLACES_CLAIM)?.as_str()
+    /// The claims of the entry's license file, **unverified** (decoded, not checked against any
+    /// key: a ledger can be edited). `None` without a file or when it does not decode.
+    pub fn unverified_claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        payload_claims(self.token.as_deref()?.as_bytes()).ok()
+    }
+
+    /// The license the entry's license file says it replaces (its claim `replaces`),
+    /// **unverified**.
+    pub fn unverified_replaces(&self) -> Option<String> {
+        self.unverified_claims()?
+            .get(REPLACES_CLAIM)?
+            .as_str()
+            .map(str::to_owned)
     }
 }
 
@@ -104,8 +117,8 @@ pub struct LedgerRecord<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// The file of a license entry is not a compact JWS with a JSON object as its payload.
-    #[error("the license file for ledger entry {license_id} has no readable claims: {problem}")]
-    NoClaims {
+    #[error("the license file for ledger entry {license_id} is not a license: {problem}")]
+    NotALicense {
         /// The license id of the entry.
         license_id: String,
         /// What is wrong with the file.
@@ -127,6 +140,14 @@ pub enum LedgerError {
         /// What is wrong.
         problem: String,
     },
+    /// The entry would be longer than a ledger line may be.
+    #[error("the ledger entry for {license_id} would be {bytes} bytes, over the {MAX_LINE_BYTES}-byte limit of a ledger line; nothing was written")]
+    TooLong {
+        /// The license id of the entry.
+        license_id: String,
+        /// Its length.
+        bytes: usize,
+    },
 }
 
 /// Hex SHA-256.
@@ -140,8 +161,8 @@ pub fn file_sha256(file: &[u8]) -> String {
     sha256_hex(file.trim_ascii())
 }
 
-/// The claims (payload) of a compact JWS, unverified: the caller has just signed the file.
-fn license_claims(file: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+/// The claims (payload) of a compact JWS, unverified.
+pub fn payload_claims(file: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     use base64::Engine as _;
     let text = std::str::from_utf8(file.trim_ascii()).map_err(|_| "it is not UTF-8".to_owned())?;
     let mut parts = text.split('.');
@@ -163,55 +184,108 @@ pub fn append_to_ledger(
     record: &LedgerRecord<'_>,
     now: UnixTime,
 ) -> Result<LedgerEntry, LedgerError> {
-    let shown = path.display().to_string();
-    let io = |e: std::io::Error| LedgerError::Io {
-        path: shown.clone(),
-        problem: e.to_string(),
-    };
-    let claims = if record.action.records_license() {
-        Some(
-            license_claims(record.file).map_err(|problem| LedgerError::NoClaims {
+    LockedLedger::open(path)?.append(record, now)
+}
+
+/// A ledger held under an exclusive lock until dropped: what is read through it stays true
+/// while it is held (`licet reissue` plans and appends under one lock, so a revocation or a
+/// second run cannot slip in between).
+#[derive(Debug)]
+pub struct LockedLedger {
+    file: File,
+    shown: String,
+}
+
+impl LockedLedger {
+    /// Opens (creating it when missing) and locks the ledger at `path`; waits for another
+    /// holder of the lock.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let shown = path.display().to_string();
+        let file = File::options()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|e| LedgerError::Io {
+                path: shown.clone(),
+                problem: e.to_string(),
+            })?;
+        Ok(LockedLedger { file, shown })
+    }
+
+    fn io(&self, e: std::io::Error) -> LedgerError {
+        LedgerError::Io {
+            path: self.shown.clone(),
+            problem: e.to_string(),
+        }
+    }
+
+    /// The whole ledger, at most `limit` bytes (more is an error naming the limit).
+    pub fn read_all(&mut self, limit: u64) -> Result<Vec<u8>, LedgerError> {
+        let mut bytes = Vec::new();
+        self.file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| (&self.file).take(limit + 1).read_to_end(&mut bytes))
+            .map_err(|e| self.io(e))?;
+        if bytes.len() as u64 > limit {
+            return Err(self.io(std::io::Error::other(format!(
+                "it is larger than {limit} bytes"
+            ))));
+        }
+        Ok(bytes)
+    }
+
+    /// Appends an entry, synced to disk before returning.
+    pub fn append(
+        &mut self,
+        record: &LedgerRecord<'_>,
+        now: UnixTime,
+    ) -> Result<LedgerEntry, LedgerError> {
+        let token = if record.action.records_license() {
+            payload_claims(record.file).map_err(|problem| LedgerError::NotALicense {
                 license_id: record.license_id.to_owned(),
                 problem,
-            })?,
-        )
-    } else {
-        None
-    };
-    let mut file = File::options()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(io)?;
-    file.lock().map_err(io)?;
-    let (seq, prev_sha256) = last_line(&mut file).map_err(|problem| LedgerError::Broken {
-        path: shown.clone(),
-        problem,
-    })?;
-    let next = seq.checked_add(1).ok_or_else(|| LedgerError::Broken {
-        path: shown.clone(),
-        problem: "its last seq is the largest number a ledger can hold".into(),
-    })?;
-    let entry = LedgerEntry {
-        seq: next,
-        time: now.to_rfc3339(),
-        action: record.action,
-        license_id: record.license_id.to_owned(),
-        customer_id: record.customer_id.map(str::to_owned),
-        kid: record.kid.to_owned(),
-        file_sha256: file_sha256(record.file),
-        prev_sha256,
-        claims,
-    };
-    let mut line = serde_json::to_vec(&entry).map_err(|e| LedgerError::Io {
-        path: shown.clone(),
-        problem: e.to_string(),
-    })?;
-    line.push(b'\n');
-    file.write_all(&line).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    Ok(entry)
+            })?;
+            Some(String::from_utf8_lossy(record.file.trim_ascii()).into_owned())
+        } else {
+            None
+        };
+        let (seq, prev_sha256) =
+            last_line(&mut self.file).map_err(|problem| LedgerError::Broken {
+                path: self.shown.clone(),
+                problem,
+            })?;
+        let next = seq.checked_add(1).ok_or_else(|| LedgerError::Broken {
+            path: self.shown.clone(),
+            problem: "its last seq is the largest number a ledger can hold".into(),
+        })?;
+        let entry = LedgerEntry {
+            seq: next,
+            time: now.to_rfc3339(),
+            action: record.action,
+            license_id: record.license_id.to_owned(),
+            customer_id: record.customer_id.map(str::to_owned),
+            kid: record.kid.to_owned(),
+            file_sha256: file_sha256(record.file),
+            prev_sha256,
+            token,
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(|e| self.io(std::io::Error::other(e)))?;
+        // A line the next append could not read back would stop the ledger for good.
+        if line.len() as u64 >= MAX_LINE_BYTES {
+            return Err(LedgerError::TooLong {
+                license_id: entry.license_id,
+                bytes: line.len(),
+            });
+        }
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.sync_all())
+            .map_err(|e| self.io(e))?;
+        Ok(entry)
+    }
 }
 
 /// The seq and hash of the last line (0 and the genesis hash for an empty file).
@@ -269,6 +343,27 @@ impl LedgerCheck {
     /// Whether the chain is intact.
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Records a problem unless some line of the ledger hashes to `head` (a head hash recorded
+    /// earlier, hex): the ledger must be that one, or continue from it. This is what shows a
+    /// chain rewritten from the start.
+    pub fn require_head(&mut self, head: &str) {
+        let head = head.to_ascii_lowercase();
+        let known = self.head_sha256 == head
+            || self
+                .entries
+                .iter()
+                .any(|(_, entry)| entry.prev_sha256 == head);
+        if !known {
+            self.problems.push(LedgerProblem {
+                line: self.lines,
+                message: format!(
+                    "no line of the ledger hashes to the recorded head {}: a line up to the head was changed or removed",
+                    licet_verifier::jws::quote(&head)
+                ),
+            });
+        }
     }
 }
 
@@ -369,22 +464,30 @@ mod tests {
     }
 
     #[test]
-    fn license_entries_keep_the_claims_of_their_file_and_revocations_none() {
+    fn license_entries_keep_their_file_and_revocations_none() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.jsonl");
         let now = UnixTime::from_secs(1_790_000_000).unwrap();
         let issued = append_to_ledger(&path, &record("L"), now).unwrap();
-        let claims = issued.claims.as_ref().expect("claims kept");
+        assert_eq!(
+            issued.token.as_deref().map(str::as_bytes),
+            Some(FILE.trim_ascii())
+        );
+        assert_eq!(
+            sha256_hex(issued.token.as_ref().unwrap().as_bytes()),
+            issued.file_sha256
+        );
+        let claims = issued.unverified_claims().expect("claims decode");
         assert_eq!(claims["jti"], "L");
         assert_eq!(claims["sub"], "ACME");
-        assert_eq!(issued.replaces(), None);
+        assert_eq!(issued.unverified_replaces(), None);
         let revoke = LedgerRecord {
             action: LedgerAction::Revoke,
             file: b"not a license at all",
             ..record("L")
         };
-        assert_eq!(append_to_ledger(&path, &revoke, now).unwrap().claims, None);
-        // A license entry whose file has no readable claims is refused, and nothing is written.
+        assert_eq!(append_to_ledger(&path, &revoke, now).unwrap().token, None);
+        // A license entry whose file is not a license is refused, and nothing is written.
         let before = std::fs::read(&path).unwrap();
         let broken = LedgerRecord {
             file: b"header.payload.signature",
@@ -392,19 +495,35 @@ mod tests {
         };
         let err = append_to_ledger(&path, &broken, now).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("ledger entry X has no readable claims"),
+            err.to_string().contains("ledger entry X is not a license"),
             "{err}"
         );
         assert_eq!(std::fs::read(&path).unwrap(), before);
-        // Old entries (without claims) still read back, and the chain of both kinds is intact.
+        // Old entries (without the file) still read back, and the chain of both kinds is intact.
         let old = r#"{"seq":3,"time":"2026-11-23T10:00:00Z","action":"issue","license_id":"O","customer_id":null,"kid":"k","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","prev_sha256":"P"}"#;
         let text = String::from_utf8(before).unwrap();
         let head = verify_ledger(text.as_bytes()).head_sha256;
         let with_old = format!("{text}{}\n", old.replace('P', &head));
         let check = verify_ledger(with_old.as_bytes());
         assert!(check.is_intact(), "{:?}", check.problems);
-        assert_eq!(check.entries[2].1.claims, None);
+        assert_eq!(check.entries[2].1.token, None);
+        // An entry too long to be read back is refused before it is written.
+        use base64::Engine as _;
+        let huge = format!(
+            "eyJhbGciOiJFZERTQSJ9.{}.c2ln",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(format!("{{\"jti\":\"{}\"}}", "x".repeat(300 * 1024)))
+        );
+        let before = std::fs::read(&path).unwrap();
+        let long = LedgerRecord {
+            file: huge.as_bytes(),
+            ..record("H")
+        };
+        assert!(matches!(
+            append_to_ledger(&path, &long, now),
+            Err(LedgerError::TooLong { .. })
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     #[test]

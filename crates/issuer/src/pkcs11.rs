@@ -94,6 +94,12 @@ pub enum Pkcs11Error {
         /// The token's label.
         token: String,
     },
+    /// One more wrong PIN would lock the token: licet does not try.
+    #[error("the token {token} locks its PIN after one more wrong attempt (CKF_USER_PIN_FINAL_TRY), so licet does not try a PIN it cannot be sure of: log in once with the token's own tools")]
+    PinFinalTry {
+        /// The token's label.
+        token: String,
+    },
     /// No private key matches the URI.
     #[error("the token {token} has no private key {object}")]
     NoKey {
@@ -490,6 +496,22 @@ fn open(uri: &Pkcs11Uri, pin: &Pin, read_write: bool) -> Result<Opened, Pkcs11Er
         operation: "open a session",
         error: e.to_string(),
     })?;
+    // A login attempt spends one of the token's PIN retries when the PIN is wrong: with one
+    // left, a wrong PIN (a mistyped file, a registration through the server's API) would lock
+    // the token for good.
+    let info = context
+        .get_token_info(slot)
+        .map_err(|e| Pkcs11Error::Token {
+            token: token.clone(),
+            operation: "describe the token",
+            error: e.to_string(),
+        })?;
+    if info.user_pin_locked() {
+        return Err(Pkcs11Error::PinLocked { token });
+    }
+    if info.user_pin_final_try() && !logins::matches(&uri.module_path, slot, pin) {
+        return Err(Pkcs11Error::PinFinalTry { token });
+    }
     match session.login(UserType::User, Some(&pin.auth())) {
         Ok(()) => logins::record(&uri.module_path, slot, pin),
         // A PKCS#11 login belongs to the whole process, not the session: a token another key of

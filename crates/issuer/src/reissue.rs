@@ -1,13 +1,17 @@
 //! Re-issuing a fleet under a new key: every license the ledger recorded that is still valid is
 //! minted again with the same claims, a new `jti`, the new key's `kid` and a `replaces` claim
-//! naming the license it replaces. The ledger must be intact (a ledger someone changed could
-//! otherwise make the vendor's new key sign licenses the vendor never issued).
+//! naming the license it replaces.
+//!
+//! Nothing in a ledger is believed unless a vendor key signed it: the hash chain shows edits but
+//! does not stop them (whoever can write the file can rewrite the chain). So each entry's file
+//! (kept in the ledger) must hash to the entry's `file_sha256` and verify with the keys given,
+//! and its verified claims are what is minted again; an entry that fails is listed, never used.
 //!
 //! ```
 //! use licet_issuer::ledger::{append_to_ledger, verify_ledger, LedgerAction, LedgerRecord};
-//! use licet_issuer::reissue::{plan_reissue, reissue_license};
+//! use licet_issuer::reissue::{plan_reissue, reissue_license, ReissueInputs};
 //! use licet_issuer::{generate_license_id, mint_license, KeySpec, SigningKey};
-//! use licet_verifier::{LicenseClaims, UnixTime};
+//! use licet_verifier::{LicenseClaims, TrustedKeys, UnixTime};
 //!
 //! let (old, new) = (SigningKey::generate(KeySpec::Ed25519)?, SigningKey::generate(KeySpec::Ed25519)?);
 //! let now = UnixTime::parse_rfc3339("2026-01-01T00:00:00Z")?;
@@ -27,8 +31,11 @@
 //! };
 //! append_to_ledger(&ledger, &record, now)?;
 //!
+//! let keys: TrustedKeys = [old.public_key().clone(), new.public_key().clone()].into_iter().collect();
 //! let check = verify_ledger(&std::fs::read(&ledger)?);
-//! let plan = plan_reissue(&check, now, new.kid())?;
+//! let revoked = Default::default();
+//! let inputs = ReissueInputs { at: now, new_kid: new.kid(), keys: &keys, revoked: &revoked };
+//! let plan = plan_reissue(&check, &inputs)?;
 //! assert_eq!(plan.licenses.len(), 1);
 //! let replacement = reissue_license(&new, None, &plan.licenses[0], now)?;
 //! assert_eq!(replacement.claims.other["replaces"], minted.claims.license_id.as_str());
@@ -36,13 +43,15 @@
 //! ```
 
 use crate::generate::generate_license_id;
-use crate::ledger::{LedgerAction, LedgerCheck, REPLACES_CLAIM};
+use crate::ledger::{sha256_hex, LedgerAction, LedgerCheck, LedgerEntry, REPLACES_CLAIM};
 use crate::mint::{mint_license, MintError, MintedLicense};
 use crate::signing_key::SigningKey;
-use licet_verifier::{Algorithm, LicenseClaims, UnixTime};
+use licet_verifier::{
+    verify_license, Algorithm, LicenseClaims, MachineCheck, TrustedKeys, UnixTime, VerifyOptions,
+};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A license to mint again: the newest ledger entry of its license id.
 #[derive(Debug, Clone)]
@@ -64,39 +73,60 @@ pub enum SkipReason {
         /// Its expiry, RFC 3339.
         expiry: String,
     },
-    /// A `revoke` entry of the ledger names it.
+    /// It, or a license it replaces, is revoked: by a `revoke` entry of the ledger or a
+    /// revocation list given.
     Revoked {
-        /// The line of the revocation.
-        line: usize,
+        /// What revoked it.
+        by: String,
     },
-    /// A re-issued license already replaces it.
+    /// A re-issued license, recorded after its newest entry, already replaces it.
     AlreadyReplaced {
         /// The license that replaces it.
         by: String,
     },
     /// It is already signed by the new key.
     AlreadyUnderNewKey,
-    /// The entry was written before the ledger kept claims.
-    NoClaims,
-    /// The claims the ledger kept are not a license's.
-    InvalidClaims {
+    /// The entry was written before the ledger kept the license files.
+    NoFile,
+    /// The file the entry keeps is not one a vendor key signed, or not the one the entry names.
+    NotVerified {
         /// What is wrong.
         problem: String,
     },
+    /// Entries of this license id disagree (another customer, say): which one is meant is
+    /// unclear.
+    Conflicting {
+        /// What disagrees.
+        problem: String,
+    },
+}
+
+impl SkipReason {
+    /// Whether the license should have been re-issued and could not be (the run then fails):
+    /// its entry keeps no file, or one that does not verify, or entries conflict.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::NoFile | Self::NotVerified { .. } | Self::Conflicting { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Expired { expiry } => write!(f, "expired ({expiry})"),
-            Self::Revoked { line } => write!(f, "revoked (ledger line {line})"),
+            Self::Revoked { by } => write!(f, "revoked ({by})"),
             Self::AlreadyReplaced { by } => write!(f, "already replaced by {by}"),
             Self::AlreadyUnderNewKey => write!(f, "already signed by the new key"),
-            Self::NoClaims => write!(
+            Self::NoFile => write!(
                 f,
-                "the ledger entry has no claims (written before the ledger kept them): re-issue it by hand"
+                "the ledger entry keeps no license file (written before the ledger kept them): re-issue it by hand"
             ),
-            Self::InvalidClaims { problem } => write!(f, "its claims are not a license's: {problem}"),
+            Self::NotVerified { problem } => {
+                write!(f, "its file in the ledger cannot be trusted: {problem}")
+            }
+            Self::Conflicting { problem } => write!(f, "its ledger entries conflict: {problem}"),
         }
     }
 }
@@ -148,13 +178,72 @@ pub enum ReissueError {
     },
 }
 
-/// Sorts the ledger's licenses: for each license id its newest entry (a renewal shares its
-/// `jti`), re-issued unless it expires at or before `at`, was revoked, is already replaced by a
-/// re-issued license, is already signed by `new_kid`, or has no claims.
+/// What a plan needs besides the ledger.
+#[derive(Debug, Clone, Copy)]
+pub struct ReissueInputs<'a> {
+    /// Licenses expired at this time are not re-issued.
+    pub at: UnixTime,
+    /// The new key's kid (licenses it signed already are not re-issued).
+    pub new_kid: &'a str,
+    /// The vendor keys the ledger's files must verify with: every key that signed them (the old
+    /// key, and the new one for files re-issued earlier).
+    pub keys: &'a TrustedKeys,
+    /// License ids revoked by revocation lists (verified by the caller).
+    pub revoked: &'a HashSet<String>,
+}
+
+/// One ledger entry of a license file, checked.
+struct Recorded<'a> {
+    index: usize,
+    line: usize,
+    entry: &'a LedgerEntry,
+    /// The verified claims and the kid of the key that verified them, or why the entry cannot
+    /// be used.
+    claims: Result<(LicenseClaims, String), SkipReason>,
+}
+
+/// The claims of an entry's file, if the file is the one the entry names and a vendor key
+/// signed it.
+fn verified_claims(
+    entry: &LedgerEntry,
+    keys: &TrustedKeys,
+    at: UnixTime,
+) -> Result<(LicenseClaims, String), SkipReason> {
+    let token = entry.token.as_deref().ok_or(SkipReason::NoFile)?;
+    if sha256_hex(token.as_bytes()) != entry.file_sha256 {
+        return Err(SkipReason::NotVerified {
+            problem: "the file kept in the entry does not hash to its file_sha256".into(),
+        });
+    }
+    // Only the signature and the claims matter here, not the verdict at `at` or the machine.
+    let mut options = VerifyOptions::at(at).accepting_pool_licenses();
+    options.machine = MachineCheck::NotChecked;
+    let report = verify_license(token.as_bytes(), keys, &options);
+    let Some(verified) = report.verified_license() else {
+        return Err(SkipReason::NotVerified {
+            problem: report.reason,
+        });
+    };
+    let claims = verified.claims().clone();
+    if claims.license_id != entry.license_id {
+        return Err(SkipReason::NotVerified {
+            problem: format!(
+                "the file is license {}, not {}",
+                claims.license_id, entry.license_id
+            ),
+        });
+    }
+    let kid = report.kid.clone().unwrap_or_default();
+    Ok((claims, kid))
+}
+
+/// Sorts the ledger's licenses. For each license id its newest entry counts (a renewal shares
+/// its `jti`), re-issued unless it expires at or before `at`, it or a license it replaces was
+/// revoked, a re-issued license recorded after it replaces it, the new key signed it already,
+/// or its entry keeps no file that verifies.
 pub fn plan_reissue(
     check: &LedgerCheck,
-    at: UnixTime,
-    new_kid: &str,
+    inputs: &ReissueInputs<'_>,
 ) -> Result<ReissuePlan, ReissueError> {
     if let Some(problem) = check.problems.first() {
         return Err(ReissueError::BrokenLedger {
@@ -162,84 +251,132 @@ pub fn plan_reissue(
             message: problem.message.clone(),
         });
     }
-    let mut newest: HashMap<&str, usize> = HashMap::new();
+    let mut by_id: HashMap<&str, Vec<Recorded<'_>>> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
-    let mut revoked: HashMap<&str, usize> = HashMap::new();
-    let mut replaced_by: HashMap<&str, &str> = HashMap::new();
+    let mut revoked: HashMap<&str, String> = HashMap::new();
     for (index, (line, entry)) in check.entries.iter().enumerate() {
-        match entry.action {
-            LedgerAction::Revoke => {
-                revoked.entry(entry.license_id.as_str()).or_insert(*line);
+        if entry.action == LedgerAction::Revoke {
+            revoked
+                .entry(entry.license_id.as_str())
+                .or_insert_with(|| format!("ledger line {line}"));
+        } else if entry.action.records_license() {
+            let recorded = by_id.entry(entry.license_id.as_str()).or_default();
+            if recorded.is_empty() {
+                order.push(&entry.license_id);
             }
-            action if action.records_license() => {
-                if newest.insert(&entry.license_id, index).is_none() {
-                    order.push(&entry.license_id);
-                }
-                if let Some(old) = entry.replaces() {
-                    replaced_by.insert(old, &entry.license_id);
-                }
-            }
-            _ => {}
+            recorded.push(Recorded {
+                index,
+                line: *line,
+                entry,
+                claims: verified_claims(entry, inputs.keys, inputs.at),
+            });
         }
     }
     if order.is_empty() {
         return Err(ReissueError::Empty);
     }
+    for id in inputs.revoked {
+        revoked
+            .entry(id.as_str())
+            .or_insert_with(|| "a revocation list given".to_owned());
+    }
+    // Lineage, from verified files only: which license each one replaces, and by which (the
+    // latest) re-issued license each one is replaced, with that entry's position.
+    let mut parent: HashMap<&str, String> = HashMap::new();
+    let mut replaced_by: HashMap<String, (usize, &str)> = HashMap::new();
+    for recorded in by_id.values().flatten() {
+        let Ok((claims, _)) = &recorded.claims else {
+            continue;
+        };
+        if let Some(old) = claims.other.get(REPLACES_CLAIM).and_then(Value::as_str) {
+            parent.insert(recorded.entry.license_id.as_str(), old.to_owned());
+            if recorded.entry.action == LedgerAction::Reissue {
+                let slot = replaced_by
+                    .entry(old.to_owned())
+                    .or_insert((recorded.index, recorded.entry.license_id.as_str()));
+                if recorded.index > slot.0 {
+                    *slot = (recorded.index, recorded.entry.license_id.as_str());
+                }
+            }
+        }
+    }
+    let revocation_of = |id: &str| -> Option<String> {
+        if let Some(by) = revoked.get(id) {
+            return Some(by.clone());
+        }
+        // A license replaced by this one, or one before it, revoked: this one is too. The
+        // walk is bounded: a cycle (only a crafted ledger could make one) ends it.
+        let mut seen = HashSet::from([id.to_owned()]);
+        let mut current = id.to_owned();
+        while let Some(older) = parent.get(current.as_str()) {
+            if !seen.insert(older.clone()) {
+                break;
+            }
+            if let Some(by) = revoked.get(older.as_str()) {
+                return Some(format!("it replaces {older}, revoked by {by}"));
+            }
+            current = older.clone();
+        }
+        None
+    };
+
     let mut plan = ReissuePlan::default();
     for license_id in order {
-        let (line, entry) = &check.entries[newest[license_id]];
+        let recorded = &by_id[license_id];
+        let Some(newest) = recorded.last() else {
+            continue;
+        };
         let skip = |reason| Skipped {
-            line: *line,
+            line: newest.line,
             license_id: license_id.to_owned(),
             reason,
         };
-        if let Some(revocation) = revoked.get(license_id) {
-            plan.skipped
-                .push(skip(SkipReason::Revoked { line: *revocation }));
-            continue;
-        }
-        if let Some(by) = replaced_by.get(license_id) {
-            plan.skipped.push(skip(SkipReason::AlreadyReplaced {
-                by: (*by).to_owned(),
+        let (claims, kid) = match &newest.claims {
+            Ok((claims, kid)) => (claims, kid),
+            Err(reason) => {
+                plan.skipped.push(skip(reason.clone()));
+                continue;
+            }
+        };
+        let customers: HashSet<&str> = recorded
+            .iter()
+            .filter_map(|r| r.claims.as_ref().ok())
+            .map(|(c, _)| c.customer_id.as_str())
+            .collect();
+        if customers.len() > 1 {
+            let mut customers: Vec<&str> = customers.into_iter().collect();
+            customers.sort_unstable();
+            plan.skipped.push(skip(SkipReason::Conflicting {
+                problem: format!("its files name the customers {}", customers.join(", ")),
             }));
             continue;
         }
-        if entry.kid == new_kid {
+        if let Some(by) = revocation_of(license_id) {
+            plan.skipped.push(skip(SkipReason::Revoked { by }));
+            continue;
+        }
+        if let Some((index, by)) = replaced_by.get(license_id) {
+            if *index > newest.index {
+                plan.skipped.push(skip(SkipReason::AlreadyReplaced {
+                    by: (*by).to_owned(),
+                }));
+                continue;
+            }
+        }
+        if kid == inputs.new_kid {
             plan.skipped.push(skip(SkipReason::AlreadyUnderNewKey));
             continue;
         }
-        let Some(claims) = &entry.claims else {
-            plan.skipped.push(skip(SkipReason::NoClaims));
-            continue;
-        };
-        let claims = match LicenseClaims::from_json(claims.clone()) {
-            Ok(claims) if claims.license_id == license_id => claims,
-            Ok(claims) => {
-                plan.skipped.push(skip(SkipReason::InvalidClaims {
-                    problem: format!(
-                        "their jti is {}, not the entry's license id",
-                        claims.license_id
-                    ),
-                }));
-                continue;
-            }
-            Err(e) => {
-                plan.skipped.push(skip(SkipReason::InvalidClaims {
-                    problem: e.to_string(),
-                }));
-                continue;
-            }
-        };
-        if let Some(exp) = claims.expires_at.filter(|exp| *exp <= at) {
+        if let Some(exp) = claims.expires_at.filter(|exp| *exp <= inputs.at) {
             plan.skipped.push(skip(SkipReason::Expired {
                 expiry: exp.to_rfc3339(),
             }));
             continue;
         }
         plan.licenses.push(ReissueCandidate {
-            line: *line,
+            line: newest.line,
             license_id: license_id.to_owned(),
-            claims,
+            claims: claims.clone(),
         });
     }
     Ok(plan)
@@ -269,7 +406,7 @@ pub fn reissue_license(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{append_to_ledger, verify_ledger, LedgerRecord};
+    use crate::ledger::{append_to_ledger, verify_ledger, LedgerRecord, GENESIS_SHA256};
     use crate::signing_key::KeySpec;
 
     fn at(text: &str) -> UnixTime {
@@ -281,16 +418,23 @@ mod tests {
         ledger: std::path::PathBuf,
         old: SigningKey,
         new: SigningKey,
+        keys: TrustedKeys,
     }
 
     impl Fleet {
         fn new() -> Fleet {
             let dir = tempfile::tempdir().unwrap();
+            let old = SigningKey::generate(KeySpec::Ed25519).unwrap();
+            let new = SigningKey::generate(KeySpec::Ed25519).unwrap();
+            let keys = [old.public_key().clone(), new.public_key().clone()]
+                .into_iter()
+                .collect();
             Fleet {
                 ledger: dir.path().join("issued.jsonl"),
                 _dir: dir,
-                old: SigningKey::generate(KeySpec::Ed25519).unwrap(),
-                new: SigningKey::generate(KeySpec::Ed25519).unwrap(),
+                old,
+                new,
+                keys,
             }
         }
 
@@ -305,12 +449,22 @@ mod tests {
             append_to_ledger(&self.ledger, &record, at("2026-01-01T00:00:00Z")).unwrap();
         }
 
-        fn issue(&self, id: &str, expires: Option<&str>) -> MintedLicense {
+        fn mint(
+            &self,
+            key: &SigningKey,
+            id: &str,
+            customer: &str,
+            expires: Option<&str>,
+        ) -> MintedLicense {
             let claims = LicenseClaims {
                 expires_at: expires.map(at),
-                ..LicenseClaims::new(id, "ACME", at("2026-01-01T00:00:00Z"))
+                ..LicenseClaims::new(id, customer, at("2026-01-01T00:00:00Z"))
             };
-            let minted = mint_license(&self.old, None, &claims).unwrap();
+            mint_license(key, None, &claims).unwrap()
+        }
+
+        fn issue(&self, id: &str, expires: Option<&str>) -> MintedLicense {
+            let minted = self.mint(&self.old, id, "ACME", expires);
             self.record(LedgerAction::Issue, &minted);
             minted
         }
@@ -318,6 +472,31 @@ mod tests {
         fn check(&self) -> LedgerCheck {
             verify_ledger(&std::fs::read(&self.ledger).unwrap())
         }
+
+        fn plan(&self, new_kid: &str, revoked: &[&str]) -> ReissuePlan {
+            let revoked: HashSet<String> = revoked.iter().map(|s| (*s).to_owned()).collect();
+            let inputs = ReissueInputs {
+                at: at("2026-12-01T00:00:00Z"),
+                new_kid,
+                keys: &self.keys,
+                revoked: &revoked,
+            };
+            plan_reissue(&self.check(), &inputs).unwrap()
+        }
+    }
+
+    fn ids(plan: &ReissuePlan) -> Vec<&str> {
+        plan.licenses
+            .iter()
+            .map(|c| c.license_id.as_str())
+            .collect()
+    }
+
+    fn reasons(plan: &ReissuePlan) -> Vec<(&str, &SkipReason)> {
+        plan.skipped
+            .iter()
+            .map(|s| (s.license_id.as_str(), &s.reason))
+            .collect()
     }
 
     #[test]
@@ -327,6 +506,7 @@ mod tests {
         fleet.issue("perpetual", None);
         fleet.issue("expired", Some("2026-06-01T00:00:00Z"));
         fleet.issue("revoked", Some("2027-06-01T00:00:00Z"));
+        fleet.issue("listed", Some("2027-06-01T00:00:00Z"));
         let revoke = LedgerRecord {
             action: LedgerAction::Revoke,
             license_id: "revoked",
@@ -346,24 +526,14 @@ mod tests {
         );
 
         let now = at("2026-12-01T00:00:00Z");
-        let plan = plan_reissue(&fleet.check(), now, fleet.new.kid()).unwrap();
-        let ids: Vec<&str> = plan
-            .licenses
-            .iter()
-            .map(|c| c.license_id.as_str())
-            .collect();
-        assert_eq!(ids, ["live", "perpetual"]);
+        let plan = fleet.plan(fleet.new.kid(), &["listed"]);
+        assert_eq!(ids(&plan), ["live", "perpetual"]);
         assert_eq!(
             plan.licenses[0].claims.expires_at,
             Some(at("2028-01-01T00:00:00Z"))
         );
-        let reasons: Vec<(&str, &SkipReason)> = plan
-            .skipped
-            .iter()
-            .map(|s| (s.license_id.as_str(), &s.reason))
-            .collect();
         assert_eq!(
-            reasons,
+            reasons(&plan),
             [
                 (
                     "expired",
@@ -371,11 +541,23 @@ mod tests {
                         expiry: "2026-06-01T00:00:00Z".into()
                     }
                 ),
-                ("revoked", &SkipReason::Revoked { line: 5 }),
+                (
+                    "revoked",
+                    &SkipReason::Revoked {
+                        by: "ledger line 6".into()
+                    }
+                ),
+                (
+                    "listed",
+                    &SkipReason::Revoked {
+                        by: "a revocation list given".into()
+                    }
+                ),
             ]
         );
 
         // Re-issue and record: a second plan finds nothing left to do.
+        let mut replacements = Vec::new();
         for candidate in &plan.licenses {
             let minted = reissue_license(&fleet.new, None, candidate, now).unwrap();
             assert_ne!(minted.claims.license_id, candidate.license_id);
@@ -384,29 +566,145 @@ mod tests {
             assert_eq!(minted.claims.expires_at, candidate.claims.expires_at);
             assert_eq!(minted.claims.customer_id, "ACME");
             fleet.record(LedgerAction::Reissue, &minted);
+            replacements.push(minted);
         }
-        let again = plan_reissue(&fleet.check(), now, fleet.new.kid()).unwrap();
+        let again = fleet.plan(fleet.new.kid(), &["listed"]);
         assert!(again.licenses.is_empty(), "{:?}", again.licenses);
-        let replaced = again
-            .skipped
-            .iter()
-            .filter(|s| matches!(s.reason, SkipReason::AlreadyReplaced { .. }))
-            .count();
-        let under_new = again
-            .skipped
-            .iter()
-            .filter(|s| s.reason == SkipReason::AlreadyUnderNewKey)
-            .count();
-        assert_eq!((replaced, under_new), (2, 2));
+        let count =
+            |f: fn(&SkipReason) -> bool| again.skipped.iter().filter(|s| f(&s.reason)).count();
+        assert_eq!(
+            count(|r| matches!(r, SkipReason::AlreadyReplaced { .. })),
+            2
+        );
+        assert_eq!(count(|r| *r == SkipReason::AlreadyUnderNewKey), 2);
 
         // Rotating once more (to a third key) re-issues the re-issued licenses, not the old ones.
         let third = SigningKey::generate(KeySpec::Ed25519).unwrap();
-        let next = plan_reissue(&fleet.check(), now, third.kid()).unwrap();
+        let next = fleet.plan(third.kid(), &["listed"]);
         assert_eq!(next.licenses.len(), 2);
         assert!(next
             .licenses
             .iter()
             .all(|c| c.claims.other.contains_key(REPLACES_CLAIM)));
+
+        // Revoking the original later revokes its replacement too (for the next rotation).
+        let next = fleet.plan(third.kid(), &["listed", "live"]);
+        assert_eq!(next.licenses.len(), 1, "{:?}", reasons(&next));
+        let revoked_replacement = next
+            .skipped
+            .iter()
+            .find(|s| s.license_id == replacements[0].claims.license_id)
+            .expect("the replacement of live is skipped");
+        assert!(
+            matches!(&revoked_replacement.reason, SkipReason::Revoked { by } if by.contains("it replaces live")),
+            "{:?}",
+            revoked_replacement.reason
+        );
+
+        // A renewal of an original recorded after its re-issue: the original counts again.
+        let renewed_again = LicenseClaims {
+            expires_at: Some(at("2029-01-01T00:00:00Z")),
+            ..LicenseClaims::new("perpetual", "ACME", at("2026-11-01T00:00:00Z"))
+        };
+        fleet.record(
+            LedgerAction::Activate,
+            &mint_license(&fleet.old, None, &renewed_again).unwrap(),
+        );
+        let after_renewal = fleet.plan(fleet.new.kid(), &["listed"]);
+        assert_eq!(ids(&after_renewal), ["perpetual"]);
+    }
+
+    /// Writes `entries` (objects without seq, time and hashes) as a ledger with an intact chain,
+    /// as someone editing the file would, and returns the check of it.
+    fn rewritten_ledger(entries: Vec<serde_json::Value>) -> LedgerCheck {
+        let mut text = String::new();
+        let mut prev = GENESIS_SHA256.to_owned();
+        for (i, mut entry) in entries.into_iter().enumerate() {
+            entry["seq"] = (i + 1).into();
+            entry["time"] = "2026-01-01T00:00:00Z".into();
+            entry["prev_sha256"] = prev.clone().into();
+            let line = entry.to_string();
+            prev = sha256_hex(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let check = verify_ledger(text.as_bytes());
+        assert!(check.is_intact(), "{:?}", check.problems);
+        check
+    }
+
+    /// Whoever can write the ledger can rewrite its chain: entries whose file no vendor key
+    /// signed, or whose file is not the one they name, are never minted.
+    #[test]
+    fn a_rewritten_ledger_mints_nothing_no_vendor_key_signed() {
+        let fleet = Fleet::new();
+        let genuine = fleet.mint(&fleet.old, "genuine", "ACME", None);
+        let thief = SigningKey::generate(KeySpec::Ed25519).unwrap();
+        let forged = fleet.mint(&thief, "forged", "EVIL", None);
+        let other = fleet.mint(&fleet.old, "other", "ACME", None);
+        let entry = |id: &str, token: &str, file_sha256: String| {
+            serde_json::json!({"action": "issue", "license_id": id, "customer_id": "ACME",
+                "kid": "k", "file_sha256": file_sha256, "token": token})
+        };
+        let changed_payload = {
+            let mut parts: Vec<&str> = genuine.token.split('.').collect();
+            let claims = base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                r#"{"jti":"genuine","sub":"ACME","iat":1767225600,"features":{"seats":1000}}"#,
+            );
+            parts[1] = &claims;
+            parts.join(".")
+        };
+        let check = rewritten_ledger(vec![
+            entry(
+                "genuine",
+                &genuine.token,
+                sha256_hex(genuine.token.as_bytes()),
+            ),
+            entry("forged", &forged.token, sha256_hex(forged.token.as_bytes())),
+            entry(
+                "seats",
+                &changed_payload,
+                sha256_hex(changed_payload.as_bytes()),
+            ),
+            entry("swapped", &other.token, sha256_hex(other.token.as_bytes())),
+            entry("mismatch", &other.token, sha256_hex(b"another file")),
+        ]);
+        let revoked = HashSet::new();
+        let inputs = ReissueInputs {
+            at: at("2026-12-01T00:00:00Z"),
+            new_kid: fleet.new.kid(),
+            keys: &fleet.keys,
+            revoked: &revoked,
+        };
+        let plan = plan_reissue(&check, &inputs).unwrap();
+        assert_eq!(ids(&plan), ["genuine"]);
+        let refused: Vec<&str> = plan
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, SkipReason::NotVerified { .. }) && s.reason.is_failure())
+            .map(|s| s.license_id.as_str())
+            .collect();
+        assert_eq!(refused, ["forged", "seats", "swapped", "mismatch"]);
+    }
+
+    #[test]
+    fn entries_of_one_license_for_two_customers_conflict() {
+        let fleet = Fleet::new();
+        fleet.record(
+            LedgerAction::Issue,
+            &fleet.mint(&fleet.old, "L", "ACME", None),
+        );
+        fleet.record(
+            LedgerAction::Activate,
+            &fleet.mint(&fleet.old, "L", "GLOBEX", None),
+        );
+        let plan = fleet.plan(fleet.new.kid(), &[]);
+        assert!(plan.licenses.is_empty());
+        assert!(matches!(
+            &plan.skipped[0].reason,
+            SkipReason::Conflicting { problem } if problem.contains("ACME, GLOBEX")
+        ));
     }
 
     #[test]
@@ -416,19 +714,28 @@ mod tests {
         fleet.issue("b", None);
         let text = std::fs::read_to_string(&fleet.ledger).unwrap();
         let changed = text.replacen("\"customer_id\":\"ACME\"", "\"customer_id\":\"EVIL\"", 1);
-        let err = plan_reissue(
-            &verify_ledger(changed.as_bytes()),
-            at("2026-12-01T00:00:00Z"),
-            "k",
-        )
-        .unwrap_err();
+        let revoked = HashSet::new();
+        let inputs = ReissueInputs {
+            at: at("2026-12-01T00:00:00Z"),
+            new_kid: "k",
+            keys: &fleet.keys,
+            revoked: &revoked,
+        };
+        let err = plan_reissue(&verify_ledger(changed.as_bytes()), &inputs).unwrap_err();
         assert!(
             matches!(err, ReissueError::BrokenLedger { line: 2, .. }),
             "{err}"
         );
         assert!(matches!(
-            plan_reissue(&verify_ledger(b""), at("2026-12-01T00:00:00Z"), "k"),
+            plan_reissue(&verify_ledger(b""), &inputs),
             Err(ReissueError::Empty)
+        ));
+        // A head recorded earlier that no line hashes to: the chain was rewritten.
+        let mut check = verify_ledger(text.as_bytes());
+        check.require_head(&"0".repeat(64).replace('0', "a"));
+        assert!(matches!(
+            plan_reissue(&check, &inputs),
+            Err(ReissueError::BrokenLedger { .. })
         ));
     }
 }

@@ -19,6 +19,8 @@ pub struct Pool {
     pub token: String,
     /// Its terms.
     pub terms: PoolTerms,
+    /// The pool license it replaces (its `replaces` claim, from `licet reissue`), if any.
+    pub replaces: Option<String>,
 }
 
 impl Pool {
@@ -60,6 +62,24 @@ pub fn load_pools(
             ));
         }
         pools.push(pool);
+    }
+    // A pool license and its re-issue under a new key are one grant of seats: serving both
+    // would lend the seats twice.
+    for pool in &pools {
+        if let Some(older) = pools
+            .iter()
+            .find(|p| pool.replaces.as_deref() == Some(p.id()))
+        {
+            return Err(RelayError::Pool(
+                older.path.clone(),
+                format!(
+                    "is pool license {}, which {} ({}) replaces (licet reissue): give only the newer one",
+                    older.id(),
+                    pool.id(),
+                    pool.path.display()
+                ),
+            ));
+        }
     }
     Ok(pools)
 }
@@ -104,9 +124,16 @@ fn load_pool(
         )));
     }
     let token = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let replaces = verified
+        .claims()
+        .other
+        .get("replaces")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     Ok(Pool {
         path: path.to_path_buf(),
         token,
         terms,
+        replaces,
     })
 }

@@ -85,6 +85,8 @@ pub struct AppStateFields {
     /// What PKCS#11 registrations may name (`--pkcs11-module`, `--pkcs11-pin-dir`); nothing by
     /// default.
     pub token_policy: Arc<crate::token_keys::TokenPolicy>,
+    /// PKCS11 registrations checked at once (one: each opens a token and may load a module).
+    pub token_registrations: Arc<tokio::sync::Semaphore>,
     /// `/license/validate` writes a seat's `last_validated_at` only when the stored one is at
     /// least this many seconds old ([`crate::activation::VALIDATION_STAMP_SECS`]).
     pub validation_stamp_secs: i64,
@@ -111,6 +113,7 @@ impl AppState {
             seat_files: Arc::new(SeatFileCache::default()),
             pkcs12_decryptions: Arc::new(tokio::sync::Semaphore::new(1)),
             token_policy: Arc::default(),
+            token_registrations: Arc::new(tokio::sync::Semaphore::new(1)),
             request_timeout: REQUEST_TIMEOUT,
             validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
             trusted_proxies: Arc::default(),

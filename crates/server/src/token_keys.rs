@@ -59,7 +59,8 @@ pub enum TokenReferenceError {
         "`pinReference` file:{0}: give a plain file name inside the PIN directory (no / and no ..)"
     )]
     BadFileName(String),
-    /// The PIN file cannot be used.
+    /// The PIN file cannot be used. The API answers only that ([`Self::public_message`]); the
+    /// problem goes to the server's log.
     #[error("`pinReference` file:{name}: {problem}")]
     PinFile {
         /// The name given.
@@ -67,6 +68,19 @@ pub enum TokenReferenceError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl TokenReferenceError {
+    /// What an API caller is told: everything but the details of a PIN file (whether it exists,
+    /// its mode, the directory's path), which only the server's log gets.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::PinFile { name, .. } => format!(
+                "`pinReference` file:{name} cannot be used as a PIN file (the server's log says why)"
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A PIN reference, checked against the policy.
@@ -136,12 +150,13 @@ impl PinReference {
 }
 
 fn read_pin_file(path: &Path) -> Result<Pin, String> {
-    use std::io::Read;
     crate::private::require_private(path).map_err(|e| e.to_string())?;
-    let mut bytes = zeroize::Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_PIN_FILE_BYTES).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read it: {e}"))?;
+    // A regular file only, bounded: a FIFO or a device in the directory is refused, never
+    // waited on.
+    let bytes = zeroize::Zeroizing::new(
+        licet_verifier::state::read_regular_capped(path, MAX_PIN_FILE_BYTES)
+            .map_err(|e| format!("cannot read it: {e}"))?,
+    );
     Pin::from_file_contents(&bytes).map_err(|_| "it is not UTF-8 text".to_owned())
 }
 

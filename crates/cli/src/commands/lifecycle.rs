@@ -278,21 +278,7 @@ pub fn ledger_verify(args: LedgerVerifyArgs) -> Result<u8> {
     }
     let mut check = verify_ledger(&bytes);
     if let Some(head) = &args.head {
-        let head = head.to_ascii_lowercase();
-        let known = check.head_sha256 == head
-            || check
-                .entries
-                .iter()
-                .any(|(_, entry)| entry.prev_sha256 == head);
-        if !known {
-            check.problems.push(licet_issuer::ledger::LedgerProblem {
-                line: check.lines,
-                message: format!(
-                    "no line of the ledger hashes to the recorded head {}: a line up to the head was changed or removed",
-                    printable(&head)
-                ),
-            });
-        }
+        check.require_head(head);
     }
     if args.json {
         let out = json!({"intact": check.is_intact(), "lines": check.lines,

@@ -1,18 +1,19 @@
 //! `licet reissue`: a fleet's licenses minted again under a new key, from the ledger's claims.
 
-use super::keys::{load_signing_key, LoadedKey};
-use super::lifecycle::{record_in_ledger, MAX_LEDGER_BYTES};
+use super::keys::{load_signing_key, load_trusted_keys, LoadedKey};
+use super::lifecycle::{load_revocation_list, MAX_LEDGER_BYTES};
 use super::parse_alg;
 use crate::args::ReissueArgs;
-use crate::io::{print_stderr, print_stdout, read_input, Overwrite, StagedFile};
+use crate::io::{print_stderr, print_stdout, Overwrite, StagedFile};
 use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
-use anyhow::{bail, Context, Result};
-use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerRecord};
-use licet_issuer::reissue::{plan_reissue, reissue_license, SkipReason};
+use anyhow::{anyhow, bail, Context, Result};
+use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerRecord, LockedLedger};
+use licet_issuer::reissue::{plan_reissue, reissue_license, ReissueInputs};
 use licet_issuer::{parse_date, DateMeaning};
 use licet_verifier::UnixTime;
 use serde_json::json;
+use std::collections::HashSet;
 use std::io::IsTerminal;
 
 /// `licet reissue`.
@@ -31,19 +32,36 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
         args.passphrase_file.as_deref(),
         args.alias.as_deref(),
     )?;
-    let bytes = read_input(&args.ledger, MAX_LEDGER_BYTES)?;
-    let plan = plan_reissue(&verify_ledger(&bytes), at, key.kid())
+    let mut keys = load_trusted_keys(&args.pubkeys)?;
+    if keys.find(key.kid()).is_none() {
+        // Files re-issued earlier under this key verify too.
+        keys.push(key.public_key().clone());
+    }
+    let mut revoked = HashSet::new();
+    for path in &args.revocations {
+        let list = load_revocation_list(path, &keys)?;
+        revoked.extend(list.entries.iter().map(|e| e.license_id.clone()));
+    }
+    // Locked from the first read to the last append: a revocation or a second run waits.
+    let mut ledger = LockedLedger::open(&args.ledger).map_err(|e| anyhow!(e))?;
+    let bytes = ledger.read_all(MAX_LEDGER_BYTES).map_err(|e| anyhow!(e))?;
+    let mut check = verify_ledger(&bytes);
+    if let Some(head) = &args.head {
+        check.require_head(head);
+    }
+    let inputs = ReissueInputs {
+        at,
+        new_kid: key.kid(),
+        keys: &keys,
+        revoked: &revoked,
+    };
+    let plan = plan_reissue(&check, &inputs)
         .with_context(|| format!("the ledger {}", args.ledger.display()))?;
-    // Licenses that should be re-issued but cannot be (the ledger lacks or garbles their claims).
+    // Licenses that should be re-issued but cannot be (no file kept, one that does not verify).
     let unissuable = plan
         .skipped
         .iter()
-        .filter(|s| {
-            matches!(
-                s.reason,
-                SkipReason::NoClaims | SkipReason::InvalidClaims { .. }
-            )
-        })
+        .filter(|s| s.reason.is_failure())
         .count();
     if !args.dry_run && !plan.licenses.is_empty() {
         std::fs::create_dir_all(&args.out_dir)
@@ -85,11 +103,11 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
             kid: &minted.kid,
             file: minted.token.as_bytes(),
         };
-        record_in_ledger(&args.ledger, &record, now)?;
+        let entry = ledger.append(&record, now).map_err(|e| anyhow!(e))?;
         staged.commit(Overwrite::Refuse).with_context(|| {
             format!(
-                "license {} replacing {} is recorded in the ledger, but its file could not be put in place",
-                minted.claims.license_id, candidate.license_id
+                "license {} replacing {} is recorded in the ledger (seq {}, which keeps the file), but its file could not be put in place",
+                minted.claims.license_id, candidate.license_id, entry.seq
             )
         })?;
         if let Some(bar) = &bar {
