@@ -844,6 +844,46 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
     assert_eq!(again["reissued"], serde_json::json!([]), "{again:#}");
     assert_eq!(std::fs::read_dir(d.join("reissued")).unwrap().count(), 2);
 
+    // Revoking the old license later revokes its re-issue too (the ledger links them), so the
+    // customer does not keep the right through the new file.
+    let out = licet()
+        .current_dir(d)
+        .args(["revoke", "--key", "a.key.pem", "--list", "late-list.jwt"])
+        .args(["--ledger", "issued.jsonl", "L-LIVE", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let live_replacement = summary["reissued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["replaces"] == "L-LIVE")
+        .unwrap();
+    assert_eq!(
+        revoked["reissuesRevoked"][0]["licenseId"], live_replacement["licenseId"],
+        "{revoked:#}"
+    );
+    let out = licet()
+        .current_dir(d)
+        .args(["verify", live_replacement["file"].as_str().unwrap()])
+        .args(["--pubkey", "b.pub.pem", "--pubkey", "a.pub.pem"])
+        .args([
+            "--revocations",
+            "late-list.jwt",
+            "--product",
+            "app",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "REVOKED", "{report:#}");
+
     // A ledger someone changed re-issues nothing (exit 2, named), and writes nothing.
     let with_new_entries = std::fs::read(d.join("issued.jsonl")).unwrap();
     let tampered = String::from_utf8(with_new_entries.clone())

@@ -81,6 +81,39 @@ fn unrecognised_ids<'a>(ids: &'a [String], ledger: Option<&Path>) -> Result<Vec<
         .collect())
 }
 
+/// The licenses that re-issue any of `ids` (directly or through other re-issues), as the
+/// ledger's `reissue` entries record them: `(replacement, the license it replaces)`, each once,
+/// none of `ids`. Revoking a license revokes its re-issues under newer keys too, or the customer
+/// would keep the right through the new file. The entries are read unverified: a changed ledger
+/// can only make more revoked, never fewer.
+fn replacements_of(ids: &[String], ledger: &Path) -> Result<Vec<(String, String)>> {
+    let bytes = match std::fs::metadata(ledger) {
+        Ok(_) => read_capped(ledger, MAX_LEDGER_BYTES)?.0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => bail!("{}: {e}", ledger.display()),
+    };
+    let mut children: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (_, entry) in verify_ledger(&bytes).entries {
+        if entry.action == LedgerAction::Reissue {
+            if let Some(old) = entry.unverified_replaces() {
+                children.entry(old).or_default().push(entry.license_id);
+            }
+        }
+    }
+    let mut seen: HashSet<String> = ids.iter().cloned().collect();
+    let mut queue: Vec<String> = ids.to_vec();
+    let mut found = Vec::new();
+    while let Some(id) = queue.pop() {
+        for child in children.get(&id).into_iter().flatten() {
+            if seen.insert(child.clone()) {
+                found.push((child.clone(), id.clone()));
+                queue.push(child.clone());
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The keys of `--revoke-key`: each value is a public-key file (every key in it) or a kid.
 fn keys_to_revoke(args: &RevokeArgs) -> Result<Vec<KeyRevocation>> {
     let from = match &args.key_revoked_from {
@@ -189,9 +222,14 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => bail!("{}: {e}", args.list.display()),
     };
+    let replacements = match &args.ledger {
+        Some(ledger) => replacements_of(&args.license_ids, ledger)?,
+        None => Vec::new(),
+    };
     let requests: Vec<RevocationRequest> = args
         .license_ids
         .iter()
+        .chain(replacements.iter().map(|(new, _)| new))
         .map(|id| RevocationRequest {
             license_id: id.clone(),
             reason: args.reason.clone(),
@@ -235,9 +273,19 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
         let summary = json!({"list": args.list.to_string_lossy(), "seq": signed.list.seq,
             "kid": signed.list.kid, "revoked": signed.added, "alreadyRevoked": already,
             "entries": signed.list.entries.len(), "revokedKeys": revoked_keys,
-            "carried": signed.carried});
+            "carried": signed.carried,
+            "reissuesRevoked": replacements.iter()
+                .map(|(new, old)| json!({"licenseId": new, "replaces": old}))
+                .collect::<Vec<_>>()});
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
     } else {
+        for (new, old) in &replacements {
+            print_stderr(&format!(
+                "also revoking {}: the ledger records it as a re-issue of {}\n",
+                printable(new),
+                printable(old)
+            ));
+        }
         print_stderr(&format!(
             "wrote {} (seq {}, {} entries, {} revoked key(s), {} carried forward; newly revoked: {}{})",
             args.list.display(),
