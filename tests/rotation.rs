@@ -709,6 +709,35 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
         std::fs::read(d.join("issued.jsonl")).unwrap(),
         ledger_before
     );
+    // The successor's list that revokes the stolen old key is usable here (its license entries
+    // count; its key entry is not judged without the rollover), a typo in the ledger's name is
+    // named and makes no file, and a head that is not one is a usage error.
+    licet()
+        .current_dir(d)
+        .args(["revoke", "--key", "b.key.pem", "--list", "b-list.jwt"])
+        .args(["--revoke-key", "a.pub.pem", "--force", "L-NOBODY"])
+        .assert()
+        .success();
+    let (code, _, err) = reissue(d, &["--dry-run", "--revocations", "b-list.jwt"]);
+    assert_eq!(code, 0, "{err}");
+    let out = licet()
+        .current_dir(d)
+        .args(["reissue", "--ledger", "nope.jsonl", "--key", "b.key.pem"])
+        .args([
+            "--pubkey",
+            "a.pub.pem",
+            "--out-dir",
+            "reissued",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.jsonl does not exist"));
+    assert!(!d.join("nope.jsonl").exists());
+    let (code, _, err) = reissue(d, &["--dry-run", "--head", "xyz"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("64 hex digits"), "{err}");
     // A license revoked by a list the ledger never heard of is not re-issued either.
     licet()
         .current_dir(d)

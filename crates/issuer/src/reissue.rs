@@ -158,7 +158,7 @@ pub struct ReissuePlan {
 #[non_exhaustive]
 pub enum ReissueError {
     /// The ledger's hash chain is broken.
-    #[error("the ledger's chain is broken (line {line}: {message}); nothing is re-issued from a ledger that was changed: run `licet ledger verify`")]
+    #[error("the ledger's chain is broken (line {line}: {message}); nothing is re-issued from a ledger that was changed: run `licet ledger verify` (with the same --head, if one was given)")]
     BrokenLedger {
         /// The first line with a problem.
         line: usize,
@@ -280,23 +280,31 @@ pub fn plan_reissue(
             .entry(id.as_str())
             .or_insert_with(|| "a revocation list given".to_owned());
     }
-    // Lineage, from verified files only: which license each one replaces, and by which (the
-    // latest) re-issued license each one is replaced, with that entry's position.
+    // Lineage, as the re-issue entries' files say, read unverified on purpose: it only ever
+    // takes licenses out of the plan (a replaced or revoked ancestor), never adds one. A
+    // re-issue whose key was not given still marks its original replaced (and is itself listed
+    // as not verified), so forgetting a key cannot mint a second replacement.
     let mut parent: HashMap<&str, String> = HashMap::new();
     let mut replaced_by: HashMap<String, (usize, &str)> = HashMap::new();
     for recorded in by_id.values().flatten() {
-        let Ok((claims, _)) = &recorded.claims else {
+        let replaces = match &recorded.claims {
+            Ok((claims, _)) => claims
+                .other
+                .get(REPLACES_CLAIM)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            Err(_) => recorded.entry.unverified_replaces(),
+        };
+        let Some(old) = replaces else {
             continue;
         };
-        if let Some(old) = claims.other.get(REPLACES_CLAIM).and_then(Value::as_str) {
-            parent.insert(recorded.entry.license_id.as_str(), old.to_owned());
-            if recorded.entry.action == LedgerAction::Reissue {
-                let slot = replaced_by
-                    .entry(old.to_owned())
-                    .or_insert((recorded.index, recorded.entry.license_id.as_str()));
-                if recorded.index > slot.0 {
-                    *slot = (recorded.index, recorded.entry.license_id.as_str());
-                }
+        parent.insert(recorded.entry.license_id.as_str(), old.clone());
+        if recorded.entry.action == LedgerAction::Reissue {
+            let slot = replaced_by
+                .entry(old)
+                .or_insert((recorded.index, recorded.entry.license_id.as_str()));
+            if recorded.index > slot.0 {
+                *slot = (recorded.index, recorded.entry.license_id.as_str());
             }
         }
     }
@@ -586,6 +594,29 @@ mod tests {
             .licenses
             .iter()
             .all(|c| c.claims.other.contains_key(REPLACES_CLAIM)));
+
+        // Forgetting the key of the re-issued files: they are listed as not verified, and the
+        // originals stay replaced (no second replacement is planned).
+        let only_old: TrustedKeys = [fleet.old.public_key().clone()].into_iter().collect();
+        let revoked = HashSet::from(["listed".to_owned()]);
+        let forgetful = ReissueInputs {
+            at: now,
+            new_kid: third.kid(),
+            keys: &only_old,
+            revoked: &revoked,
+        };
+        let forgot = plan_reissue(&fleet.check(), &forgetful).unwrap();
+        assert!(forgot.licenses.is_empty(), "{:?}", ids(&forgot));
+        assert_eq!(
+            forgot
+                .skipped
+                .iter()
+                .filter(|s| s.reason.is_failure())
+                .count(),
+            2,
+            "{:?}",
+            reasons(&forgot)
+        );
 
         // Revoking the original later revokes its replacement too (for the next rotation).
         let next = fleet.plan(third.kid(), &["listed", "live"]);

@@ -79,8 +79,8 @@ pub use response::{
     VerifiedResponse, DEFAULT_RESPONSE_CLOCK_TOLERANCE_SECS,
 };
 pub use revocation::{
-    verify_revocation_list, KeyRevocation, Revocation, RevocationError, RevocationList,
-    MAX_REVOCATION_LIST_BYTES, REVOCATION_LIST_TYPE,
+    verify_revocation_list, verify_revocation_list_license_entries, KeyRevocation, Revocation,
+    RevocationError, RevocationList, MAX_REVOCATION_LIST_BYTES, REVOCATION_LIST_TYPE,
 };
 pub use rollover::{
     verify_rollover, AcceptedRollover, Rollover, RolloverError, MAX_ROLLOVER_BYTES, ROLLOVER_TYPE,

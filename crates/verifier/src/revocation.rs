@@ -198,6 +198,17 @@ pub fn verify_revocation_list(
     verify_with_governance(file, keys, Governance::Refuse)
 }
 
+/// [`verify_revocation_list`] for the list's license entries: a key entry the keys given do not
+/// show the list may make (a successor's list revoking the old key, read without the rollover
+/// that links them) is dropped instead of refusing the list. For issuers reading their own lists
+/// (`licet reissue`); a verifier checking licenses uses [`verify_revocation_list`].
+pub fn verify_revocation_list_license_entries(
+    file: &[u8],
+    keys: &TrustedKeys,
+) -> Result<RevocationList, RevocationError> {
+    verify_with_governance(file, keys, Governance::DropEntry)
+}
+
 /// What to do with a key entry the list may not make (see the module docs).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Governance {

@@ -1,17 +1,17 @@
 //! `licet reissue`: a fleet's licenses minted again under a new key, from the ledger's claims.
 
 use super::keys::{load_signing_key, load_trusted_keys, LoadedKey};
-use super::lifecycle::{load_revocation_list, MAX_LEDGER_BYTES};
+use super::lifecycle::MAX_LEDGER_BYTES;
 use super::parse_alg;
 use crate::args::ReissueArgs;
-use crate::io::{print_stderr, print_stdout, Overwrite, StagedFile};
+use crate::io::{print_stderr, print_stdout, read_capped, Overwrite, StagedFile};
 use crate::output::printable;
 use crate::{EXIT_OK, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::ledger::{verify_ledger, LedgerAction, LedgerRecord, LockedLedger};
 use licet_issuer::reissue::{plan_reissue, reissue_license, ReissueInputs};
 use licet_issuer::{parse_date, DateMeaning};
-use licet_verifier::UnixTime;
+use licet_verifier::{verify_revocation_list_license_entries, UnixTime, MAX_REVOCATION_LIST_BYTES};
 use serde_json::json;
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -39,8 +39,26 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
     }
     let mut revoked = HashSet::new();
     for path in &args.revocations {
-        let list = load_revocation_list(path, &keys)?;
+        // Only its license entries matter here: a successor's list that revokes the old key
+        // is read without the rollover that links the two.
+        let (bytes, _) = read_capped(path, MAX_REVOCATION_LIST_BYTES as u64)?;
+        let list = verify_revocation_list_license_entries(&bytes, &keys)
+            .with_context(|| format!("revocation list {}", path.display()))?;
         revoked.extend(list.entries.iter().map(|e| e.license_id.clone()));
+    }
+    if let Some(head) = &args.head {
+        if head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!(
+                "--head must be the 64 hex digits `licet ledger verify` printed, not {}",
+                printable(head)
+            );
+        }
+    }
+    if !args.ledger.is_file() {
+        bail!(
+            "the ledger {} does not exist (or is not a file): give the ledger `licet issue --ledger` wrote",
+            args.ledger.display()
+        );
     }
     // Locked from the first read to the last append: a revocation or a second run waits.
     let mut ledger = LockedLedger::open(&args.ledger).map_err(|e| anyhow!(e))?;
@@ -157,6 +175,27 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
         text.push_str(&format!(", into {}", args.out_dir.display()));
     }
     text.push('\n');
+    for (candidate, done) in plan.licenses.iter().zip(&reissued) {
+        let expiry = candidate
+            .claims
+            .expires_at
+            .map_or_else(|| "perpetual".to_owned(), |t| t.to_rfc3339());
+        let line = match done["file"].as_str() {
+            Some(file) => format!(
+                "  re-issued {} (customer {}, {expiry}) as {}\n",
+                printable(&candidate.license_id),
+                printable(&candidate.claims.customer_id),
+                printable(file)
+            ),
+            None => format!(
+                "  would re-issue {} (customer {}, {expiry}; ledger line {})\n",
+                printable(&candidate.license_id),
+                printable(&candidate.claims.customer_id),
+                candidate.line
+            ),
+        };
+        text.push_str(&line);
+    }
     for skipped in &plan.skipped {
         text.push_str(&format!(
             "  skipped {} (ledger line {}): {}\n",
