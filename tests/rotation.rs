@@ -738,6 +738,34 @@ fn a_fleet_is_reissued_under_key_b_and_the_audit_reconciles_it() {
     let (code, _, err) = reissue(d, &["--dry-run", "--head", "xyz"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("64 hex digits"), "{err}");
+    // The issue's own form, without --pubkey: the same plan, and the report says that only the
+    // ledger's hashes vouched for the files.
+    let out = licet()
+        .current_dir(d)
+        .args(["reissue", "--ledger", "issued.jsonl", "--key", "b.key.pem"])
+        .args([
+            "--out-dir",
+            "reissued",
+            "--only-valid-at",
+            "2027-02-01",
+            "--dry-run",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unchecked: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(unchecked["signaturesChecked"], false);
+    assert_eq!(
+        unchecked["reissued"].as_array().unwrap().len(),
+        2,
+        "{unchecked:#}"
+    );
     // A license revoked by a list the ledger never heard of is not re-issued either.
     licet()
         .current_dir(d)

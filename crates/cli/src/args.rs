@@ -1081,8 +1081,8 @@ pub struct ReissueArgs {
     /// The new private signing key (PEM, PKCS#12, or a pkcs11: URI).
     #[arg(long, value_name = "NEW_KEY")]
     pub key: PathBuf,
-    /// The vendor public keys the ledger's license files must verify with (every key that signed them; the new key's own is added); repeatable.
-    #[arg(long = "pubkey", value_name = "PUB", required = true)]
+    /// The vendor public keys the ledger's license files must verify with (every key that signed them; the new key's own is added); repeatable. Without it, files are checked against the ledger's hashes only, and the report says so.
+    #[arg(long = "pubkey", value_name = "PUB")]
     pub pubkeys: Vec<PathBuf>,
     /// A revocation list (verified with --pubkey); licenses it revokes, and those that replace them, are not re-issued; repeatable.
     #[arg(long = "revocations", value_name = "LIST")]

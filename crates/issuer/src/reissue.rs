@@ -34,7 +34,7 @@
 //! let keys: TrustedKeys = [old.public_key().clone(), new.public_key().clone()].into_iter().collect();
 //! let check = verify_ledger(&std::fs::read(&ledger)?);
 //! let revoked = Default::default();
-//! let inputs = ReissueInputs { at: now, new_kid: new.kid(), keys: &keys, revoked: &revoked };
+//! let inputs = ReissueInputs { at: now, new_kid: new.kid(), keys: Some(&keys), revoked: &revoked };
 //! let plan = plan_reissue(&check, &inputs)?;
 //! assert_eq!(plan.licenses.len(), 1);
 //! let replacement = reissue_license(&new, None, &plan.licenses[0], now)?;
@@ -186,8 +186,9 @@ pub struct ReissueInputs<'a> {
     /// The new key's kid (licenses it signed already are not re-issued).
     pub new_kid: &'a str,
     /// The vendor keys the ledger's files must verify with: every key that signed them (the old
-    /// key, and the new one for files re-issued earlier).
-    pub keys: &'a TrustedKeys,
+    /// key, and the new one for files re-issued earlier). `None`: the files are only checked
+    /// against their entries' `file_sha256`, not their signatures (the caller must say so).
+    pub keys: Option<&'a TrustedKeys>,
     /// License ids revoked by revocation lists (verified by the caller).
     pub revoked: &'a HashSet<String>,
 }
@@ -206,7 +207,7 @@ struct Recorded<'a> {
 /// signed it.
 fn verified_claims(
     entry: &LedgerEntry,
-    keys: &TrustedKeys,
+    keys: Option<&TrustedKeys>,
     at: UnixTime,
 ) -> Result<(LicenseClaims, String), SkipReason> {
     let token = entry.token.as_deref().ok_or(SkipReason::NoFile)?;
@@ -215,6 +216,21 @@ fn verified_claims(
             problem: "the file kept in the entry does not hash to its file_sha256".into(),
         });
     }
+    let Some(keys) = keys else {
+        // No vendor key given: the file as the entry names it, its signature not checked.
+        let claims = crate::ledger::payload_claims(token.as_bytes())
+            .and_then(|map| LicenseClaims::from_json(map).map_err(|e| e.to_string()))
+            .map_err(|problem| SkipReason::NotVerified { problem })?;
+        if claims.license_id != entry.license_id {
+            return Err(SkipReason::NotVerified {
+                problem: format!(
+                    "the file is license {}, not {}",
+                    claims.license_id, entry.license_id
+                ),
+            });
+        }
+        return Ok((claims, entry.kid.clone()));
+    };
     // Only the signature and the claims matter here, not the verdict at `at` or the machine.
     let mut options = VerifyOptions::at(at).accepting_pool_licenses();
     options.machine = MachineCheck::NotChecked;
@@ -486,7 +502,7 @@ mod tests {
             let inputs = ReissueInputs {
                 at: at("2026-12-01T00:00:00Z"),
                 new_kid,
-                keys: &self.keys,
+                keys: Some(&self.keys),
                 revoked: &revoked,
             };
             plan_reissue(&self.check(), &inputs).unwrap()
@@ -602,7 +618,7 @@ mod tests {
         let forgetful = ReissueInputs {
             at: now,
             new_kid: third.kid(),
-            keys: &only_old,
+            keys: Some(&only_old),
             revoked: &revoked,
         };
         let forgot = plan_reissue(&fleet.check(), &forgetful).unwrap();
@@ -705,7 +721,7 @@ mod tests {
         let inputs = ReissueInputs {
             at: at("2026-12-01T00:00:00Z"),
             new_kid: fleet.new.kid(),
-            keys: &fleet.keys,
+            keys: Some(&fleet.keys),
             revoked: &revoked,
         };
         let plan = plan_reissue(&check, &inputs).unwrap();
@@ -749,7 +765,7 @@ mod tests {
         let inputs = ReissueInputs {
             at: at("2026-12-01T00:00:00Z"),
             new_kid: "k",
-            keys: &fleet.keys,
+            keys: Some(&fleet.keys),
             revoked: &revoked,
         };
         let err = plan_reissue(&verify_ledger(changed.as_bytes()), &inputs).unwrap_err();

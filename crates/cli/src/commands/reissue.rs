@@ -32,6 +32,9 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
         args.passphrase_file.as_deref(),
         args.alias.as_deref(),
     )?;
+    // Without --pubkey nothing but the ledger's own hashes vouches for its files: said in the
+    // report, never silently.
+    let signatures_checked = !args.pubkeys.is_empty();
     let mut keys = load_trusted_keys(&args.pubkeys)?;
     if keys.find(key.kid()).is_none() {
         // Files re-issued earlier under this key verify too.
@@ -70,7 +73,7 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
     let inputs = ReissueInputs {
         at,
         new_kid: key.kid(),
-        keys: &keys,
+        keys: signatures_checked.then_some(&keys),
         revoked: &revoked,
     };
     let plan = plan_reissue(&check, &inputs)
@@ -152,6 +155,7 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
             "dryRun": args.dry_run,
             "kid": key.kid(),
             "validAt": at.to_rfc3339(),
+            "signaturesChecked": signatures_checked,
             "reissued": reissued,
             "skipped": plan.skipped,
             "ok": code == EXIT_OK,
@@ -175,6 +179,9 @@ pub fn reissue(args: ReissueArgs) -> Result<u8> {
         text.push_str(&format!(", into {}", args.out_dir.display()));
     }
     text.push('\n');
+    if !signatures_checked {
+        text.push_str("warning: no --pubkey given, so the ledger's files were checked against its hashes only, not their signatures: anyone who can write the ledger could have added or changed a license; give --pubkey with the keys that signed them\n");
+    }
     for (candidate, done) in plan.licenses.iter().zip(&reissued) {
         let expiry = candidate
             .claims
