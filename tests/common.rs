@@ -48,7 +48,9 @@ pub fn licet_bin() -> PathBuf {
 /// `licet` as an assert_cmd command, with no passphrase in the environment.
 pub fn licet() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(licet_bin());
-    cmd.env_remove("LICET_PASSPHRASE").env("NO_COLOR", "1");
+    cmd.env_remove("LICET_PASSPHRASE")
+        .env_remove("LICET_DB_URL")
+        .env("NO_COLOR", "1");
     cmd
 }
 

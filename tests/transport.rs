@@ -613,7 +613,7 @@ fn databases_are_created_only_by_db_init_with_mode_0600() {
     for (url, named) in [
         (
             "postgres://licet:hunter2@db/licet",
-            "PostgreSQL is not supported yet",
+            "carries a password, which every user of this machine can read",
         ),
         ("mysql://db/licet", "MySQL is not supported"),
         ("foo:bar", "scheme `foo:` is not supported"),

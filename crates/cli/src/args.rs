@@ -171,9 +171,8 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Database URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
@@ -282,12 +281,30 @@ pub enum DbCommand {
 
 #[derive(Args)]
 pub struct DbInitArgs {
-    /// Database URL (sqlite://PATH).
+    /// Database URL: sqlite://PATH (the file is created, mode 0600) or postgres://USER@HOST/DB
+    /// (the database must exist; its tables are created). Default: $LICET_DB_URL. A password is
+    /// refused here: put it in LICET_DB_URL or --db-password-file.
     #[arg(value_name = "URL")]
-    pub url: String,
+    pub url: Option<String>,
+    /// File holding the PostgreSQL password (mode 0600, one line), for a URL without one.
+    #[arg(long, value_name = "FILE")]
+    pub db_password_file: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The license database, as every command that opens it takes it.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=CA.pem].
+    /// Default: $LICET_DB_URL, else sqlite://licet.db. A password is refused here (every user of
+    /// the machine can read a command line): put it in LICET_DB_URL or --db-password-file.
+    #[arg(long = "db", value_name = "URL")]
+    pub url: Option<String>,
+    /// File holding the PostgreSQL password (mode 0600, one line), for a --db URL without one.
+    #[arg(long, value_name = "FILE")]
+    pub db_password_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -311,9 +328,8 @@ pub enum TokenCommand {
 
 #[derive(Args)]
 pub struct TokenListArgs {
-    /// Database URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -324,9 +340,8 @@ pub struct TokenRevokeArgs {
     /// The token's id (from `licet token list`).
     #[arg(value_name = "ID")]
     pub id: String,
-    /// Database URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -334,9 +349,8 @@ pub struct TokenRevokeArgs {
 
 #[derive(Args)]
 pub struct AdminLogArgs {
-    /// Database URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Only entries at or after DATE (RFC 3339, or YYYY-MM-DD meaning 00:00:00Z).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
@@ -355,9 +369,8 @@ pub struct AdminLogArgs {
 
 #[derive(Args)]
 pub struct TokenCreateArgs {
-    /// Database URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// The user the token belongs to (the X-User-Id it goes with).
     #[arg(long, value_name = "USER_ID")]
     pub user: String,
@@ -828,9 +841,8 @@ pub struct ActivationRespondArgs {
     /// File whose first line is the key's passphrase (else LICET_PASSPHRASE); for a pkcs11: key, its token's PIN (else LICET_PKCS11_PIN).
     #[arg(long, value_name = "FILE", visible_alias = "pin-file")]
     pub passphrase_file: Option<PathBuf>,
-    /// The license database (the same as `licet serve`'s).
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Where to write the license; `-` or absent for stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -885,9 +897,8 @@ pub struct ActivationReleaseArgs {
 
 #[derive(Args)]
 pub struct LicenseKeyCreateArgs {
-    /// The license database (the same as `licet serve`'s).
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// The customer.
     #[arg(long, value_name = "ID")]
     pub customer: String,
@@ -917,9 +928,8 @@ pub struct LicenseKeyCreateArgs {
 
 #[derive(Args)]
 pub struct LicenseKeyListArgs {
-    /// The license database.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Only this customer's keys.
     #[arg(long, value_name = "ID")]
     pub customer: Option<String>,
@@ -955,9 +965,8 @@ pub struct LicenseKeyShowArgs {
     /// The key's text or its id.
     #[arg(value_name = "KEY|ID")]
     pub key: String,
-    /// The license database.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -968,9 +977,8 @@ pub struct LicenseKeyUpdateArgs {
     /// The key's text or its id.
     #[arg(value_name = "KEY|ID")]
     pub key: String,
-    /// The license database.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Seats, 1 to 1,000,000.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_activations: Option<i64>,
@@ -1026,9 +1034,8 @@ pub struct LicenseKeyFreeSeatArgs {
     /// The machine whose seat is freed (64 hex).
     #[arg(long, value_name = "HEX")]
     pub machine: String,
-    /// The license database.
-    #[arg(long, value_name = "URL", default_value = "sqlite://licet.db")]
-    pub db: String,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Print JSON (the freed seat).
     #[arg(long)]
     pub json: bool,

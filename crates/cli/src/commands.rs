@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 mod audit;
 mod clock;
+mod database;
 mod demo;
 mod keys;
 mod lifecycle;

@@ -1,4 +1,4 @@
-//! `licet serve`: the license HTTP API on SQLite.
+//! `licet serve`: the license HTTP API on SQLite (one process) or PostgreSQL (several replicas).
 //!
 //! The router is a plain function of its state, so tests drive it without a socket:
 //!
@@ -48,7 +48,10 @@ pub use serve::{
     load_or_create_signing_key, require_rsa, serve, serve_with, ServeError, ServeOptions,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DRAIN_TIMEOUT,
 };
-pub use store::sqlite::{
-    database_file, redact_url as redact_db_url, DbInit, OpenError, SqliteStore,
+pub use store::open::{
+    init_store, open_store, redact_url as redact_db_url, url_has_password, Backend, DbInit,
+    OpenError,
 };
+pub use store::postgres::{PgOptions, PgStore, DEFAULT_PG_MAX_CONNECTIONS};
+pub use store::sqlite::{database_file, SqliteStore};
 pub use tokens::{create_token, create_token_as, revoke_token, DEFAULT_TOKEN_EXPIRY_DAYS};

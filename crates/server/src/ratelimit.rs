@@ -8,13 +8,20 @@
 //! gets a bucket only when the caller has found the key in the store ([`RateLimiter::check_key`]
 //! is called after the lookup), so made-up keys count against the caller's address alone.
 //!
-//! The counters are per process: replicas on one database do not share them.
+//! On PostgreSQL the counts are shared by every replica on the database: each request is counted
+//! in the store's `rate_counts` table (one atomic upsert per bucket), so N replicas do not give a
+//! client N allowances. The windows and limits are the same; the in-memory tables are then only
+//! the fallback when the database does not answer (the request is counted here instead, and a
+//! warning logged), so a database hiccup neither refuses everybody nor lifts the limit. SQLite
+//! serves one process, whose in-memory tables are the counts.
 
 use crate::activation::key_hash;
+use crate::store::Store;
 use hashlink::LruCache;
 use licet_verifier::LicenseKey;
 use std::collections::hash_map::RandomState;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 /// The verdict for one request, with what the rate-limit headers report.
@@ -68,6 +75,16 @@ pub(crate) enum Client {
     V6Net([u8; 8]),
 }
 
+impl Client {
+    /// The name of this client's bucket in the shared table.
+    fn shared_bucket(&self) -> Vec<u8> {
+        match self {
+            Client::V4(octets) => [b"ip4:".as_slice(), octets].concat(),
+            Client::V6Net(net) => [b"ip6:".as_slice(), net].concat(),
+        }
+    }
+}
+
 /// What a client address counts as, for the listener's per-address connection bound too.
 pub(crate) type ClientBlock = Client;
 
@@ -102,6 +119,8 @@ pub struct RateLimiter {
     per_ip: u32,
     per_key: u32,
     windows: Mutex<Windows>,
+    /// The last window whose older shared counts this process dropped.
+    purged_before: AtomicI64,
 }
 
 // SipHash (`RandomState`), not a faster unkeyed hash: the flooder chooses the addresses and keys,
@@ -174,6 +193,7 @@ impl RateLimiter {
                 addresses: LruCache::with_hasher(bounds.addresses.max(1), RandomState::new()),
                 keys: LruCache::with_hasher(bounds.keys.max(1), RandomState::new()),
             }),
+            purged_before: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -229,6 +249,79 @@ impl RateLimiter {
     pub fn check_key(&self, key: &LicenseKey, now: i64) -> RateDecision {
         let (mut windows, reset) = self.windows(now);
         count_in(&mut windows.keys, key_id(key), self.per_key, reset, true)
+    }
+
+    /// Counts a request from `ip` where `store` shares counts between replicas, else as
+    /// [`RateLimiter::check_ip_addr`].
+    pub async fn count_ip_addr(&self, store: &dyn Store, ip: IpAddr, now: i64) -> RateDecision {
+        let bucket = Client::of(ip).shared_bucket();
+        match self.shared(store, &bucket, self.per_ip, now, true).await {
+            Some(decision) => decision,
+            None => self.check_ip_addr(ip, now),
+        }
+    }
+
+    /// [`RateLimiter::peek_ip_addr`] in the shared counts where `store` keeps them.
+    pub async fn peek_ip_addr_in(&self, store: &dyn Store, ip: IpAddr, now: i64) -> RateDecision {
+        let bucket = Client::of(ip).shared_bucket();
+        match self.shared(store, &bucket, self.per_ip, now, false).await {
+            Some(decision) => decision,
+            None => self.peek_ip_addr(ip, now),
+        }
+    }
+
+    /// Counts a request for a (found) license key where `store` shares counts between
+    /// replicas, else as [`RateLimiter::check_key`].
+    pub async fn count_key(&self, store: &dyn Store, key: &LicenseKey, now: i64) -> RateDecision {
+        let bucket = [b"key:".as_slice(), &key_id(key)].concat();
+        match self.shared(store, &bucket, self.per_key, now, true).await {
+            Some(decision) => decision,
+            None => self.check_key(key, now),
+        }
+    }
+
+    /// The decision from the store's shared counts; `None` when the store keeps none or failed
+    /// (then the caller counts in memory).
+    async fn shared(
+        &self,
+        store: &dyn Store,
+        bucket: &[u8],
+        limit: u32,
+        now: i64,
+        count_it: bool,
+    ) -> Option<RateDecision> {
+        let window = now - now.rem_euclid(WINDOW_SECS);
+        let answer = if count_it {
+            store.count_shared_request(bucket, window, limit).await
+        } else {
+            store.peek_shared_requests(bucket, window).await
+        };
+        let before = match answer {
+            Ok(Some(before)) => before,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(cause = %e, "the shared rate-limit count failed; counting in this process");
+                return None;
+            }
+        };
+        // Once a window per process: the counts of windows that ended are dropped.
+        if count_it && self.purged_before.fetch_max(window, Ordering::Relaxed) < window {
+            if let Err(e) = store.forget_rate_windows_before(window).await {
+                tracing::warn!(cause = %e, "old shared rate-limit counts could not be dropped");
+            }
+        }
+        let allowed = before < limit;
+        let after = if allowed && count_it {
+            before + 1
+        } else {
+            before
+        };
+        Some(RateDecision {
+            allowed,
+            limit,
+            remaining: limit - after.min(limit),
+            reset: window.saturating_add(WINDOW_SECS),
+        })
     }
 
     /// How many address and license-key buckets the tables hold now.

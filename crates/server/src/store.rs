@@ -1,5 +1,9 @@
-//! Storage behind one trait, so that a PostgreSQL backend can follow without touching handlers.
+//! Storage behind one trait: SQLite ([`sqlite`], the default) and PostgreSQL ([`postgres`], for
+//! several replicas), chosen by the database URL ([`open`]).
 
+pub mod open;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use crate::auth::Permission;
@@ -65,6 +69,37 @@ impl From<sqlx::Error> for StoreError {
 pub trait Store: KeyStore + CertStore + AdminLogStore + Send + Sync {
     /// Checks with one cheap query that the database answers (`GET /readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Closes every connection (committed data is already durable), so a short-lived command
+    /// leaves the database tidy.
+    async fn close(&self) {}
+    /// Which backend this is.
+    fn backend(&self) -> open::Backend;
+    /// Counts one request in `bucket` for the rate-limit window starting at `window_start`, in
+    /// a table every process on this database shares, unless the bucket already holds `limit`
+    /// requests: returns the count before this request. `None`: this store keeps no shared
+    /// counts (SQLite serves one process, whose in-memory limiter counts).
+    async fn count_shared_request(
+        &self,
+        _bucket: &[u8],
+        _window_start: i64,
+        _limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        Ok(None)
+    }
+    /// The shared count of `bucket` in the window starting at `window_start`, without counting
+    /// (`None` as for [`Store::count_shared_request`]).
+    async fn peek_shared_requests(
+        &self,
+        _bucket: &[u8],
+        _window_start: i64,
+    ) -> Result<Option<u32>, StoreError> {
+        Ok(None)
+    }
+    /// Drops the shared counts of windows that started before `window_start` (nothing for a
+    /// store without shared counts).
+    async fn forget_rate_windows_before(&self, _window_start: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Seats in use across every key (the `licet_seats_in_use` gauge, read at scrape time).
     async fn count_activations(&self) -> Result<i64, StoreError>;
     /// Stores a new token, and `log` in the same transaction.

@@ -1,13 +1,14 @@
 //! Signing certificates (seed 001) and departments, with real PKCS#12 files from fixtures/pkcs12.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::store::CertStore;
-use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_server::{create_token, router, AppState};
 use licet_verifier::TrustedKeys;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -25,19 +26,18 @@ fn fixture(name: &str) -> Vec<u8> {
 
 struct Harness {
     state: AppState,
-    store: SqliteStore,
+    store: Arc<dyn licet_server::store::Store>,
     token: String,
     dir: tempfile::TempDir,
+    db_url: String,
 }
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let state = AppState::new(
-        Arc::new(store.clone()),
+        store.clone(),
         TrustedKeys::new(),
         SigningKey::generate(KeySpec::Rsa(2048)).unwrap(),
     );
@@ -55,6 +55,7 @@ async fn harness() -> Harness {
         store,
         token: token.to_string(),
         dir,
+        db_url: db.url.clone(),
     }
 }
 
@@ -345,4 +346,52 @@ async fn pkcs12_decryptions_run_one_at_a_time() {
     let (status, body) = waiting.await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(h.state.pkcs12_decryptions.available_permits(), 1);
+}
+
+/// Issue 14 §1: every replica is given the one master key, and opens the certificate keys
+/// another replica sealed; a replica given another key is refused at start (on SQLite the second
+/// store is a second process's connection to the same file).
+#[tokio::test]
+async fn a_replica_on_the_same_database_opens_what_another_sealed() {
+    use licet_server::master_key::MasterKey;
+    let mut h = harness().await;
+    let master = [0x42_u8; 32];
+    h.state.master_key = Arc::new(MasterKey::from_bytes(&master).unwrap());
+    let hr = h.department("HR").await;
+    let (status, body) = h
+        .upload(
+            "signing.p12",
+            &fixture("openssl3-rsa2048.p12"),
+            &[("passkey", PASS), ("departmentId", &hr)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+
+    let replica = common::TestDb::reopen(&h.db_url).await;
+    let path = Path::new("master.key");
+    licet_server::check_master_key(
+        replica.as_ref(),
+        &MasterKey::from_bytes(&master).unwrap(),
+        path,
+    )
+    .await
+    .expect("the same master key opens what the other replica sealed");
+    let (record, department) = replica.get_certificate(&id).await.unwrap().unwrap();
+    assert_eq!(department, "HR");
+    let opened = MasterKey::from_bytes(&master)
+        .unwrap()
+        .open(record.key.sealed().unwrap(), id.as_bytes())
+        .expect("the sealed key opens under the shared master key");
+    assert!(!opened.is_empty());
+    let other = licet_server::check_master_key(
+        replica.as_ref(),
+        &MasterKey::from_bytes(&[0x43_u8; 32]).unwrap(),
+        path,
+    )
+    .await;
+    assert!(
+        matches!(other, Err(licet_server::ServeError::WrongMasterKey { .. })),
+        "a replica with another master key must not start: {other:?}"
+    );
 }

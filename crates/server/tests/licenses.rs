@@ -1,6 +1,8 @@
 //! The installed-license API (seed 000) through the router, without a socket.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -13,7 +15,7 @@ use licet_server::store::{
     KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest, SeatFileMaker, Store,
     StoreError,
 };
-use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_server::{create_token, router, AppState};
 use licet_verifier::{LicenseClaims, LicenseType, TrustedKeys, UnixTime};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -32,14 +34,12 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
     let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
-    let mut state = AppState::new(Arc::new(store), trusted, api_key);
+    let mut state = AppState::new(store, trusted, api_key);
     let now = Arc::new(AtomicI64::new(T0));
     let clock = now.clone();
     state.clock = Arc::new(move || clock.load(Ordering::SeqCst));
@@ -564,6 +564,9 @@ struct BrokenStore;
 
 #[async_trait]
 impl Store for BrokenStore {
+    fn backend(&self) -> licet_server::Backend {
+        licet_server::Backend::Sqlite
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Err(StoreError("disk on fire".into()))
     }

@@ -2,12 +2,14 @@
 //! showing seats, updates, freeing seats, the administrator's 409, tokens and the audit log.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_server::{create_token, router, AppState};
 use licet_verifier::{MachineId, TrustedKeys};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -25,12 +27,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
-    let mut state = AppState::new(Arc::new(store), TrustedKeys::new(), api_key);
+    let mut state = AppState::new(store, TrustedKeys::new(), api_key);
     let now = Arc::new(AtomicI64::new(T0));
     let clock = now.clone();
     state.clock = Arc::new(move || clock.load(Ordering::SeqCst));

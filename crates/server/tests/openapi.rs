@@ -2,24 +2,23 @@
 //! (schemathesis checks live responses against the document: scripts/api-fuzz.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{KeySpec, SigningKey};
-use licet_server::{router, AppState, SqliteStore, DOCS_PATH, OPENAPI_PATH};
+use licet_server::{router, AppState, DOCS_PATH, OPENAPI_PATH};
 use licet_verifier::TrustedKeys;
 use serde_json::Value;
-use std::sync::Arc;
 use tower::ServiceExt;
 
 async fn app() -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
-    let state = AppState::new(Arc::new(store), TrustedKeys::new(), key);
+    let state = AppState::new(store, TrustedKeys::new(), key);
     (router(state), dir)
 }
 

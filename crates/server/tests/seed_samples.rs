@@ -4,15 +4,16 @@
 //! the differences.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_server::{create_token, router, AppState};
 use licet_verifier::TrustedKeys;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tower::ServiceExt;
 
 struct Harness {
@@ -23,12 +24,10 @@ struct Harness {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
-    let state = AppState::new(Arc::new(store), TrustedKeys::new(), key);
+    let state = AppState::new(store, TrustedKeys::new(), key);
     let (token, _) = create_token(state.store.as_ref(), "admin", &Permission::ALL, 0, None)
         .await
         .unwrap();

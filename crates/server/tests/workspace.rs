@@ -1,12 +1,14 @@
 //! Applying a license in an air-gapped workspace (seed 003): `licenses.add` and `licenses.info`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
-use licet_server::{create_token, router, AppState, SqliteStore};
+use licet_server::{create_token, router, AppState};
 use licet_verifier::{LicenseClaims, LicenseType, TrustedKeys, UnixTime};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -67,14 +69,12 @@ fn license(vendor: &SigningKey, exp: i64) -> String {
 #[tokio::test]
 async fn apply_and_confirm_a_workspace_license() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap()
-        .0;
+    let db = common::test_db_in(dir.path()).await;
+    let store = db.store.clone();
     let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
     let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
     let mut state = AppState::new(
-        Arc::new(store),
+        store,
         trusted,
         SigningKey::generate(KeySpec::Rsa(2048)).unwrap(),
     );

@@ -5,34 +5,34 @@
 
 use super::serve::runtime;
 use crate::args::{
-    AdminLogArgs, LicenseKeyFreeSeatArgs, LicenseKeyListArgs, LicenseKeyShowArgs,
+    AdminLogArgs, DbArgs, LicenseKeyFreeSeatArgs, LicenseKeyListArgs, LicenseKeyShowArgs,
     LicenseKeyUpdateArgs, TokenListArgs, TokenRevokeArgs,
 };
 use crate::io::{print_stderr, print_stdout};
 use crate::{EXIT_OK, EXIT_REJECTED};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use licet_server::admin::{admin_log_view, rfc3339, token_view, Actor, Page, MAX_PER_PAGE};
 use licet_server::license_keys::{
     check_key_filter, free_seat, parse_key_changes, show_license_key, update_license_key,
     CreateKeyError, FreeSeatError, KeyRef,
 };
+use licet_server::revoke_token;
 use licet_server::routes::license_keys::{key_view, seat_view};
-use licet_server::store::{AdminLogFilter, AdminLogStore, KeyFilter, KeyStore, Store};
-use licet_server::{revoke_token, SqliteStore};
+use licet_server::store::{AdminLogFilter, KeyFilter, Store};
 use licet_verifier::{MachineId, UnixTime};
 use serde_json::{json, Map, Value};
 use std::future::Future;
+use std::sync::Arc;
 
 /// Opens the database, runs `work` on it, and closes it.
-fn with_store<T, F, Fut>(db: &str, work: F) -> Result<T>
+fn with_store<T, F, Fut>(db: &DbArgs, work: F) -> Result<T>
 where
-    F: FnOnce(SqliteStore) -> Fut,
+    F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
+    let database = db.resolve()?;
     runtime()?.block_on(async {
-        let store = SqliteStore::open(db)
-            .await
-            .with_context(|| format!("cannot open the database {db}"))?;
+        let store = database.open().await?;
         let result = work(store.clone()).await;
         store.close().await;
         result
@@ -110,7 +110,7 @@ pub fn key_show(args: LicenseKeyShowArgs) -> Result<u8> {
     let key_ref = key_ref(&args.key)?;
     let lookup = key_ref.clone();
     let shown = with_store(&args.db, |store| async move {
-        Ok(show_license_key(&store, &lookup).await?)
+        Ok(show_license_key(store.as_ref(), &lookup).await?)
     })?;
     let Some((record, count, seats)) = shown else {
         return refused("License key not found");
@@ -216,12 +216,18 @@ pub fn key_update(args: LicenseKeyUpdateArgs) -> Result<u8> {
     })?;
     let lookup = key_ref.clone();
     let updated = with_store(&args.db, |store| async move {
-        update_license_key(&store, &Actor::cli_from_env(), &lookup, &changes, now)
-            .await
-            .map_err(|e| match e {
-                CreateKeyError::Invalid(m) => anyhow!("the key was not changed: {m}"),
-                CreateKeyError::Store(e) => anyhow!(e),
-            })
+        update_license_key(
+            store.as_ref(),
+            &Actor::cli_from_env(),
+            &lookup,
+            &changes,
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            CreateKeyError::Invalid(m) => anyhow!("the key was not changed: {m}"),
+            CreateKeyError::Store(e) => anyhow!(e),
+        })
     })?;
     let Some((record, count)) = updated else {
         return refused("License key not found");
@@ -247,7 +253,15 @@ pub fn key_free_seat(args: LicenseKeyFreeSeatArgs) -> Result<u8> {
     let machine = MachineId::parse(&args.machine).map_err(|e| anyhow!("--machine: {e}"))?;
     let now = UnixTime::now().as_secs();
     let freed = with_store(&args.db, |store| async move {
-        match free_seat(&store, &Actor::cli_from_env(), &key_ref, &machine, now).await {
+        match free_seat(
+            store.as_ref(),
+            &Actor::cli_from_env(),
+            &key_ref,
+            &machine,
+            now,
+        )
+        .await
+        {
             Ok(done) => Ok(Ok(done)),
             Err(FreeSeatError::Store(e)) => Err(anyhow!(e)),
             Err(refusal) => Ok(Err(refusal.to_string())),
@@ -309,7 +323,7 @@ pub fn token_revoke(args: TokenRevokeArgs) -> Result<u8> {
     let now = UnixTime::now().as_secs();
     let id = args.id.clone();
     let revoked = with_store(&args.db, |store| async move {
-        Ok(revoke_token(&store, &Actor::cli_from_env(), &id, now).await?)
+        Ok(revoke_token(store.as_ref(), &Actor::cli_from_env(), &id, now).await?)
     })?;
     let Some(token) = revoked else {
         return refused(&format!(

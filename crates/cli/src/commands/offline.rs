@@ -14,7 +14,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use licet_issuer::ledger::{LedgerAction, LedgerRecord};
 use licet_server::activation::{respond_offline, OfflineOutcome, RespondError};
 use licet_server::store::{Activation, LicenseKeyRecord, SeatFileError};
-use licet_server::SqliteStore;
 use licet_verifier::offline::{
     install_response, record_pending, release_activation, ActivationRequest, OfflineError,
     OfflineMessage, MAX_OFFLINE_FILE_BYTES,
@@ -156,15 +155,11 @@ pub fn respond(args: ActivationRespondArgs) -> Result<u8> {
             }
             Ok(())
         };
+        let database = args.db.resolve()?;
         runtime()?.block_on(async {
-            let store = SqliteStore::open(&args.db).await.with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    licet_server::redact_db_url(&args.db)
-                )
-            })?;
+            let store = database.open().await?;
             let outcome =
-                respond_offline(&store, &key, &message, now.as_secs(), &mut deliver).await;
+                respond_offline(store.as_ref(), &key, &message, now.as_secs(), &mut deliver).await;
             store.close().await;
             Ok::<_, anyhow::Error>(outcome)
         })?

@@ -16,7 +16,7 @@ use licet_server::ratelimit::RateLimiter;
 use licet_server::{
     check_master_key, check_response_key, create_token_as, default_master_key_path,
     default_signing_key_path, load_or_create_signing_key, require_rsa, serve_ops, AppState,
-    ServeOptions, SqliteStore, DEFAULT_TOKEN_EXPIRY_DAYS,
+    Backend, ServeOptions, DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -125,17 +125,31 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(usize::MAX),
         ..ServeOptions::default()
     };
+    let database = args.db.resolve()?;
+    let on_postgres = database.backend() == Backend::Postgres;
     // A server on an in-memory database would lose every key, seat and token when it stops.
-    if licet_server::database_file(&args.db)?.is_none() {
+    if !on_postgres && licet_server::database_file(&database.url)?.is_none() {
         anyhow::bail!(
             "licet serve needs a database file, not `{}`: an in-memory database loses every key, seat and token when the server stops; create one with `licet db init sqlite://PATH`",
-            licet_server::redact_db_url(&args.db)
+            database.display()
         );
     }
+    // Replicas share one database, so each must be given the same keys: none is made beside
+    // a database that has no directory here.
+    if on_postgres {
+        if args.signing_key.is_none() {
+            anyhow::bail!(
+                "on PostgreSQL give --signing-key (the response-signing RSA key): every replica must sign with the same key, so none is generated"
+            );
+        }
+        if args.master_key_file.is_none() {
+            anyhow::bail!(
+                "on PostgreSQL give --master-key-file (the key that seals uploaded certificate keys): every replica must open what another sealed, so none is generated"
+            );
+        }
+    }
     runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db)
-            .await
-            .with_context(|| format!("cannot open the database {}", licet_server::redact_db_url(&args.db)))?;
+        let store = database.open().await?;
         // After the database: a mistyped --db must not leave a new key beside it.
         let signing_key = match &args.signing_key {
             Some(path) => {
@@ -153,7 +167,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
                     .map_err(|e| anyhow!("the signing key {}: {e}", path.display()))?;
                 key
             }
-            None => load_or_create_signing_key(&default_signing_key_path(&args.db))?,
+            None => load_or_create_signing_key(&default_signing_key_path(&database.url))?,
         };
         if license_key.is_none() {
             tracing::warn!(
@@ -161,7 +175,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
                 "no --license-signing-key: seat licenses are signed RS256 by the response-signing key, so customers verify them with /license/public-key; give your vendor key to sign them like your other license files"
             );
         }
-        let mut state = AppState::new(Arc::new(store), trusted, signing_key);
+        let mut state = AppState::new(store, trusted, signing_key);
         if let Some(key) = license_key {
             state = state.with_license_key(key)?;
         }
@@ -175,7 +189,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         let master_path = args
             .master_key_file
             .clone()
-            .unwrap_or_else(|| default_master_key_path(&args.db));
+            .unwrap_or_else(|| default_master_key_path(&database.url));
         let holds_sealed_keys = state
             .store
             .list_certificates()
@@ -246,25 +260,37 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet> {
 
 /// `licet db init URL`: creates the database (mode 0600) or migrates an existing one.
 pub fn db_init(args: DbInitArgs) -> Result<u8> {
+    let database =
+        super::database::resolve(args.url.as_deref(), "URL", args.db_password_file.as_deref())?;
+    if args.url.is_none() && std::env::var_os(super::database::DB_URL_ENV).is_none() {
+        anyhow::bail!(
+            "name the database: licet db init sqlite://PATH (or postgres://USER@HOST/DATABASE, or set {})",
+            super::database::DB_URL_ENV
+        );
+    }
     let outcome = runtime()?.block_on(async {
-        let (store, outcome) = SqliteStore::init(&args.url).await?;
+        let (store, outcome) = licet_server::init_store(&database.url, &database.options)
+            .await
+            .with_context(|| format!("cannot initialise the database {}", database.display()))?;
         store.close().await;
         Ok::<_, anyhow::Error>(outcome)
     })?;
+    let shown = database.display();
     if args.json {
-        let out = json!({"url": args.url, "created": outcome.created, "migrationsApplied": outcome.migrations_applied});
+        let out = json!({"url": shown, "created": outcome.created, "migrationsApplied": outcome.migrations_applied});
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else if outcome.created && database.backend() == Backend::Postgres {
+        print_stdout(&format!("created licet's tables in the database {shown}\n"))?;
     } else if outcome.created {
-        print_stdout(&format!("created the database {}\n", args.url))?;
+        print_stdout(&format!("created the database {shown}\n"))?;
     } else if outcome.migrations_applied > 0 {
         print_stdout(&format!(
-            "the database {} already exists: applied {} pending migration(s); nothing else changed\n",
-            args.url, outcome.migrations_applied
+            "the database {shown} already exists: applied {} pending migration(s); nothing else changed\n",
+            outcome.migrations_applied
         ))?;
     } else {
         print_stdout(&format!(
-            "the database {} already exists and is up to date; nothing changed\n",
-            args.url
+            "the database {shown} already exists and is up to date; nothing changed\n"
         ))?;
     }
     Ok(EXIT_OK)
@@ -294,15 +320,11 @@ pub fn token_create(args: TokenCreateArgs) -> Result<u8> {
         }
         Some(now + i64::from(days) * 86_400)
     };
+    let database = args.db.resolve()?;
     let (token, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db).await.with_context(|| {
-            format!(
-                "cannot open the database {}",
-                licet_server::redact_db_url(&args.db)
-            )
-        })?;
+        let store = database.open().await?;
         let created = create_token_as(
-            &store,
+            store.as_ref(),
             &Actor::cli_from_env(),
             &args.user,
             &permissions,
@@ -350,14 +372,10 @@ pub fn license_key_create(args: LicenseKeyCreateArgs) -> Result<u8> {
         lease_days: args.lease_days,
     };
     let now = UnixTime::now().as_secs();
+    let database = args.db.resolve()?;
     let (key, record) = runtime()?.block_on(async {
-        let store = SqliteStore::open(&args.db).await.with_context(|| {
-            format!(
-                "cannot open the database {}",
-                licet_server::redact_db_url(&args.db)
-            )
-        })?;
-        let created = create_license_key(&store, &Actor::cli_from_env(), new, now).await;
+        let store = database.open().await?;
+        let created = create_license_key(store.as_ref(), &Actor::cli_from_env(), new, now).await;
         store.close().await;
         created.map_err(|e| match e {
             CreateKeyError::Invalid(message) => {

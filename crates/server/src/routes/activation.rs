@@ -131,10 +131,16 @@ pub async fn rate_limit_license_paths(
         if response.headers().contains_key("x-ratelimit-limit") {
             return response;
         }
-        let decision = state.rate_limiter.peek_ip_addr(ip, now);
+        let decision = state
+            .rate_limiter
+            .peek_ip_addr_in(state.store.as_ref(), ip, now)
+            .await;
         return with_rate_headers(response, decision, now);
     }
-    let decision = state.rate_limiter.check_ip_addr(ip, now);
+    let decision = state
+        .rate_limiter
+        .count_ip_addr(state.store.as_ref(), ip, now)
+        .await;
     if !decision.allowed {
         state.metrics.rate_limited();
         return with_rate_headers(too_many(), decision, now);
@@ -157,8 +163,12 @@ struct KeyMeter<'a> {
 
 impl KeyMeter<'_> {
     /// Counts the (found) key; `Err` is the 429 when its limit or the address's is spent.
-    fn count(&mut self) -> Result<(), Response> {
-        let key_decision = self.state.rate_limiter.check_key(self.key, self.now);
+    async fn count(&mut self) -> Result<(), Response> {
+        let key_decision = self
+            .state
+            .rate_limiter
+            .count_key(self.state.store.as_ref(), self.key, self.now)
+            .await;
         self.decision = stricter(self.decision, key_decision);
         if self.decision.allowed {
             Ok(())
@@ -171,7 +181,10 @@ impl KeyMeter<'_> {
 
 async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let now = state.now();
-    let ip_decision = state.rate_limiter.check_ip_addr(client_ip(&request), now);
+    let ip_decision = state
+        .rate_limiter
+        .count_ip_addr(state.store.as_ref(), client_ip(&request), now)
+        .await;
     if !ip_decision.allowed {
         state.metrics.rate_limited();
         return with_rate_headers(too_many(), ip_decision, now);
@@ -465,7 +478,7 @@ async fn do_activate(
     if found.is_none() {
         return Err(message(StatusCode::NOT_FOUND, "License key not found"));
     }
-    meter.count()?;
+    meter.count().await?;
     // The file is minted (or taken from the cache) inside the store's transaction: a seat whose
     // file cannot be made is not taken.
     let mut make_file = |record: &LicenseKeyRecord, activation: &Activation| {
@@ -561,7 +574,7 @@ async fn do_validate(
         .await
         .map_err(internal)?;
     if found.is_some() {
-        meter.count()?;
+        meter.count().await?;
     }
     let (found, seat) = match found {
         Some((record, count, seat)) => (Some((record, count)), seat),
@@ -606,7 +619,7 @@ async fn do_deactivate(
         .await
         .map_err(internal)?;
     if found.is_some() {
-        meter.count()?;
+        meter.count().await?;
     }
     let (record, _) = usable(found, answer.now)?;
     let (freed, remaining) = state

@@ -1,13 +1,13 @@
 //! The SQLite store: one file (mode 0600, created only by [`SqliteStore::init`]), WAL journal,
 //! migrations from `migrations/` applied on open.
 
+use super::open::{redact_url, Backend, DbInit, OpenError};
 use super::{
     ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
     AdminLogStore, ApiToken, CertStore, CertificateKey, CertificateRecord, Department,
     InstalledLicense, KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest,
     SeatFileMaker, Store, StoreError,
 };
-use crate::auth::Permission;
 use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -19,6 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod reader;
+
+use super::rows::{
+    activation_from_columns, admin_log_from_columns, certificate_from_columns,
+    department_from_columns, features_text, key_from_columns, license_from_columns,
+    seat_from_columns, token_from_columns, Columns, LICENSE_COLUMNS,
+};
 
 /// Storage in a SQLite database.
 #[derive(Debug, Clone)]
@@ -148,43 +154,6 @@ impl SqliteStore {
     }
 }
 
-/// What [`SqliteStore::init`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DbInit {
-    /// Whether the database was created (false: it existed and was only migrated).
-    pub created: bool,
-    /// How many migrations were applied.
-    pub migrations_applied: usize,
-}
-
-/// Why a database could not be opened or created.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OpenError {
-    /// The database file does not exist (it is never created by accident).
-    #[error("the database {path} does not exist; create it with `licet db init {url}` (or check the path)", path = .path.display())]
-    Missing {
-        /// The file.
-        path: PathBuf,
-        /// The URL given.
-        url: String,
-    },
-    /// A URL whose scheme names a database licet does not speak.
-    #[error("{0}")]
-    UnsupportedScheme(String),
-    /// The database file could not be created.
-    #[error("cannot create the database {path}: {source}", path = .path.display())]
-    Create {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// SQLite or a migration failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Where a database URL points.
 enum Location {
     /// A file, and whether the URL sets SQLite options (`?mode=ro`, `?vfs=...`).
@@ -204,15 +173,15 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
         let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
         let message = match scheme.as_deref() {
             Some("postgres" | "postgresql") => format!(
-                "`{}` is a PostgreSQL URL: PostgreSQL is not supported yet; use sqlite://PATH",
+                "`{}` is a PostgreSQL URL: open it with `licet_server::open_store` (the SQLite store reads sqlite://PATH only)",
                 redact_url(url)
             ),
             Some("mysql" | "mariadb") => format!(
-                "`{}` is a MySQL URL: MySQL is not supported; use sqlite://PATH",
+                "`{}` is a MySQL URL: MySQL is not supported; use sqlite://PATH or postgres://HOST/DATABASE",
                 redact_url(url)
             ),
             Some(other) if !other.is_empty() && !other.contains(['/', '\\', '.']) => format!(
-                "the database URL scheme `{other}:` is not supported; use sqlite://PATH"
+                "the database URL scheme `{other}:` is not supported; use sqlite://PATH or postgres://HOST/DATABASE"
             ),
             _ => format!(
                 "`{url}` is not a database URL; a SQLite database is written sqlite://PATH (for example sqlite://{url})"
@@ -262,34 +231,6 @@ pub fn database_file(url: &str) -> Result<Option<PathBuf>, OpenError> {
     })
 }
 
-/// A URL without its password (`user:secret@` becomes `user:***@`), for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            let userinfo = &url[start + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..start + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<ApiToken, StoreError> {
-    let permissions: String = row.try_get("permissions")?;
-    Ok(ApiToken {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        token_sha256: row.try_get("token_sha256")?,
-        permissions: permissions
-            .split_whitespace()
-            .filter_map(|p| p.parse::<Permission>().ok())
-            .collect(),
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
 /// Writes an audit-log entry on `executor` (a transaction, so it commits with the change).
 async fn write_admin_log<'e, E>(executor: E, entry: &AdminEntry) -> Result<(), StoreError>
 where
@@ -308,30 +249,6 @@ where
     .execute(executor)
     .await?;
     Ok(())
-}
-
-fn json_column(row: &SqliteRow, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
-    let text: Option<String> = row.try_get(name)?;
-    text.map(|t| {
-        serde_json::from_str(&t)
-            .map_err(|e| StoreError(format!("a stored admin_log.{name} is not JSON: {e}")))
-    })
-    .transpose()
-}
-
-fn admin_log_from_row(row: &SqliteRow) -> Result<AdminLogRecord, StoreError> {
-    Ok(AdminLogRecord {
-        seq: row.try_get("seq")?,
-        entry: AdminEntry {
-            at: row.try_get("at")?,
-            token_id: row.try_get("token_id")?,
-            user_id: row.try_get("user_id")?,
-            action: row.try_get("action")?,
-            target: row.try_get("target")?,
-            before: json_column(row, "before")?,
-            after: json_column(row, "after")?,
-        },
-    })
 }
 
 #[async_trait]
@@ -370,35 +287,25 @@ impl AdminLogStore for SqliteStore {
         let rows = query.build().fetch_all(&self.pool).await?;
         let entries = rows
             .iter()
-            .map(admin_log_from_row)
+            .map(|row| admin_log_from_columns(&SqlxColumns(row)))
             .collect::<Result<_, _>>()?;
         Ok((entries, total))
     }
 }
-
-fn license_from_row(row: &SqliteRow) -> Result<InstalledLicense, StoreError> {
-    Ok(InstalledLicense {
-        license_id: row.try_get("license_id")?,
-        customer_id: row.try_get("customer_id")?,
-        license_type: row.try_get("license_type")?,
-        issued_at: row.try_get("issued_at")?,
-        expires_at: row.try_get("expires_at")?,
-        kid: row.try_get("kid")?,
-        file: row.try_get("file")?,
-        enabled: row.try_get::<i64, _>("enabled")? != 0,
-        installed_at: row.try_get("installed_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-const LICENSE_COLUMNS: &str =
-    "license_id, customer_id, license_type, issued_at, expires_at, kid, file, enabled, installed_at, updated_at";
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
     }
 
     async fn count_activations(&self) -> Result<i64, StoreError> {
@@ -438,7 +345,9 @@ impl Store for SqliteStore {
         let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, rowid")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter()
+            .map(|row| token_from_columns(&SqlxColumns(row)))
+            .collect()
     }
 
     async fn revoke_token(
@@ -459,7 +368,7 @@ impl Store for SqliteStore {
             tx.rollback().await?;
             return Ok(None);
         };
-        let token = token_from_row(&row)?;
+        let token = token_from_columns(&SqlxColumns(&row))?;
         write_admin_log(&mut *tx, log).await?;
         tx.commit().await?;
         Ok(Some(token))
@@ -470,7 +379,9 @@ impl Store for SqliteStore {
             .bind(sha256.as_slice())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(token_from_row).transpose()
+        row.as_ref()
+            .map(|row| token_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn upsert_license(
@@ -498,7 +409,9 @@ impl Store for SqliteStore {
         .bind(l.updated_at)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(license_from_row).transpose()
+        row.as_ref()
+            .map(|row| license_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn set_applied_license(
@@ -539,7 +452,9 @@ impl Store for SqliteStore {
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(license_from_row).collect()
+        rows.iter()
+            .map(|row| license_from_columns(&SqlxColumns(row)))
+            .collect()
     }
 
     async fn get_license(&self, license_id: &str) -> Result<Option<InstalledLicense>, StoreError> {
@@ -549,7 +464,9 @@ impl Store for SqliteStore {
         .bind(license_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(license_from_row).transpose()
+        row.as_ref()
+            .map(|row| license_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn set_license_enabled(
@@ -566,7 +483,9 @@ impl Store for SqliteStore {
         .bind(license_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(license_from_row).transpose()
+        row.as_ref()
+            .map(|row| license_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 }
 
@@ -579,16 +498,6 @@ const FIND_SEAT: &str = "SELECT k.*,
     FROM license_keys k
     LEFT JOIN activations s ON s.key_sha256 = k.key_sha256 AND s.machine_id = ?
     WHERE k.key_sha256 = ?";
-
-/// A result row by column name, whichever library read it (sqlx, or rusqlite in [`reader`]):
-/// one mapping from columns to records for both.
-trait Columns {
-    fn int(&self, name: &str) -> Result<i64, StoreError>;
-    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError>;
-    fn text(&self, name: &str) -> Result<String, StoreError>;
-    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError>;
-    fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError>;
-}
 
 /// An sqlx row as [`Columns`].
 struct SqlxColumns<'a>(&'a SqliteRow);
@@ -609,69 +518,16 @@ impl Columns for SqlxColumns<'_> {
     fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         Ok(self.0.try_get(name)?)
     }
-}
-
-/// A row of [`FIND_SEAT`]: the key, its seat count and `machine_id`'s seat.
-fn seat_from_columns(
-    row: &impl Columns,
-    machine_id: &str,
-) -> Result<(LicenseKeyRecord, i64, Option<Activation>), StoreError> {
-    let seat = match row.opt_text("seat_license_id")? {
-        Some(license_id) => Some(Activation {
-            machine_id: machine_id.to_owned(),
-            license_id,
-            activated_at: row.int("seat_activated_at")?,
-            hostname: row.opt_text("seat_hostname")?,
-            last_validated_at: row.opt_int("seat_last_validated_at")?,
-        }),
-        None => None,
-    };
-    Ok((key_from_columns(row)?, row.int("activation_count")?, seat))
+    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.try_get(name)?)
+    }
+    fn flag(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.0.try_get::<i64, _>(name)? != 0)
+    }
 }
 
 fn key_from_row(row: &SqliteRow) -> Result<LicenseKeyRecord, StoreError> {
     key_from_columns(&SqlxColumns(row))
-}
-
-fn key_from_columns(row: &impl Columns) -> Result<LicenseKeyRecord, StoreError> {
-    let features = match row.opt_text("features")? {
-        Some(text) => match serde_json::from_str(&text) {
-            Ok(serde_json::Value::Object(map)) => Some(map),
-            _ => {
-                return Err(StoreError(
-                    "a stored features value is not a JSON object".into(),
-                ))
-            }
-        },
-        None => None,
-    };
-    Ok(LicenseKeyRecord {
-        key_sha256: row.blob("key_sha256")?,
-        id: row.text("id")?,
-        key_hint: row.opt_text("key_hint")?,
-        customer: row.text("customer")?,
-        product: row.opt_text("product")?,
-        license_type: row.text("license_type")?,
-        features,
-        max_activations: row.int("max_activations")?,
-        expires_at: row.opt_int("expires_at")?,
-        lease_days: row.opt_int("lease_days")?,
-        status: row.text("status")?,
-        owner_name: row.opt_text("owner_name")?,
-        owner_email: row.opt_text("owner_email")?,
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-    })
-}
-
-fn activation_from_row(row: &SqliteRow) -> Result<Activation, StoreError> {
-    Ok(Activation {
-        machine_id: row.try_get("machine_id")?,
-        license_id: row.try_get("license_id")?,
-        activated_at: row.try_get("activated_at")?,
-        hostname: row.try_get("hostname")?,
-        last_validated_at: row.try_get("last_validated_at")?,
-    })
 }
 
 const KEY_WITH_COUNT: &str = "SELECT k.*, (SELECT COUNT(*) FROM activations a WHERE a.key_sha256 = k.key_sha256) AS activation_count
@@ -687,10 +543,7 @@ impl KeyStore for SqliteStore {
         k: &LicenseKeyRecord,
         log: Option<&AdminEntry>,
     ) -> Result<(), StoreError> {
-        let features = k
-            .features
-            .as_ref()
-            .map(|f| serde_json::Value::Object(f.clone()).to_string());
+        let features = features_text(k.features.as_ref());
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO license_keys (key_sha256, id, key_hint, customer, product, license_type, features, max_activations, expires_at,
@@ -782,7 +635,9 @@ impl KeyStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(activation_from_row).collect()
+        rows.iter()
+            .map(|row| activation_from_columns(&SqlxColumns(row)))
+            .collect()
     }
 
     async fn stamp_validation(
@@ -871,9 +726,7 @@ impl KeyStore for SqliteStore {
             query.push(", lease_days = ").push_bind(lease_days);
         }
         if let Some(features) = &changes.features {
-            let text = features
-                .as_ref()
-                .map(|f| serde_json::Value::Object(f.clone()).to_string());
+            let text = features_text(features.as_ref());
             query.push(", features = ").push_bind(text);
         }
         if let Some(max) = changes.max_activations {
@@ -952,7 +805,7 @@ impl KeyStore for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(row) = existing {
-            let activation = activation_from_row(&row)?;
+            let activation = activation_from_columns(&SqlxColumns(&row))?;
             // Made under the transaction like a new seat's, so the caller's side effects (a
             // ledger entry) happen under the same lock; nothing to commit.
             let made = make_file(&key, &activation);
@@ -1022,7 +875,9 @@ impl KeyStore for SqliteStore {
             .bind(machine_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(activation_from_row).transpose()
+        row.as_ref()
+            .map(|row| activation_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn assign_license_key(
@@ -1068,7 +923,7 @@ impl KeyStore for SqliteStore {
             tx.rollback().await?;
             return Ok(None);
         };
-        let freed = activation_from_row(&row)?;
+        let freed = activation_from_columns(&SqlxColumns(&row))?;
         let remaining: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM activations WHERE key_sha256 = ?")
                 .bind(key_sha256)
@@ -1082,46 +937,6 @@ impl KeyStore for SqliteStore {
         tx.commit().await?;
         Ok(Some((freed, remaining)))
     }
-}
-
-fn department_from_row(row: &SqliteRow) -> Result<Department, StoreError> {
-    Ok(Department {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn certificate_from_row(row: &SqliteRow) -> Result<(CertificateRecord, String), StoreError> {
-    Ok((
-        CertificateRecord {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            certificate_type: row.try_get("certificate_type")?,
-            subject: row.try_get("subject")?,
-            kid: row.try_get("kid")?,
-            expiry: row.try_get("expiry")?,
-            department_id: row.try_get("department_id")?,
-            enabled: row.try_get::<i64, _>("enabled")? != 0,
-            certificate_der: row.try_get("certificate_der")?,
-            key: match (
-                row.try_get::<Option<Vec<u8>>, _>("encrypted_key")?,
-                row.try_get::<Option<String>, _>("pkcs11_uri")?,
-                row.try_get::<Option<String>, _>("pin_reference")?,
-            ) {
-                (Some(sealed), None, None) => CertificateKey::Sealed(sealed),
-                (None, Some(uri), Some(pin_reference)) => {
-                    CertificateKey::Token { uri, pin_reference }
-                }
-                _ => return Err(StoreError(
-                    "a certificate row has both or neither of a sealed key and a token reference"
-                        .into(),
-                )),
-            },
-            created_at: row.try_get("created_at")?,
-        },
-        row.try_get("department_name")?,
-    ))
 }
 
 const CERTIFICATE_SELECT: &str =
@@ -1143,7 +958,9 @@ impl CertStore for SqliteStore {
         let rows = sqlx::query("SELECT * FROM departments ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(department_from_row).collect()
+        rows.iter()
+            .map(|row| department_from_columns(&SqlxColumns(row)))
+            .collect()
     }
 
     async fn get_department(&self, id: &str) -> Result<Option<Department>, StoreError> {
@@ -1151,7 +968,9 @@ impl CertStore for SqliteStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(department_from_row).transpose()
+        row.as_ref()
+            .map(|row| department_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn insert_certificate(&self, c: &CertificateRecord) -> Result<bool, StoreError> {
@@ -1189,7 +1008,9 @@ impl CertStore for SqliteStore {
         let rows = sqlx::query(&format!("{CERTIFICATE_SELECT} ORDER BY c.name"))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(certificate_from_row).collect()
+        rows.iter()
+            .map(|row| certificate_from_columns(&SqlxColumns(row)))
+            .collect()
     }
 
     async fn get_certificate(
@@ -1200,7 +1021,9 @@ impl CertStore for SqliteStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(certificate_from_row).transpose()
+        row.as_ref()
+            .map(|row| certificate_from_columns(&SqlxColumns(row)))
+            .transpose()
     }
 
     async fn delete_certificate(&self, id: &str) -> Result<bool, StoreError> {

@@ -18,7 +18,8 @@
 //! replaced under a running server is not read through an old connection for long.
 
 use super::super::{Activation, StoreError};
-use super::{seat_from_columns, Columns, FIND_SEAT};
+use super::FIND_SEAT;
+use crate::store::rows::{seat_from_columns, Columns};
 use crate::store::LicenseKeyRecord;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -164,5 +165,11 @@ impl Columns for RusqliteColumns<'_, '_> {
     }
     fn blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         self.get(name)
+    }
+    fn opt_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(name)
+    }
+    fn flag(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.get::<i64>(name)? != 0)
     }
 }
