@@ -281,6 +281,15 @@ fn deactivate(agent: &ureq::Agent, base: &str, key: &str, n: u32) -> u16 {
 #[test]
 fn two_hundred_activations_over_three_replicas_take_exactly_five_seats() {
     let site = Site::new();
+    // Whatever the database's default isolation, seat transactions run READ COMMITTED: under
+    // REPEATABLE READ a count after the key's lock would miss a seat committed meanwhile.
+    site.cluster.psql(
+        "postgres",
+        &format!(
+            "ALTER DATABASE {} SET default_transaction_isolation = 'repeatable read'",
+            site.name
+        ),
+    );
     let key = site.license_key(5);
     let replicas: Vec<Replica> = (0..3).map(|_| site.replica(UNLIMITED)).collect();
     let bases: Vec<String> = replicas.iter().map(|r| r.base.clone()).collect();
@@ -439,6 +448,50 @@ fn every_replica_signs_with_the_same_keys() {
         assert!(
             stderr.contains(missing) && stderr.contains("every replica"),
             "{stderr}"
+        );
+    }
+    // A replica given another key than the others: refused before it listens, naming which.
+    site.ok(&["keygen", "--alg", "rs256", "--out", "other-api"]);
+    site.ok(&["keygen", "--alg", "ed25519", "--out", "other-vendor"]);
+    for (flag, file, named) in [
+        (
+            "--signing-key",
+            "other-api.key.pem",
+            "response-signing key (--signing-key)",
+        ),
+        (
+            "--license-signing-key",
+            "other-vendor.key.pem",
+            "seat-license signing key (--license-signing-key)",
+        ),
+        // A master key file that does not exist on this host is made, and then refused.
+        (
+            "--master-key-file",
+            "other-master.key",
+            "master key (--master-key-file)",
+        ),
+    ] {
+        let mut args = vec![
+            "serve",
+            "--db",
+            &site.url,
+            "--db-password-file",
+            site.password(),
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        for (given, default) in [
+            ("--signing-key", "api.key.pem"),
+            ("--license-signing-key", "vendor.key.pem"),
+            ("--master-key-file", "licet-master.key"),
+        ] {
+            args.extend([given, if given == flag { file } else { default }]);
+        }
+        let (code, _, stderr) = site.run(&args);
+        assert_eq!(code, 2, "{flag}: {stderr}");
+        assert!(
+            stderr.contains(named) && stderr.contains("not the one the other replicas"),
+            "{flag}: {stderr}"
         );
     }
     // A certificate sealed through one replica and opened through another: tested against

@@ -111,3 +111,12 @@ CREATE UNLOGGED TABLE rate_counts (
     count        INTEGER NOT NULL,
     PRIMARY KEY (bucket, window_start)
 );
+
+-- The keys every replica must be given alike (crate::serve::check_replica_keys): the first
+-- replica to start records them, every later one compares its own and refuses to start when
+-- they differ. `value` is a key id, or for the master key a value sealed with it.
+CREATE TABLE replica_keys (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL
+);

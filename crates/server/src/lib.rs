@@ -44,7 +44,7 @@ pub use app::{
     DOCS_PATH, MAX_LICENSE_REQUEST_BYTES, OPENAPI_PATH,
 };
 pub use serve::{
-    check_master_key, default_master_key_path, default_signing_key_path,
+    check_master_key, check_replica_keys, default_master_key_path, default_signing_key_path,
     load_or_create_signing_key, require_rsa, serve, serve_with, ServeError, ServeOptions,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DRAIN_TIMEOUT,
 };

@@ -10,9 +10,12 @@
 //!
 //! On PostgreSQL the counts are shared by every replica on the database: each request is counted
 //! in the store's `rate_counts` table (one atomic upsert per bucket), so N replicas do not give a
-//! client N allowances. The windows and limits are the same; the in-memory tables are then only
-//! the fallback when the database does not answer (the request is counted here instead, and a
-//! warning logged), so a database hiccup neither refuses everybody nor lifts the limit. SQLite
+//! client N allowances. The windows and limits are the same. When the database does not answer
+//! a count, the request is refused (429 until the window ends, and a warning logged): a database
+//! that fails, or a connection pool an attacker has filled, must not lift the limit. A request
+//! counts in the newest window this process has seen, never an older one (a request that read
+//! the clock before a slow body), and the rows of the window before the current one are kept, so
+//! replicas whose clocks differ by less than a window do not drop each other's counts. SQLite
 //! serves one process, whose in-memory tables are the counts.
 
 use crate::activation::key_hash;
@@ -22,7 +25,7 @@ use licet_verifier::LicenseKey;
 use std::collections::hash_map::RandomState;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The verdict for one request, with what the rate-limit headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +124,8 @@ pub struct RateLimiter {
     windows: Mutex<Windows>,
     /// The last window whose older shared counts this process dropped.
     purged_before: AtomicI64,
+    /// The newest window a shared count was made in (a count never goes to an older one).
+    newest_window: AtomicI64,
 }
 
 // SipHash (`RandomState`), not a faster unkeyed hash: the flooder chooses the addresses and keys,
@@ -194,6 +199,7 @@ impl RateLimiter {
                 keys: LruCache::with_hasher(bounds.keys.max(1), RandomState::new()),
             }),
             purged_before: AtomicI64::new(i64::MIN),
+            newest_window: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -253,7 +259,12 @@ impl RateLimiter {
 
     /// Counts a request from `ip` where `store` shares counts between replicas, else as
     /// [`RateLimiter::check_ip_addr`].
-    pub async fn count_ip_addr(&self, store: &dyn Store, ip: IpAddr, now: i64) -> RateDecision {
+    pub async fn count_ip_addr(
+        &self,
+        store: &Arc<dyn Store>,
+        ip: IpAddr,
+        now: i64,
+    ) -> RateDecision {
         let bucket = Client::of(ip).shared_bucket();
         match self.shared(store, &bucket, self.per_ip, now, true).await {
             Some(decision) => decision,
@@ -262,7 +273,12 @@ impl RateLimiter {
     }
 
     /// [`RateLimiter::peek_ip_addr`] in the shared counts where `store` keeps them.
-    pub async fn peek_ip_addr_in(&self, store: &dyn Store, ip: IpAddr, now: i64) -> RateDecision {
+    pub async fn peek_ip_addr_in(
+        &self,
+        store: &Arc<dyn Store>,
+        ip: IpAddr,
+        now: i64,
+    ) -> RateDecision {
         let bucket = Client::of(ip).shared_bucket();
         match self.shared(store, &bucket, self.per_ip, now, false).await {
             Some(decision) => decision,
@@ -272,7 +288,12 @@ impl RateLimiter {
 
     /// Counts a request for a (found) license key where `store` shares counts between
     /// replicas, else as [`RateLimiter::check_key`].
-    pub async fn count_key(&self, store: &dyn Store, key: &LicenseKey, now: i64) -> RateDecision {
+    pub async fn count_key(
+        &self,
+        store: &Arc<dyn Store>,
+        key: &LicenseKey,
+        now: i64,
+    ) -> RateDecision {
         let bucket = [b"key:".as_slice(), &key_id(key)].concat();
         match self.shared(store, &bucket, self.per_key, now, true).await {
             Some(decision) => decision,
@@ -280,17 +301,19 @@ impl RateLimiter {
         }
     }
 
-    /// The decision from the store's shared counts; `None` when the store keeps none or failed
-    /// (then the caller counts in memory).
+    /// The decision from the store's shared counts; `None` when the store keeps none (then the
+    /// caller counts in memory). A failed count refuses the request.
     async fn shared(
         &self,
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
         bucket: &[u8],
         limit: u32,
         now: i64,
         count_it: bool,
     ) -> Option<RateDecision> {
-        let window = now - now.rem_euclid(WINDOW_SECS);
+        let current = now - now.rem_euclid(WINDOW_SECS);
+        let window = current.max(self.newest_window.fetch_max(current, Ordering::Relaxed));
+        let reset = window.saturating_add(WINDOW_SECS);
         let answer = if count_it {
             store.count_shared_request(bucket, window, limit).await
         } else {
@@ -300,15 +323,24 @@ impl RateLimiter {
             Ok(Some(before)) => before,
             Ok(None) => return None,
             Err(e) => {
-                tracing::warn!(cause = %e, "the shared rate-limit count failed; counting in this process");
-                return None;
+                tracing::warn!(cause = %e, "the shared rate-limit count failed; the request is refused");
+                return Some(RateDecision {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset,
+                });
             }
         };
-        // Once a window per process: the counts of windows that ended are dropped.
+        // Once a window per process, off the request's path: the counts of windows before the
+        // previous one are dropped.
         if count_it && self.purged_before.fetch_max(window, Ordering::Relaxed) < window {
-            if let Err(e) = store.forget_rate_windows_before(window).await {
-                tracing::warn!(cause = %e, "old shared rate-limit counts could not be dropped");
-            }
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.forget_rate_windows_before(window - WINDOW_SECS).await {
+                    tracing::warn!(cause = %e, "old shared rate-limit counts could not be dropped");
+                }
+            });
         }
         let allowed = before < limit;
         let after = if allowed && count_it {
@@ -320,7 +352,7 @@ impl RateLimiter {
             allowed,
             limit,
             remaining: limit - after.min(limit),
-            reset: window.saturating_add(WINDOW_SECS),
+            reset,
         })
     }
 

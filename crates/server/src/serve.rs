@@ -2,8 +2,11 @@
 //! idle clients, graceful shutdown, and the response-signing key.
 
 use crate::app::{router, AppState};
+use crate::master_key::MasterKey;
 use crate::ratelimit::ClientBlock;
 use axum::extract::ConnectInfo;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -42,6 +45,16 @@ pub enum ServeError {
         path: PathBuf,
         /// The name of the certificate tried.
         certificate: String,
+    },
+    /// A key of this replica is not the one the other replicas on the database were given.
+    #[error("this replica's {what} is not the one the other replicas on this database use ({detail}): give every replica the same key; to change it on purpose, stop every replica, then run `DELETE FROM replica_keys WHERE name = '{name}'` in the database and start them with the new key")]
+    ReplicaKeyMismatch {
+        /// Which key, with its flag.
+        what: &'static str,
+        /// The key's name in `replica_keys`.
+        name: &'static str,
+        /// What differs (key ids, never key material).
+        detail: String,
     },
     /// The database could not be read.
     #[error("the database could not be read: {0}")]
@@ -607,6 +620,66 @@ pub async fn check_master_key(
             return Err(ServeError::WrongMasterKey {
                 path: path.to_path_buf(),
                 certificate: record.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The context of the value sealed with the master key in `replica_keys`.
+const MASTER_KEY_CHECK: &[u8] = b"licet replica_keys master-key check";
+
+/// Replicas on one database must be given the same response-signing key, seat-license key and
+/// master key: the first replica to start records them (key ids, and a value sealed with the
+/// master key), and a replica given another one is refused before it listens, naming which. A
+/// store that serves one process (SQLite) records nothing.
+pub async fn check_replica_keys(
+    store: &dyn crate::store::Store,
+    response_key: &SigningKey,
+    license_key: &SigningKey,
+    master_key: &MasterKey,
+    now: i64,
+) -> Result<(), ServeError> {
+    for (name, what, kid) in [
+        (
+            "response_signing_kid",
+            "response-signing key (--signing-key)",
+            response_key.kid(),
+        ),
+        (
+            "license_signing_kid",
+            "seat-license signing key (--license-signing-key)",
+            license_key.kid(),
+        ),
+    ] {
+        if let Some(recorded) = store.record_replica_key(name, kid, now).await? {
+            if recorded != kid {
+                return Err(ServeError::ReplicaKeyMismatch {
+                    what,
+                    name,
+                    detail: format!("kid {kid}, where the others use kid {recorded}"),
+                });
+            }
+        }
+    }
+    let sealed = master_key
+        .seal(MASTER_KEY_CHECK, MASTER_KEY_CHECK)
+        .map_err(|e| crate::store::StoreError(format!("sealing the master-key check: {e}")))?;
+    let name = "master_key_check";
+    if let Some(recorded) = store
+        .record_replica_key(name, &URL_SAFE_NO_PAD.encode(sealed), now)
+        .await?
+    {
+        let opens = URL_SAFE_NO_PAD
+            .decode(&recorded)
+            .ok()
+            .and_then(|bytes| master_key.open(&bytes, MASTER_KEY_CHECK).ok())
+            .is_some_and(|plain| plain.as_slice() == MASTER_KEY_CHECK);
+        if !opens {
+            return Err(ServeError::ReplicaKeyMismatch {
+                what: "master key (--master-key-file)",
+                name,
+                detail: "it does not open the check value the first replica sealed".into(),
             });
         }
     }

@@ -100,6 +100,18 @@ pub trait Store: KeyStore + CertStore + AdminLogStore + Send + Sync {
     async fn forget_rate_windows_before(&self, _window_start: i64) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Records `value` under `name` in the table of keys every replica must share, unless a
+    /// value is recorded there already; returns the value recorded (this one when it was the
+    /// first). `None`: this store serves one process, with nothing to compare
+    /// ([`crate::serve::check_replica_keys`]).
+    async fn record_replica_key(
+        &self,
+        _name: &str,
+        _value: &str,
+        _now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
     /// Seats in use across every key (the `licet_seats_in_use` gauge, read at scrape time).
     async fn count_activations(&self) -> Result<i64, StoreError>;
     /// Stores a new token, and `log` in the same transaction.

@@ -25,6 +25,7 @@ use licet_verifier::lease::MAX_LEASE_BYTES;
 use licet_verifier::{MachineId, UnixTime};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+#[cfg(debug_assertions)] // The test clock (the only Arc here) exists in debug builds only.
 use std::sync::Arc;
 use std::time::Duration;
 

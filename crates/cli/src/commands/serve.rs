@@ -14,9 +14,9 @@ use licet_server::license_keys::{create_license_key, CreateKeyError, NewLicenseK
 use licet_server::master_key::MasterKey;
 use licet_server::ratelimit::RateLimiter;
 use licet_server::{
-    check_master_key, check_response_key, create_token_as, default_master_key_path,
-    default_signing_key_path, load_or_create_signing_key, require_rsa, serve_ops, AppState,
-    Backend, ServeOptions, DEFAULT_TOKEN_EXPIRY_DAYS,
+    check_master_key, check_replica_keys, check_response_key, create_token_as,
+    default_master_key_path, default_signing_key_path, load_or_create_signing_key, require_rsa,
+    serve_ops, AppState, Backend, ServeOptions, DEFAULT_TOKEN_EXPIRY_DAYS,
 };
 use licet_verifier::UnixTime;
 use serde_json::json;
@@ -204,6 +204,15 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
         }
         let master_key = MasterKey::load_or_create(&master_path)?;
         check_master_key(state.store.as_ref(), &master_key, &master_path).await?;
+        // Replicas on one database must hold the same keys (PostgreSQL; nothing on SQLite).
+        check_replica_keys(
+            state.store.as_ref(),
+            &state.signing_key,
+            &state.license_signing_key,
+            &master_key,
+            UnixTime::now().as_secs(),
+        )
+        .await?;
         state.master_key = Arc::new(master_key);
         // The monitoring listener: bound before the main one, so a bad address stops the start.
         let metrics_bound = match args.metrics_listen {

@@ -133,13 +133,13 @@ pub async fn rate_limit_license_paths(
         }
         let decision = state
             .rate_limiter
-            .peek_ip_addr_in(state.store.as_ref(), ip, now)
+            .peek_ip_addr_in(&state.store, ip, now)
             .await;
         return with_rate_headers(response, decision, now);
     }
     let decision = state
         .rate_limiter
-        .count_ip_addr(state.store.as_ref(), ip, now)
+        .count_ip_addr(&state.store, ip, now)
         .await;
     if !decision.allowed {
         state.metrics.rate_limited();
@@ -167,7 +167,7 @@ impl KeyMeter<'_> {
         let key_decision = self
             .state
             .rate_limiter
-            .count_key(self.state.store.as_ref(), self.key, self.now)
+            .count_key(&self.state.store, self.key, self.now)
             .await;
         self.decision = stricter(self.decision, key_decision);
         if self.decision.allowed {
@@ -183,7 +183,7 @@ async fn handle(state: AppState, request: Request, action: Action) -> Response {
     let now = state.now();
     let ip_decision = state
         .rate_limiter
-        .count_ip_addr(state.store.as_ref(), client_ip(&request), now)
+        .count_ip_addr(&state.store, client_ip(&request), now)
         .await;
     if !ip_decision.allowed {
         state.metrics.rate_limited();

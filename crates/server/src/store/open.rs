@@ -104,41 +104,67 @@ pub async fn init_store(
     })
 }
 
-/// A URL without its password (`user:secret@` becomes `user:***@`, a `password=` parameter
-/// becomes `password=***`), for messages.
+/// Whether a query parameter's name (percent-decoded) may carry a secret: `password` as sqlx
+/// reads it, and any other spelling (`Password`, `passwd`, `sslpassword`), which sqlx would log
+/// as an unrecognised parameter, value and all.
+fn secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("pass") || name.contains("pwd")
+}
+
+/// A URL without its password (the user part's password and every parameter that may be one
+/// become `***`), for messages. A URL without `//` keeps only its scheme and what follows its
+/// last `@`; a SQLite URL is printed as given.
 pub fn redact_url(url: &str) -> String {
-    let url = match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            let userinfo = &url[start + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            if userinfo.contains(':') {
-                format!("{}{user}:***{}", &url[..start + 3], &url[at..])
-            } else {
-                url.to_owned()
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "sqlite" => url.to_owned(),
+        Ok(mut parsed) if !parsed.cannot_be_a_base() => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
             }
+            if parsed.query().is_some() {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(name, value)| {
+                        let value = if secret_parameter(&name) {
+                            "***".to_owned()
+                        } else {
+                            value.into_owned()
+                        };
+                        (name.into_owned(), value)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
         }
-        _ => url.to_owned(),
-    };
-    match url.split_once('?') {
-        Some((base, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
-                        format!("{name}=***")
-                    }
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{base}?{}", params.join("&"))
-        }
-        None => url,
+        _ => redact_url_unparsed(url),
     }
 }
 
-/// Whether `url` carries a password (in its user part or a `password=` parameter).
+/// [`redact_url`] for a URL without `//` (`postgres:user:pw@host/db`): nothing before the `@`.
+fn redact_url_unparsed(url: &str) -> String {
+    match (url.split_once(':'), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}:***{}", &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether `url` carries a password (in its user part, or a parameter that may be one), or is a
+/// network URL licet cannot tell about (then it is treated as carrying one).
 pub fn url_has_password(url: &str) -> bool {
-    redact_url(url) != url
+    if Backend::of(url) == Backend::Sqlite {
+        return false;
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) if !parsed.cannot_be_a_base() => {
+            parsed.password().is_some()
+                || parsed
+                    .query_pairs()
+                    .any(|(name, _)| secret_parameter(&name))
+        }
+        _ => url.contains('@') || url.contains("pass"),
+    }
 }
 
 #[cfg(test)]

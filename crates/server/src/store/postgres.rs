@@ -47,6 +47,12 @@ pub struct PgOptions {
     pub acquire_timeout: Duration,
 }
 
+/// How every transaction begins: READ COMMITTED whatever the database's default
+/// (`default_transaction_isolation`), because the seat logic depends on it. Under REPEATABLE
+/// READ the seat count after the key's lock would read the snapshot taken before the lock was
+/// granted, and miss the seat another replica just committed.
+const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
 /// Default of [`PgOptions::max_connections`] per replica.
 pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 16;
 
@@ -106,6 +112,7 @@ impl PgStore {
     }
 
     async fn connect(url: &str, options: &PgOptions) -> Result<PgPool, OpenError> {
+        check_url(url)?;
         let mut connect = PgConnectOptions::from_str(url).map_err(|e| {
             OpenError::UnsupportedScheme(format!(
                 "`{}` is not a PostgreSQL URL licet can read: {}",
@@ -120,7 +127,21 @@ impl PgStore {
         // Statements are not logged: the log is for operators, and a statement's text is
         // licet's, not theirs (its values are never logged either way).
         connect = connect.disable_statement_logging();
+        // Every statement READ COMMITTED, the single-statement ones too (the rate-limit upsert
+        // would fail under REPEATABLE READ when two replicas count one bucket at once), whatever
+        // the database's `default_transaction_isolation`.
+
         let pool = PgPoolOptions::new()
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                    )
+                    .execute(connection)
+                    .await
+                    .map(|_| ())
+                })
+            })
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
@@ -133,6 +154,85 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// The parameters sqlx reads from a PostgreSQL URL (sqlx-postgres `options/parse.rs`); any other
+/// is refused, because sqlx would log it, value and all, as unrecognised.
+const KNOWN_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// Checks a PostgreSQL URL before sqlx reads it: `postgres://` or `postgresql://`, only
+/// parameters sqlx knows, and a TLS mode named unless the database is on this machine (the
+/// default `prefer` would fall back to plain text, and send the password in it, to whoever
+/// answers on the network).
+fn check_url(url: &str) -> Result<(), OpenError> {
+    let refuse = |message: String| Err(OpenError::UnsupportedScheme(message));
+    let lower = url.to_ascii_lowercase();
+    if !lower.starts_with("postgres://") && !lower.starts_with("postgresql://") {
+        return refuse(format!(
+            "`{}` is not a PostgreSQL URL; write postgres://USER@HOST[:PORT]/DATABASE",
+            redact_url(url)
+        ));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| {
+        OpenError::UnsupportedScheme(format!(
+            "`{}` is not a PostgreSQL URL licet can read: {e}",
+            redact_url(url)
+        ))
+    })?;
+    let mut tls_named = std::env::var_os("PGSSLMODE").is_some();
+    let mut host_parameter = None;
+    for (name, value) in parsed.query_pairs() {
+        let known = KNOWN_PARAMETERS.contains(&name.as_ref()) || name.starts_with("options[");
+        if !known {
+            return refuse(format!(
+                "the database URL {} has the parameter `{name}`, which licet does not know (known: {})",
+                redact_url(url),
+                KNOWN_PARAMETERS.join(", ")
+            ));
+        }
+        if name == "sslmode" || name == "ssl-mode" {
+            tls_named = true;
+        }
+        if name == "host" || name == "hostaddr" {
+            host_parameter = Some(value.into_owned());
+        }
+    }
+    let host = host_parameter.unwrap_or_else(|| parsed.host_str().unwrap_or("").to_owned());
+    let on_this_machine = host.is_empty()
+        || host.starts_with('/')
+        || host.to_ascii_lowercase().starts_with("%2f")
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !tls_named && !on_this_machine {
+        return refuse(format!(
+            "the database URL {} names no TLS mode, and the database is not on this machine: add ?sslmode=verify-full&sslrootcert=CA.pem (checks the server's certificate and name), or sslmode=require (encrypts without checking who answers) or sslmode=disable (plain text) if you accept that",
+            redact_url(url)
+        ));
+    }
+    Ok(())
 }
 
 fn connect_error(url: &str, e: sqlx::Error) -> OpenError {
@@ -322,6 +422,28 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn record_replica_key(
+        &self,
+        name: &str,
+        value: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        // Of replicas starting at once, the first insert wins and every one reads it back.
+        sqlx::query(
+            "INSERT INTO replica_keys (name, value, recorded_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let recorded: String = sqlx::query_scalar("SELECT value FROM replica_keys WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(recorded))
+    }
+
     async fn count_activations(&self) -> Result<i64, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activations")
             .fetch_one(&self.pool)
@@ -335,7 +457,7 @@ impl Store for PgStore {
         log: Option<&AdminEntry>,
     ) -> Result<(), StoreError> {
         let permissions: Vec<&str> = token.permissions.iter().map(|p| p.name()).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, token_sha256, permissions, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -370,7 +492,7 @@ impl Store for PgStore {
         now: i64,
         log: &AdminEntry,
     ) -> Result<Option<ApiToken>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         // One UPDATE with its condition: of two concurrent revocations one changes the row.
         let row = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING *",
@@ -531,7 +653,7 @@ impl KeyStore for PgStore {
         k: &LicenseKeyRecord,
         log: Option<&AdminEntry>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         sqlx::query(
             "INSERT INTO license_keys (key_sha256, id, key_hint, customer, product, license_type, features, max_activations, expires_at,
                  lease_days, status, owner_name, owner_email, created_at, updated_at)
@@ -680,7 +802,7 @@ impl KeyStore for PgStore {
     ) -> Result<Option<(LicenseKeyRecord, i64)>, StoreError> {
         // The row lock: the state read here is the state changed, for the audit log, and a
         // concurrent activation waits (a lower seat count is seen by the next one).
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         let Some(before) = sqlx::query(LOCK_KEY)
             .bind(key_sha256)
             .fetch_optional(&mut *tx)
@@ -750,7 +872,7 @@ impl KeyStore for PgStore {
         make_file: SeatFileMaker<'_>,
         log: Option<&AdminEntry>,
     ) -> Result<ActivationOutcome, ActivateError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         let Some(row) = sqlx::query(LOCK_KEY)
             .bind(key_sha256)
             .fetch_optional(&mut *tx)
@@ -883,7 +1005,7 @@ impl KeyStore for PgStore {
         machine_id: &str,
         log: Option<&AdminEntry>,
     ) -> Result<Option<(Activation, i64)>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         // The key's lock first, as every seat change takes it: a concurrent activation counts
         // the seats after this one is gone, or before it went, never in between.
         sqlx::query(LOCK_KEY)
@@ -1007,5 +1129,52 @@ impl CertStore for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> String {
+        match check_url(url) {
+            Err(OpenError::UnsupportedScheme(message)) => message,
+            other => panic!("{url} was not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_name_tls_off_this_machine_and_only_known_parameters() {
+        // On this machine, no TLS mode is needed.
+        for url in [
+            "postgres://licet@127.0.0.1:5432/licet",
+            "postgres://licet@localhost/licet",
+            "postgres://licet@[::1]/licet",
+            "postgresql:///licet?host=/var/run/postgresql&user=licet",
+            "postgres://licet@%2Fvar%2Frun%2Fpostgresql/licet",
+        ] {
+            assert!(check_url(url).is_ok(), "{url}");
+        }
+        // Over a network, the mode is named (verify-full, or an explicit weaker one).
+        if std::env::var_os("PGSSLMODE").is_none() {
+            let message = refused("postgres://licet@db.internal/licet");
+            assert!(message.contains("sslmode=verify-full"), "{message}");
+        }
+        for url in [
+            "postgres://licet@db.internal/licet?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://licet@db.internal/licet?sslmode=require",
+            "postgres://licet@db.internal/licet?sslmode=disable",
+        ] {
+            assert!(check_url(url).is_ok(), "{url}");
+        }
+        // Parameters sqlx would log as unrecognised, value and all: refused, value unprinted.
+        let message = refused("postgres://u@127.0.0.1/d?Password=s3cret");
+        assert!(
+            message.contains("`Password`") && !message.contains("s3cret"),
+            "{message}"
+        );
+        // Not a network URL.
+        let message = refused("postgres:u:s3cret@h/d");
+        assert!(!message.contains("s3cret"), "{message}");
     }
 }

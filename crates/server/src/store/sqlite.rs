@@ -183,9 +183,12 @@ fn parse_url(url: &str) -> Result<Location, OpenError> {
             Some(other) if !other.is_empty() && !other.contains(['/', '\\', '.']) => format!(
                 "the database URL scheme `{other}:` is not supported; use sqlite://PATH or postgres://HOST/DATABASE"
             ),
-            _ => format!(
-                "`{url}` is not a database URL; a SQLite database is written sqlite://PATH (for example sqlite://{url})"
-            ),
+            _ => {
+                let shown = redact_url(url);
+                format!(
+                    "`{shown}` is not a database URL; a SQLite database is written sqlite://PATH (for example sqlite://{shown})"
+                )
+            }
         };
         return Err(OpenError::UnsupportedScheme(message));
     };
