@@ -87,6 +87,9 @@ pub struct AppStateFields {
     pub token_policy: Arc<crate::token_keys::TokenPolicy>,
     /// PKCS11 registrations checked at once (one: each opens a token and may load a module).
     pub token_registrations: Arc<tokio::sync::Semaphore>,
+    /// Whether the console's session cookie is marked `Secure` (the server speaks TLS, or sits
+    /// behind a trusted proxy that does).
+    pub secure_cookies: bool,
     /// `/license/validate` writes a seat's `last_validated_at` only when the stored one is at
     /// least this many seconds old ([`crate::activation::VALIDATION_STAMP_SECS`]).
     pub validation_stamp_secs: i64,
@@ -117,6 +120,7 @@ impl AppState {
             request_timeout: REQUEST_TIMEOUT,
             validation_stamp_secs: crate::activation::VALIDATION_STAMP_SECS,
             trusted_proxies: Arc::default(),
+            secure_cookies: false,
         }))
     }
 
@@ -245,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .config(Config::new([OPENAPI_PATH]).validator_url("none"));
     routes
         .merge(Router::<AppState>::from(docs))
+        .merge(crate::console::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_LICENSE_REQUEST_BYTES))

@@ -118,14 +118,46 @@ pub async fn authenticate(
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Err(ApiError::invalid_token(path));
     }
-    let hash = token_hash(token);
+    authenticate_hash(store, &token_hash(token), now, path).await
+}
+
+/// The token of a request to a token route, for its handler: the `X-Auth-Token` header's, or
+/// the console session's when there is no header. [`require_token`] has already checked the
+/// same credentials (and a console request's CSRF token, for its real method) before the
+/// handler runs.
+pub async fn request_token(
+    state: &crate::app::AppState,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> Result<ApiToken, ApiError> {
+    let header = headers
+        .get("x-auth-token")
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    if header.is_none() {
+        let session =
+            crate::console::authenticate_session(state, headers, &axum::http::Method::GET, path)
+                .await?;
+        if let Some((token, _)) = session {
+            return Ok(token);
+        }
+    }
+    authenticate(state.store.as_ref(), header, state.now(), path).await
+}
+
+/// [`authenticate`] by the token's SHA-256 (a console session holds only the hash).
+pub async fn authenticate_hash(
+    store: &dyn Store,
+    hash: &[u8; 32],
+    now: i64,
+    path: &str,
+) -> Result<ApiToken, ApiError> {
     let found = store
-        .find_token(&hash)
+        .find_token(hash)
         .await
         .map_err(|e| ApiError::internal(e, path))?;
     match found {
         Some(record)
-            if aws_lc_rs::constant_time::verify_slices_are_equal(&record.token_sha256, &hash)
+            if aws_lc_rs::constant_time::verify_slices_are_equal(&record.token_sha256, hash)
                 .is_ok()
                 && record.expires_at.is_none_or(|exp| now < exp)
                 && record.revoked_at.is_none() =>
@@ -169,6 +201,18 @@ pub async fn require_token(
         .headers()
         .get("x-auth-token")
         .map(|v| v.to_str().unwrap_or("\u{0}"));
+    // The web console's requests carry its session cookie instead of a token header.
+    if header.is_none() {
+        let method = request.method().clone();
+        match crate::console::authenticate_session(&state, request.headers(), &method, path).await {
+            Ok(Some((token, _))) => {
+                request.extensions_mut().insert(token);
+                return next.run(request).await;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
     match authenticate(state.store.as_ref(), header, state.now(), path).await {
         Ok(token) => {
             request.extensions_mut().insert(token);

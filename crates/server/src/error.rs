@@ -85,6 +85,17 @@ impl ApiError {
         )
     }
 
+    /// 403, LE_ERR_SS_304: a console request that changes state without its session's CSRF
+    /// token (`X-CSRF-Token`).
+    pub fn csrf(path: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "LE_ERR_SS_304",
+            "The request changes state but does not carry the session's X-CSRF-Token",
+            path,
+        )
+    }
+
     /// 404, LE_ERR_SS_001.
     pub fn not_found(message: impl Into<String>, path: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "LE_ERR_SS_001", message, path)

@@ -21,6 +21,7 @@ pub mod admin;
 mod app;
 pub mod auth;
 pub mod client_addr;
+pub mod console;
 pub mod error;
 mod extract;
 pub mod ledger;

@@ -28,6 +28,19 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
+/// A signed-in session of the web console (`crate::console`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// SHA-256 of the session id (the id itself is only in the browser's cookie).
+    pub session_sha256: Vec<u8>,
+    /// SHA-256 of the API token the session signed in with.
+    pub token_sha256: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; the session ends then.
+    pub expires_at: i64,
+}
+
 /// A license file installed on this server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstalledLicense {
@@ -112,6 +125,15 @@ pub trait Store: KeyStore + CertStore + AdminLogStore + Send + Sync {
     ) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
+    /// Stores a console session (and drops the sessions that ended before `session.created_at`).
+    async fn insert_console_session(&self, session: &ConsoleSession) -> Result<(), StoreError>;
+    /// The console session with this id hash, if any (ended or not: the caller checks).
+    async fn find_console_session(
+        &self,
+        session_sha256: &[u8; 32],
+    ) -> Result<Option<ConsoleSession>, StoreError>;
+    /// Ends a console session; false if there was none.
+    async fn delete_console_session(&self, session_sha256: &[u8; 32]) -> Result<bool, StoreError>;
     /// Seats in use across every key (the `licet_seats_in_use` gauge, read at scrape time).
     async fn count_activations(&self) -> Result<i64, StoreError>;
     /// Stores a new token, and `log` in the same transaction.

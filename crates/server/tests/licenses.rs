@@ -567,6 +567,21 @@ impl Store for BrokenStore {
     fn backend(&self) -> licet_server::Backend {
         licet_server::Backend::Sqlite
     }
+    async fn insert_console_session(
+        &self,
+        _: &licet_server::store::ConsoleSession,
+    ) -> Result<(), StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn find_console_session(
+        &self,
+        _: &[u8; 32],
+    ) -> Result<Option<licet_server::store::ConsoleSession>, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
+    async fn delete_console_session(&self, _: &[u8; 32]) -> Result<bool, StoreError> {
+        Err(StoreError("disk on fire".into()))
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Err(StoreError("disk on fire".into()))
     }

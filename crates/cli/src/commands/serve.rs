@@ -184,6 +184,9 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
             args.rate_limit_per_ip,
             args.rate_limit_per_key,
         ));
+        // The console's cookie is `Secure` when the browser reaches it over TLS: this server's,
+        // or a trusted proxy's in front of it.
+        state.secure_cookies = scheme == "https" || !nets.is_empty();
         state.trusted_proxies = Arc::new(TrustedProxies::new(nets, header));
         state.token_policy = Arc::new(token_policy(&args)?);
         let master_path = args

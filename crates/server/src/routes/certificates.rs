@@ -5,7 +5,7 @@
 //! [`crate::token_keys`]); `PKCS12_HSM` is refused with the reason.
 
 use crate::app::AppState;
-use crate::auth::{authenticate, require, Permission};
+use crate::auth::{require, Permission};
 use crate::error::ApiError;
 use crate::extract::PathParam;
 use crate::store::{CertificateKey, CertificateRecord, Department};
@@ -34,10 +34,7 @@ async fn caller(
     headers: &HeaderMap,
     path: &str,
 ) -> Result<crate::store::ApiToken, ApiError> {
-    let header = headers
-        .get("x-auth-token")
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    let token = crate::auth::request_token(state, headers, path).await?;
     require(&token, Permission::ManageCertificates, path)?;
     Ok(token)
 }

@@ -4,7 +4,7 @@
 use crate::activation::describe_holders;
 use crate::admin::{query_params, rfc3339, Actor, Page};
 use crate::app::AppState;
-use crate::auth::{authenticate, require, Permission};
+use crate::auth::{require, Permission};
 use crate::error::ApiError;
 use crate::extract::{PathParam, PathParams2};
 use crate::license_keys::{
@@ -29,10 +29,7 @@ pub(crate) async fn caller_with(
     path: &str,
     permission: Permission,
 ) -> Result<ApiToken, ApiError> {
-    let header = headers
-        .get("x-auth-token")
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    let token = crate::auth::request_token(state, headers, path).await?;
     require(&token, permission, path)?;
     Ok(token)
 }

@@ -1,7 +1,7 @@
 //! Installed licenses (seed 000): install a license file, list, read, enable or disable.
 
 use crate::app::{AppState, MAX_LICENSE_REQUEST_BYTES};
-use crate::auth::{authenticate, require, Permission};
+use crate::auth::{require, Permission};
 use crate::error::ApiError;
 use crate::extract::PathParam;
 use crate::store::InstalledLicense;
@@ -87,11 +87,7 @@ async fn caller(
     permission: Permission,
     path: &str,
 ) -> Result<crate::store::ApiToken, ApiError> {
-    // A header that is not text is a bad token (303), not a missing one (301).
-    let header = headers
-        .get("x-auth-token")
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let token = authenticate(state.store.as_ref(), header, state.now(), path).await?;
+    let token = crate::auth::request_token(state, headers, path).await?;
     require(&token, permission, path)?;
     Ok(token)
 }

@@ -3,7 +3,7 @@
 
 use super::{
     Activation, AdminEntry, AdminLogRecord, ApiToken, CertificateKey, CertificateRecord,
-    Department, InstalledLicense, LicenseKeyRecord, StoreError,
+    ConsoleSession, Department, InstalledLicense, LicenseKeyRecord, StoreError,
 };
 use crate::auth::Permission;
 
@@ -192,4 +192,14 @@ pub(crate) fn features_text(
     features: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Option<String> {
     features.map(|f| serde_json::Value::Object(f.clone()).to_string())
+}
+
+/// A row of `console_sessions`.
+pub(crate) fn session_from_columns(row: &impl Columns) -> Result<ConsoleSession, StoreError> {
+    Ok(ConsoleSession {
+        session_sha256: row.blob("session_sha256")?,
+        token_sha256: row.blob("token_sha256")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
+    })
 }

@@ -4,8 +4,8 @@
 use super::open::{redact_url, Backend, DbInit, OpenError};
 use super::{
     ActivateError, Activation, ActivationOutcome, AdminEntry, AdminLogFilter, AdminLogRecord,
-    AdminLogStore, ApiToken, CertStore, CertificateKey, CertificateRecord, Department,
-    InstalledLicense, KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest,
+    AdminLogStore, ApiToken, CertStore, CertificateKey, CertificateRecord, ConsoleSession,
+    Department, InstalledLicense, KeyChanges, KeyFilter, KeyStore, LicenseKeyRecord, PageRequest,
     SeatFileMaker, Store, StoreError,
 };
 use async_trait::async_trait;
@@ -23,7 +23,7 @@ mod reader;
 use super::rows::{
     activation_from_columns, admin_log_from_columns, certificate_from_columns,
     department_from_columns, features_text, key_from_columns, license_from_columns,
-    seat_from_columns, token_from_columns, Columns, LICENSE_COLUMNS,
+    seat_from_columns, session_from_columns, token_from_columns, Columns, LICENSE_COLUMNS,
 };
 
 /// Storage in a SQLite database.
@@ -309,6 +309,45 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    async fn insert_console_session(&self, session: &ConsoleSession) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at <= ?")
+            .bind(session.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_sessions (session_sha256, token_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session.session_sha256)
+        .bind(&session.token_sha256)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_console_session(
+        &self,
+        session_sha256: &[u8; 32],
+    ) -> Result<Option<ConsoleSession>, StoreError> {
+        let row = sqlx::query("SELECT * FROM console_sessions WHERE session_sha256 = ?")
+            .bind(session_sha256.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| session_from_columns(&SqlxColumns(&row)))
+            .transpose()
+    }
+
+    async fn delete_console_session(&self, session_sha256: &[u8; 32]) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM console_sessions WHERE session_sha256 = ?")
+            .bind(session_sha256.as_slice())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn count_activations(&self) -> Result<i64, StoreError> {
