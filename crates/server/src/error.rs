@@ -136,6 +136,17 @@ impl ApiError {
         )
     }
 
+    /// 422, LE_ERR_SS_422: the request is well formed but cannot be done as asked; the message
+    /// says why.
+    pub fn unprocessable(message: impl Into<String>, path: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "LE_ERR_SS_422",
+            message,
+            path,
+        )
+    }
+
     /// 413, LE_ERR_SS_413: the body is over the route's limit.
     pub fn too_large(limit: usize, path: &str) -> Self {
         Self::new(

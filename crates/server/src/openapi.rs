@@ -362,6 +362,29 @@ pub struct TokenEnvelope {
     data: TokenVo,
 }
 
+/// `{"data": Token}` with the new token's text in `data.token` (shown once).
+#[derive(ToSchema)]
+pub struct NewTokenEnvelope {
+    data: TokenVo,
+}
+
+/// `{"data": {"license_file", "license_id", "machine_id"}}`.
+#[derive(ToSchema)]
+pub struct SeatLicenseEnvelope {
+    data: SeatLicenseVo,
+}
+
+/// A seat's license file.
+#[derive(ToSchema)]
+pub struct SeatLicenseVo {
+    /// The license file (compact JWS).
+    license_file: String,
+    /// Its `jti`: the seat's license id.
+    license_id: String,
+    /// The machine it is bound to.
+    machine_id: String,
+}
+
 /// `{"data": [Token]}`.
 #[derive(ToSchema)]
 pub struct TokenListEnvelope {

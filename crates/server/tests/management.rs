@@ -759,3 +759,131 @@ async fn migration_0007_gives_existing_keys_distinct_uuid_ids_and_no_hint() {
     }
     assert_ne!(ids[0], ids[1]);
 }
+
+/// Issue 14 §2 (the console's token page): `POST /api/v1/tokens` makes a token shown once, that
+/// expires, with only permissions the caller holds (no escalation), and logs it.
+#[tokio::test]
+async fn tokens_made_through_the_api_expire_and_never_exceed_their_maker() {
+    let h = harness().await;
+    let (status, body) = h
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            json!({"user_id": "support", "permissions": ["manage-license-keys"], "expires_days": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let made = body["data"]["token"].as_str().unwrap().to_owned();
+    assert!(made.starts_with("lct_"));
+    assert_eq!(body["data"]["permissions"], json!(["manage-license-keys"]));
+    assert_eq!(body["data"]["user_id"], "support");
+    let expires = licet_verifier::UnixTime::from_secs(T0 + 7 * 86_400)
+        .unwrap()
+        .to_rfc3339();
+    assert_eq!(body["data"]["expires_at"], expires.as_str());
+    // The new token works, and shows only what it was given.
+    let (status, _) = h
+        .call_as(Some(&made), "GET", "/api/v1/license-keys", Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h
+        .log()
+        .await
+        .iter()
+        .any(|e| e["action"] == "token.create" && !e.to_string().contains(&made)));
+
+    // A token with manage-tokens but not manage-licenses cannot make one that has it.
+    let (limited, _) = create_token(
+        h.state.store.as_ref(),
+        "ops",
+        &[Permission::ManageTokens, Permission::ManageLicenseKeys],
+        T0,
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, body) = h
+        .call_as(
+            Some(&limited),
+            "POST",
+            "/api/v1/tokens",
+            json!({"user_id": "x", "permissions": ["manage-licenses"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("manage-licenses"));
+    // Bad bodies: no permission, an unknown one, an expiry out of range, an unknown field.
+    for bad in [
+        json!({"user_id": "x", "permissions": []}),
+        json!({"user_id": "x", "permissions": ["admin"]}),
+        json!({"user_id": "x", "permissions": ["manage-tokens"], "expires_days": 0}),
+        json!({"user_id": "x", "permissions": ["manage-tokens"], "expires_days": 3651}),
+        json!({"user_id": "", "permissions": ["manage-tokens"]}),
+        json!({"user_id": "x", "permissions": ["manage-tokens"], "no_expiry": true}),
+    ] {
+        let (status, body) = h.call("POST", "/api/v1/tokens", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    // Default expiry: 90 days.
+    let (_, body) = h
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            json!({"user_id": "y", "permissions": ["view-admin-log"]}),
+        )
+        .await;
+    let ninety = licet_verifier::UnixTime::from_secs(T0 + 90 * 86_400)
+        .unwrap()
+        .to_rfc3339();
+    assert_eq!(body["data"]["expires_at"], ninety.as_str());
+}
+
+/// Issue 14 §2 (the console's "download a license file for a seat"): the administrator gets the
+/// seat's file, bound to the machine, when naming the key by its text; by id it is a 422 (the
+/// file carries the key's text, which the server keeps only as a hash); no seat is a 404.
+#[tokio::test]
+async fn an_administrator_gets_a_seats_license_file() {
+    let h = harness().await;
+    let (key, id) = h.new_key("ACME", 2).await;
+    let m = machine(1);
+    let (status, _) = h
+        .machine_call("activate", json!({"license_key": key, "machine_id": m}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let uri =
+        |k: &str, machine: &str| format!("/api/v1/license-keys/{k}/activations/{machine}/license");
+    let (status, body) = h.call("GET", &uri(&key, &m), Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = body["data"]["license_file"].as_str().unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            file.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["jti"], body["data"]["license_id"]);
+    assert_eq!(claims["machine_ids"], json!([m]));
+    let (status, body) = h.call("GET", &uri(&id, &m), Value::Null).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = h.call("GET", &uri(&key, &machine(2)), Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without the permission: 403.
+    let (other, _) = create_token(
+        h.state.store.as_ref(),
+        "ops",
+        &[Permission::ViewAdminLog],
+        T0,
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, _) = h
+        .call_as(Some(&other), "GET", &uri(&key, &m), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

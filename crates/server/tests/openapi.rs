@@ -49,7 +49,11 @@ const ROUTES: &[(&str, &[&str])] = &[
         "/api/v1/license-keys/{key}/activations/{machine_id}",
         &["delete"],
     ),
-    ("/api/v1/tokens", &["get"]),
+    (
+        "/api/v1/license-keys/{key}/activations/{machine_id}/license",
+        &["get"],
+    ),
+    ("/api/v1/tokens", &["get", "post"]),
     ("/api/v1/tokens/{id}", &["delete"]),
     ("/api/v1/admin-log", &["get"]),
     ("/api/v1/assign-license-key", &["post"]),

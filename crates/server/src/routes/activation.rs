@@ -416,7 +416,7 @@ fn with_license_file(
 
 /// The seat's license file, from the cache or minted now (and then recorded by
 /// [`record_minted`] for `route`).
-fn seat_file(
+pub(crate) fn seat_file(
     state: &AppState,
     key: &LicenseKey,
     record: &LicenseKeyRecord,

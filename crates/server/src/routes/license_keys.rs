@@ -409,3 +409,92 @@ pub async fn free(
     data["max_activations"] = json!(record.max_activations);
     Ok(Json(json!({ "data": data })))
 }
+
+/// The route template of [`seat_license`] (its metric label).
+const SEAT_LICENSE_ROUTE: &str = "/api/v1/license-keys/{key}/activations/{machine_id}/license";
+
+#[utoipa::path(get, path = "/api/v1/license-keys/{key}/activations/{machine_id}/license", tag = "license-keys", security(("token" = [])),
+    params(
+        ("key" = String, Path, description = "The license key's text: the file carries it, and the server keeps only its hash"),
+        ("machine_id" = String, Path, description = "The machine's id (64 hex)"),
+    ),
+    responses(
+        (status = 200, description = "The seat's license file, as `/license/validate` would answer it (the cached file, or one minted now and recorded in the ledger)", body = crate::openapi::SeatLicenseEnvelope),
+        (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
+        (status = 404, description = "No such key, or the machine holds no seat of it (LE_ERR_SS_001)", body = crate::error::ErrorBody),
+        (status = 409, description = "The key is suspended (LE_ERR_SS_1202) or expired (LE_ERR_SS_1203)", body = crate::error::ErrorBody),
+        (status = 422, description = "The key was named by its id: the file carries the key's text (LE_ERR_SS_422)", body = crate::error::ErrorBody),
+        (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
+    ))]
+/// `GET /api/v1/license-keys/{key}/activations/{machine_id}/license`: the license file of a
+/// seat, for an administrator to hand to its machine.
+pub async fn seat_license(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PathParams2(key, machine): PathParams2,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("{}/activations/{machine}/license", key_path(&key));
+    caller(&state, &headers, &path).await?;
+    let key = match parse_key_ref(&key, &path)? {
+        KeyRef::Key(key) => key,
+        KeyRef::Id(_) => {
+            return Err(ApiError::unprocessable(
+                "Name the key by its text, not its id: the license file carries the key, which the server keeps only as a hash",
+                &path,
+            ))
+        }
+    };
+    let machine = MachineId::parse(&machine).map_err(|_| {
+        ApiError::not_found(
+            "No such machine id: it must be 64 hexadecimal characters",
+            &path,
+        )
+    })?;
+    let now = state.now();
+    let found = state
+        .store
+        .find_seat(&crate::activation::key_hash(&key), machine.as_str())
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?;
+    let Some((record, _, seat)) = found else {
+        return Err(ApiError::not_found("License key not found", &path));
+    };
+    let Some(seat) = seat else {
+        return Err(ApiError::not_found(
+            "The machine holds no seat of this key",
+            &path,
+        ));
+    };
+    if record.status != "active" {
+        return Err(ApiError::conflict(
+            "LE_ERR_SS_1202",
+            "License key is suspended",
+            &path,
+        ));
+    }
+    if record.expires_at.is_some_and(|exp| now >= exp) {
+        return Err(ApiError::conflict(
+            "LE_ERR_SS_1203",
+            "License key has expired",
+            &path,
+        ));
+    }
+    let file = crate::routes::activation::seat_file(
+        &state,
+        &key,
+        &record,
+        &seat,
+        &machine,
+        now,
+        SEAT_LICENSE_ROUTE,
+    )
+    .map_err(|e| ApiError::internal(e, &path))?;
+    Ok(Json(json!({
+        "data": {
+            "license_file": file,
+            "license_id": seat.license_id,
+            "machine_id": seat.machine_id,
+        }
+    })))
+}
