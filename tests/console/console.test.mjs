@@ -65,6 +65,7 @@ async function newPage(viewport = { width: 1280, height: 800 }) {
 
 async function signIn(page, token) {
   await page.goto(`${base}/console/`);
+  await page.locator('body[data-view="sign-in"]').waitFor({ state: "attached" });
   await page.locator("#token").fill(token);
   await page.keyboard.press("Enter"); // by keyboard: the form submits on Enter
   await page.locator("#who").waitFor({ state: "visible" });
@@ -78,8 +79,14 @@ try {
   const page = await newPage();
   await step("the sign-in page has a label for every field and takes the token by keyboard", async () => {
     await page.goto(`${base}/console/`);
+    await page.locator('body[data-view="sign-in"]').waitFor({ state: "attached" });
+    // The page puts the cursor in the token field; Tab reaches the button, Shift+Tab comes back.
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.type || "");
+    assert.equal(await focused(), "token", "the token field has the focus");
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => document.activeElement?.id), "token", "Tab reaches the token field");
+    assert.equal(await focused(), "submit", "Tab reaches the Sign in button");
+    await page.keyboard.press("Shift+Tab");
+    assert.equal(await focused(), "token", "Shift+Tab returns to the token field");
     await signIn(page, admin);
     assert.match(await page.locator("#user").textContent(), /admin/);
     for (const section of ["License keys", "Installed licenses", "Certificates", "API tokens", "Audit log", "Server health"]) {
@@ -139,6 +146,7 @@ try {
     await page.locator("#certificate-passkey").fill("not-the-passkey");
     await page.getByRole("button", { name: "Upload" }).click();
     await page.locator("#status.error", { hasText: "Uploading the certificate failed" }).waitFor();
+    assert.match(await status(page).textContent(), /Wrong passkey/, "the error names the passkey");
     await page.screenshot({ path: join(shots, "certificate-wrong-passkey-1280.png"), fullPage: true });
     await page.locator("#certificate-file").setInputFiles(p12);
     await page.locator("#certificate-passkey").fill("fixture-passphrase-not-secret");
@@ -176,10 +184,10 @@ try {
   });
 
   await step("every field of every page has a label", async () => {
-    for (const section of ["keys", "licenses", "certificates", "tokens"]) {
+    for (const [section, form] of [["keys", "#key-create"], ["licenses", "#license-install"],
+      ["certificates", "#certificate-upload"], ["tokens", "#token-create"]]) {
       await page.goto(`${base}/console/#${section}`);
-      await page.locator("#page-title").waitFor();
-      await page.waitForLoadState("networkidle");
+      await page.locator(form).waitFor(); // this section's own form, not the previous page's
       const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, select")]
         .filter((e) => !e.closest("[hidden]") && !document.querySelector(`label[for="${e.id}"]`)).map((e) => e.id || e.name));
       assert.deepEqual(unlabelled, [], `unlabelled fields on #${section}`);
@@ -197,11 +205,24 @@ try {
     await phone.context().close();
   });
 
-  await step("sign out", async () => {
+  await step("sign out ends the session on the server, not only in the browser", async () => {
+    const cookie = (await page.context().cookies()).find((c) => c.name === "licet_session");
+    assert.ok(cookie?.httpOnly && cookie.sameSite === "Strict", JSON.stringify(cookie));
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.locator("#sign-in").waitFor({ state: "visible" });
-    const reply = await page.evaluate(async () => (await fetch("/api/v1/license-keys")).status);
-    assert.equal(reply, 401, "the session ended");
+    // The old cookie, replayed from outside the browser: the server has deleted the session.
+    const replayed = await fetch(`${base}/api/v1/license-keys`, { headers: { Cookie: `licet_session=${cookie.value}` } });
+    assert.equal(replayed.status, 401, "the session ended on the server");
+    // And a change with the cookie but without the CSRF token is refused (a fresh session).
+    await signIn(page, admin);
+    const noCsrf = await page.evaluate(async () => {
+      const reply = await fetch("/api/v1/license-keys", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ customer: "X", max_activations: 1 }) });
+      return (await reply.json()).errors[0].code;
+    });
+    assert.equal(noCsrf, "LE_ERR_SS_304");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#sign-in").waitFor({ state: "visible" });
   });
 
   await step("a token without permission sees no section it may not use and is refused", async () => {
@@ -215,9 +236,9 @@ try {
         method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": session.data.csrfToken },
         body: JSON.stringify({ customer: "X", max_activations: 1 }),
       });
-      return reply.status;
+      return [reply.status, (await reply.json()).errors[0].code];
     });
-    assert.equal(refused, 403);
+    assert.deepEqual(refused, [403, "LE_ERR_SS_302"], "refused for the permission, not for CSRF");
     await other.goto(`${base}/console/#keys`);
     await other.locator("#health-readyz").waitFor(); // the keys page is not offered
     await other.screenshot({ path: join(shots, "limited-token-1280.png"), fullPage: true });

@@ -196,7 +196,7 @@ async function renderKey(page, id) {
     ["Last validated", (s) => when(s.last_validated_at)],
     ["License file", (s) => button("Download", () => downloadSeatFile(id, s.machine_id), { class: "secondary", "aria-label": `Download the license file of ${s.hostname ?? s.machine_id}` })],
     ["", (s) => button("Free seat", async () => {
-      const freed = await api("DELETE", `/api/v1/license-keys/${encodeURIComponent(id)}/activations/${s.machine_id}`);
+      const freed = await api("DELETE", `/api/v1/license-keys/${encodeURIComponent(id)}/activations/${encodeURIComponent(s.machine_id)}`);
       if (check(freed, "Freeing the seat")) {
         say(`Freed the seat of ${s.hostname ?? s.machine_id}.`);
         await redraw(() => renderKey(page, id));
@@ -213,7 +213,7 @@ async function downloadSeatFile(id, machine) {
     $("key-text").focus();
     return;
   }
-  const reply = await api("GET", `/api/v1/license-keys/${encodeURIComponent(text)}/activations/${machine}/license`);
+  const reply = await api("POST", `/api/v1/license-keys/${encodeURIComponent(text)}/activations/${encodeURIComponent(machine)}/license`);
   if (!check(reply, "Getting the license file")) return;
   const file = new Blob([reply.data.data.license_file], { type: "application/jwt" });
   const link = el("a", { href: URL.createObjectURL(file), download: `${machine.slice(0, 12)}.lic` });
@@ -380,6 +380,7 @@ function showSignIn(message) {
   $("who").hidden = true;
   if (message) say(message, true);
   $("token").focus();
+  document.body.dataset.view = "sign-in"; // the page is ready for a token (tests wait for it)
 }
 
 function showConsole() {
@@ -391,6 +392,7 @@ function showConsole() {
   nav.replaceChildren(...SECTIONS.filter((s) => allowed(s.permission))
     .map((s) => el("a", { href: `#${s.id}`, id: `nav-${s.id}` }, s.title)));
   nav.hidden = false;
+  document.body.dataset.view = "console";
   route();
 }
 

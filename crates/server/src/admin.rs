@@ -67,6 +67,8 @@ impl Actor {
 pub mod actions {
     /// A license key was created.
     pub const KEY_CREATE: &str = "license_key.create";
+    /// An administrator took a seat's license file (`POST .../activations/{machine}/license`).
+    pub const SEAT_FILE: &str = "license_key.seat_file";
     /// A license key was changed.
     pub const KEY_UPDATE: &str = "license_key.update";
     /// An administrator freed a machine's seat.

@@ -211,12 +211,50 @@ async fn current_session(State(state): State<AppState>, headers: HeaderMap) -> R
 
 /// The body of `POST /console/session`.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SignIn {
     token: String,
 }
 
-async fn sign_in(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+/// Whether a sign-in comes from the console's own page: JSON (a cross-site form can only send
+/// `text/plain`, urlencoded or multipart without a preflight), and, where the browser says where
+/// it comes from (`Sec-Fetch-Site`, `Origin`), from this origin. Without this a page elsewhere
+/// could sign its victim in as the attacker's token (login CSRF).
+fn same_origin_json(headers: &HeaderMap) -> bool {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    let fetch_site_ok = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v == "same-origin" || v == "none");
+    let origin_ok = match (
+        headers.get("origin").and_then(|v| v.to_str().ok()),
+        headers.get("host").and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    json && fetch_site_ok && origin_ok
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let path = "/console/session";
+    if !same_origin_json(&headers) {
+        return with_headers(ApiError::csrf_sign_in(path).into_response());
+    }
     let Ok(token) = serde_json::from_slice::<SignIn>(&body).map(|b| Zeroizing::new(b.token)) else {
         return with_headers(
             ApiError::validation("The body must be {\"token\": \"...\"}", path).into_response(),
@@ -305,6 +343,36 @@ mod tests {
         long.insert(COOKIE, HeaderValue::from_str(&value).unwrap());
         assert!(session_id(&long).is_none());
         assert!(session_id(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn sign_in_must_be_same_origin_json() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, HeaderValue::from_static(value));
+            }
+            same_origin_json(&headers)
+        };
+        assert!(with(&[("content-type", "application/json")]));
+        assert!(with(&[
+            ("content-type", "application/json; charset=utf-8"),
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://licet.example:8443"),
+            ("host", "licet.example:8443"),
+        ]));
+        // What a cross-site form can send.
+        assert!(!with(&[("content-type", "text/plain")]));
+        assert!(!with(&[]));
+        assert!(!with(&[
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "cross-site"),
+        ]));
+        assert!(!with(&[
+            ("content-type", "application/json"),
+            ("origin", "https://evil.example"),
+            ("host", "licet.example"),
+        ]));
     }
 
     #[test]

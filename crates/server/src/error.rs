@@ -96,6 +96,16 @@ impl ApiError {
         )
     }
 
+    /// 403, LE_ERR_SS_304: a console sign-in that is not JSON from the console's own origin.
+    pub fn csrf_sign_in(path: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "LE_ERR_SS_304",
+            "Sign in from the console's own page: a JSON body from this origin",
+            path,
+        )
+    }
+
     /// 404, LE_ERR_SS_001.
     pub fn not_found(message: impl Into<String>, path: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "LE_ERR_SS_001", message, path)

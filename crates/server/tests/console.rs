@@ -126,6 +126,32 @@ async fn a_session_is_an_httponly_strict_cookie_and_needs_csrf_to_change_anythin
     let h = harness().await;
     let token = h.token(&[Permission::ManageLicenseKeys]).await;
 
+    // Login CSRF: what a cross-site form can send (text/plain), or JSON from another origin,
+    // signs nobody in, even with a good token.
+    let request = Request::builder()
+        .method("POST")
+        .uri("/console/session")
+        .header("content-type", "text/plain")
+        .body(Body::from(json!({"token": token}).to_string()))
+        .unwrap();
+    let response = router(h.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("set-cookie").is_none());
+    let cross = h
+        .send(
+            "POST",
+            "/console/session",
+            &[("sec-fetch-site", "cross-site")],
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert!(!cross.headers.contains_key("set-cookie"));
+    assert_eq!(
+        h.db.scalar("SELECT COUNT(*) FROM console_sessions").await,
+        0
+    );
+
     // A wrong token: no session, no cookie.
     let refused = h
         .send(

@@ -827,6 +827,29 @@ async fn tokens_made_through_the_api_expire_and_never_exceed_their_maker() {
         let (status, body) = h.call("POST", "/api/v1/tokens", bad.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+    // Never longer than the maker's own token: one that expires in 2 days makes 2-day tokens.
+    let (short, _) = create_token(
+        h.state.store.as_ref(),
+        "ops",
+        &[Permission::ManageTokens],
+        T0,
+        Some(T0 + 2 * 86_400),
+    )
+    .await
+    .unwrap();
+    let (status, body) = h
+        .call_as(
+            Some(&short),
+            "POST",
+            "/api/v1/tokens",
+            json!({"user_id": "z", "permissions": ["manage-tokens"], "expires_days": 3650}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let two_days = licet_verifier::UnixTime::from_secs(T0 + 2 * 86_400)
+        .unwrap()
+        .to_rfc3339();
+    assert_eq!(body["data"]["expires_at"], two_days.as_str());
     // Default expiry: 90 days.
     let (_, body) = h
         .call(
@@ -855,7 +878,10 @@ async fn an_administrator_gets_a_seats_license_file() {
     assert_eq!(status, StatusCode::OK);
     let uri =
         |k: &str, machine: &str| format!("/api/v1/license-keys/{k}/activations/{machine}/license");
-    let (status, body) = h.call("GET", &uri(&key, &m), Value::Null).await;
+    // A GET changes nothing here: the file is taken by POST (it may mint and is logged).
+    let (status, _) = h.call("GET", &uri(&key, &m), Value::Null).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let (status, body) = h.call("POST", &uri(&key, &m), Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let file = body["data"]["license_file"].as_str().unwrap();
     let claims: Value = serde_json::from_slice(
@@ -868,9 +894,18 @@ async fn an_administrator_gets_a_seats_license_file() {
     .unwrap();
     assert_eq!(claims["jti"], body["data"]["license_id"]);
     assert_eq!(claims["machine_ids"], json!([m]));
-    let (status, body) = h.call("GET", &uri(&id, &m), Value::Null).await;
+    assert!(
+        h.log()
+            .await
+            .iter()
+            .any(|e| e["action"] == "license_key.seat_file"
+                && e["target"] == id.as_str()
+                && e["after"]["machine_id"] == m.as_str()),
+        "the audit log records who took which seat's file"
+    );
+    let (status, body) = h.call("POST", &uri(&id, &m), Value::Null).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = h.call("GET", &uri(&key, &machine(2)), Value::Null).await;
+    let (status, _) = h.call("POST", &uri(&key, &machine(2)), Value::Null).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Without the permission: 403.
     let (other, _) = create_token(
@@ -883,7 +918,7 @@ async fn an_administrator_gets_a_seats_license_file() {
     .await
     .unwrap();
     let (status, _) = h
-        .call_as(Some(&other), "GET", &uri(&key, &m), Value::Null)
+        .call_as(Some(&other), "POST", &uri(&key, &m), Value::Null)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -51,7 +51,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ),
     (
         "/api/v1/license-keys/{key}/activations/{machine_id}/license",
-        &["get"],
+        &["post"],
     ),
     ("/api/v1/tokens", &["get", "post"]),
     ("/api/v1/tokens/{id}", &["delete"]),

@@ -413,13 +413,13 @@ pub async fn free(
 /// The route template of [`seat_license`] (its metric label).
 const SEAT_LICENSE_ROUTE: &str = "/api/v1/license-keys/{key}/activations/{machine_id}/license";
 
-#[utoipa::path(get, path = "/api/v1/license-keys/{key}/activations/{machine_id}/license", tag = "license-keys", security(("token" = [])),
+#[utoipa::path(post, path = "/api/v1/license-keys/{key}/activations/{machine_id}/license", tag = "license-keys", security(("token" = [])),
     params(
         ("key" = String, Path, description = "The license key's text: the file carries it, and the server keeps only its hash"),
         ("machine_id" = String, Path, description = "The machine's id (64 hex)"),
     ),
     responses(
-        (status = 200, description = "The seat's license file, as `/license/validate` would answer it (the cached file, or one minted now and recorded in the ledger)", body = crate::openapi::SeatLicenseEnvelope),
+        (status = 200, description = "The seat's license file, as `/license/validate` would answer it (the cached file, or one minted now and recorded in the ledger); the audit log records who took it", body = crate::openapi::SeatLicenseEnvelope),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 404, description = "No such key, or the machine holds no seat of it (LE_ERR_SS_001)", body = crate::error::ErrorBody),
@@ -427,15 +427,16 @@ const SEAT_LICENSE_ROUTE: &str = "/api/v1/license-keys/{key}/activations/{machin
         (status = 422, description = "The key was named by its id: the file carries the key's text (LE_ERR_SS_422)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
     ))]
-/// `GET /api/v1/license-keys/{key}/activations/{machine_id}/license`: the license file of a
-/// seat, for an administrator to hand to its machine.
+/// `POST /api/v1/license-keys/{key}/activations/{machine_id}/license`: the license file of a
+/// seat, for an administrator to hand to its machine. A POST (with the console's CSRF token),
+/// not a GET: it may mint a file and writes the ledger and the audit log.
 pub async fn seat_license(
     State(state): State<AppState>,
     headers: HeaderMap,
     PathParams2(key, machine): PathParams2,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("{}/activations/{machine}/license", key_path(&key));
-    caller(&state, &headers, &path).await?;
+    let token = caller(&state, &headers, &path).await?;
     let key = match parse_key_ref(&key, &path)? {
         KeyRef::Key(key) => key,
         KeyRef::Id(_) => {
@@ -490,6 +491,18 @@ pub async fn seat_license(
         SEAT_LICENSE_ROUTE,
     )
     .map_err(|e| ApiError::internal(e, &path))?;
+    let entry = Actor::token(&token).entry(
+        now,
+        crate::admin::actions::SEAT_FILE,
+        &record.id,
+        None,
+        Some(json!({"machine_id": seat.machine_id, "license_id": seat.license_id})),
+    );
+    state
+        .store
+        .insert_admin_log(&entry)
+        .await
+        .map_err(|e| ApiError::internal(e, &path))?;
     Ok(Json(json!({
         "data": {
             "license_file": file,

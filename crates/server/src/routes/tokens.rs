@@ -80,7 +80,8 @@ pub struct NewToken {
     pub user_id: String,
     /// Permission names; each must be one the caller's own token holds.
     pub permissions: Vec<String>,
-    /// Days until it expires, 1 to 3650 (default 90). Tokens made through the API always expire.
+    /// Days until it expires, 1 to 3650 (default 90), and never after the caller's own token.
+    /// Tokens made through the API always expire.
     pub expires_days: Option<u32>,
 }
 
@@ -144,13 +145,17 @@ pub async fn create(
         ));
     }
     let now = state.now();
+    // Never longer than the caller's own token: a token about to expire (or a stolen session)
+    // must not mint one that outlives it.
+    let asked = now + i64::from(days) * 86_400;
+    let expires_at = caller.expires_at.map_or(asked, |own| own.min(asked));
     let (text, record) = create_token_as(
         state.store.as_ref(),
         &Actor::token(&caller),
         user,
         &permissions,
         now,
-        Some(now + i64::from(days) * 86_400),
+        Some(expires_at),
     )
     .await
     .map_err(|e| ApiError::internal(e, COLLECTION))?;
