@@ -12,6 +12,12 @@ mod output;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: the server allocates a few dozen small blocks per
+/// request from two worker threads, where glibc's arenas spent 4% of a validate's CPU
+/// (docs/PERFORMANCE.md, issue 10 §5). The libraries leave the allocator to their host.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code: success, or a valid license.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: a license (or key, or file) was checked and rejected.
