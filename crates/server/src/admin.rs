@@ -217,6 +217,9 @@ pub fn query_params(
         if value.len() > 1024 {
             return Err(BadParameter::new(&name, "is longer than 1024 bytes"));
         }
+        if value.contains('\0') {
+            return Err(BadParameter::new(&name, crate::text::CONTAINS_NUL));
+        }
         if params.insert(name.to_string(), value.to_string()).is_some() {
             return Err(BadParameter::new(&name, "is given more than once"));
         }

@@ -14,7 +14,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(value)) => Ok(PathParam(value)),
+            Ok(Path(value)) => {
+                crate::text::refuse_nul("path", &value, parts.uri.path())?;
+                Ok(PathParam(value))
+            }
             Err(e) => Err(ApiError::validation(
                 format!("The path is invalid: {}", e.body_text()),
                 parts.uri.path(),
@@ -33,7 +36,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams2 {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<(String, String)>::from_request_parts(parts, state).await {
-            Ok(Path((a, b))) => Ok(PathParams2(a, b)),
+            Ok(Path((a, b))) => {
+                crate::text::refuse_nul("path", &a, parts.uri.path())?;
+                crate::text::refuse_nul("path", &b, parts.uri.path())?;
+                Ok(PathParams2(a, b))
+            }
             Err(e) => Err(ApiError::validation(
                 format!("The path is invalid: {}", e.body_text()),
                 parts.uri.path(),

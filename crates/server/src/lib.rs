@@ -35,6 +35,7 @@ pub mod routes;
 mod serve;
 pub mod signing;
 pub mod store;
+pub mod text;
 pub mod tls;
 pub mod token_keys;
 pub mod tokens;

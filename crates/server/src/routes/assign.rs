@@ -7,6 +7,7 @@ use crate::activation::key_hash;
 use crate::app::AppState;
 use crate::auth::{authenticate, require, Permission};
 use crate::signing::sign_bytes;
+use crate::text::refuse_nul;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
@@ -115,7 +116,7 @@ fn envelope(
     responses(
         (status = 200, description = "Processed: code 800 assigned, 801 invalid or already assigned", body = crate::openapi::AssignEnvelope),
         (status = 401, description = "Code 802: the api_key is missing, unknown, expired or lacks `manage-license-keys`", body = crate::openapi::AssignEnvelope),
-        (status = 400, description = "A multipart body that cannot be read (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "A multipart body that cannot be read, or a field that holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 413, description = "The body is too large (LE_ERR_SS_413)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
     ))]
@@ -147,6 +148,17 @@ pub async fn assign(State(state): State<AppState>, request: Request) -> Response
             serde_urlencoded_form(&body)
         }
     };
+    let fields = [
+        ("api_key", &form.api_key),
+        ("license_key", &form.license_key),
+        ("owner_name", &form.owner_name),
+        ("email", &form.email),
+    ];
+    for (name, value) in fields {
+        if let Some(Err(e)) = value.as_deref().map(|v| refuse_nul(name, v, PATH)) {
+            return e.into_response();
+        }
+    }
     let token = authenticate(
         state.store.as_ref(),
         Some(form.api_key.as_deref().unwrap_or("")),

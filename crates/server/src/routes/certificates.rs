@@ -124,6 +124,7 @@ pub async fn create_department(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = caller(&state, &headers, DEPARTMENTS).await?;
+    crate::text::refuse_nul_in_json(&body, DEPARTMENTS)?;
     let body: NewDepartment = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"name\": \"...\"}}: {e}"),
@@ -232,6 +233,7 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
         let field_name = field.name().unwrap_or("").to_owned();
         if field_name == "certificateFile" {
             let file_name = field.file_name().unwrap_or("").to_owned();
+            crate::text::refuse_nul("certificateFile's file name", &file_name, CERTIFICATES)?;
             if !is_pkcs12_name(&file_name) {
                 return Err(ApiError::validation(
                     format!("Unsupported certificate format: {file_name:?}; only .p12/.pfx (PKCS#12) files are accepted"),
@@ -266,6 +268,7 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
                 CERTIFICATES,
             )
         })?);
+        crate::text::refuse_nul(&field_name, &text, CERTIFICATES)?;
         match field_name.as_str() {
             "passkey" => upload.passkey = Some(Passphrase::new(text.as_str())),
             "certificateType" => upload.certificate_type = Some(text.trim().to_owned()),
@@ -567,7 +570,7 @@ pub async fn list(
     params(("id" = String, Path, description = "The certificate's id")),
     responses(
         (status = 200, description = "The certificate", body = crate::openapi::CertificateEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
@@ -599,7 +602,7 @@ pub async fn get_one(
     params(("id" = String, Path, description = "The certificate's id")),
     responses(
         (status = 200, description = "Deleted; the body is what was deleted", body = crate::openapi::CertificateEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),

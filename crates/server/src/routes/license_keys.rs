@@ -89,6 +89,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = caller(&state, &headers, COLLECTION).await?;
     let invalid = |message: String| ApiError::validation(message, COLLECTION);
+    crate::text::refuse_nul_in_json(&body, COLLECTION)?;
     let body: NewLicenseKey = serde_json::from_slice(&body).map_err(|e| {
         invalid(format!(
             "The body must be JSON {{customer, product, license_type, features, max_activations, expires_at, lease_days}}: {e}"
@@ -177,7 +178,7 @@ fn key_path(key: &str) -> String {
     params(("key" = String, Path, description = "The key (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX) or its id (a UUID)")),
     responses(
         (status = 200, description = "The key, its seat count and its seats (the first 1000, oldest first)", body = crate::openapi::LicenseKeyDetailEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
@@ -228,6 +229,7 @@ pub async fn set_status(
     let path = key_path(&key);
     let token = caller(&state, &headers, &path).await?;
     let key_ref = parse_key_ref(&key, &path)?;
+    crate::text::refuse_nul_in_json(&body, &path)?;
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be a JSON object of the fields to change: {e}"),
@@ -290,6 +292,7 @@ pub async fn activate(
     let path = format!("{}/activations", key_path(&key));
     let token = caller(&state, &headers, &path).await?;
     let key_ref = parse_key_ref(&key, &path)?;
+    crate::text::refuse_nul_in_json(&body, &path)?;
     let body: AdminActivationBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"machine_id\", \"hostname\"}}: {e}"),
@@ -367,7 +370,7 @@ pub async fn activate(
     ),
     responses(
         (status = 200, description = "The seat was freed: the freed seat and the seats still in use", body = crate::openapi::SeatEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 404, description = "No such key, not a machine id, or the machine holds no seat of the key (LE_ERR_SS_001); nothing is logged", body = crate::error::ErrorBody),
@@ -420,6 +423,7 @@ const SEAT_LICENSE_ROUTE: &str = "/api/v1/license-keys/{key}/activations/{machin
     ),
     responses(
         (status = 200, description = "The seat's license file, as `/license/validate` would answer it (the cached file, or one minted now and recorded in the ledger); the audit log records who took it", body = crate::openapi::SeatLicenseEnvelope),
+        (status = 400, description = "A path parameter is not valid UTF-8 or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 404, description = "No such key, or the machine holds no seat of it (LE_ERR_SS_001)", body = crate::error::ErrorBody),

@@ -127,9 +127,11 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
         while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             if field.name() == Some("file") {
                 let bytes = field.bytes().await.map_err(multipart_error)?;
-                return String::from_utf8(bytes.to_vec()).map_err(|_| {
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     ApiError::validation("The license file is not UTF-8 text", COLLECTION)
-                });
+                })?;
+                crate::text::refuse_nul("file", &text, COLLECTION)?;
+                return Ok(text);
             }
         }
         return Err(ApiError::validation(
@@ -140,6 +142,7 @@ async fn license_text(state: &AppState, request: Request) -> Result<String, ApiE
     let bytes = Bytes::from_request(request, state)
         .await
         .map_err(|e| body_error(e.status(), &e.body_text(), COLLECTION))?;
+    crate::text::refuse_nul_in_json(&bytes, COLLECTION)?;
     let body: InstallJson = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"file\": \"<license file text>\"}}: {e}"),
@@ -262,7 +265,7 @@ pub async fn list(
     params(("license_id" = String, Path, description = "The license's `jti`")),
     responses(
         (status = 200, description = "The license", body = crate::openapi::LicenseEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid or expired one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 500, description = "Internal Server Error", body = crate::error::ErrorBody),
@@ -322,6 +325,7 @@ pub async fn set_enabled(
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|e| body_error(e.status(), &e.body_text(), COLLECTION))?;
+    crate::text::refuse_nul_in_json(&body, &path)?;
     let body: EnabledJson = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"enabled\": true|false}}: {e}"),

@@ -45,7 +45,7 @@ pub async fn list(
     params(("id" = String, Path, description = "The token's id (from `GET /api/v1/tokens` or `licet token list`)")),
     responses(
         (status = 200, description = "The token is revoked from now on (a token may revoke itself)", body = crate::openapi::TokenEnvelope),
-        (status = 400, description = "The path is not valid UTF-8 (LE_ERR_SS_008)", body = crate::error::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8, or holds a NUL character (LE_ERR_SS_008)", body = crate::error::ErrorBody),
         (status = 401, description = "No token (LE_ERR_SS_301), or an invalid, expired or revoked one (LE_ERR_SS_303)", body = crate::error::ErrorBody),
         (status = 403, description = "The token lacks the permission (LE_ERR_SS_302)", body = crate::error::ErrorBody),
         (status = 404, description = "No such token, or it was revoked before (LE_ERR_SS_001); nothing is logged", body = crate::error::ErrorBody),
@@ -104,6 +104,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = caller_with(&state, &headers, COLLECTION, Permission::ManageTokens).await?;
+    crate::text::refuse_nul_in_json(&body, COLLECTION)?;
     let new: NewToken = serde_json::from_slice(&body).map_err(|e| {
         ApiError::validation(
             format!("The body must be JSON {{\"user_id\", \"permissions\": [...], \"expires_days\"?}}: {e}"),

@@ -98,6 +98,9 @@ pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         Err(response) => return response,
     };
     let user_id = token.user_id.clone();
+    if let Some(message) = crate::text::nul_in_json_message(&body) {
+        return bad_request(message);
+    }
     let Ok(body) = serde_json::from_slice::<AddLicense>(&body) else {
         return bad_request("The body must be JSON {\"license\": \"<license file text>\"}".into());
     };
