@@ -339,8 +339,22 @@ fn new_request_id() -> String {
         .to_string()
 }
 
+/// What every response carries unless its route set its own: `X-Content-Type-Options:
+/// nosniff` (a JSON answer is never run as a script or a page) and `Cache-Control: no-store`
+/// (answers carry new tokens, license keys and license files, which no browser or proxy cache
+/// should keep). docs/API.md, "Errors".
+fn protective_headers(headers: &mut axum::http::HeaderMap) {
+    use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+    headers
+        .entry(X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+}
+
 /// Gives every request an id (kept from `X-Request-Id` when it is a short token, else new),
-/// returns it in the response, counts it in the metrics, and logs one line per request: request
+/// returns it in the response with the [`protective_headers`], counts it in the metrics, and logs one line per request: request
 /// id, method, route template, status, latency and client address, never headers, bodies or the
 /// raw path, so no token, passphrase, license or license key reaches the log.
 async fn request_log(
@@ -375,6 +389,7 @@ async fn request_log(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    protective_headers(response.headers_mut());
     let status = response.status().as_u16();
     state
         .metrics
