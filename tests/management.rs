@@ -337,3 +337,64 @@ fn keys_are_listed_shown_updated_and_seats_freed_from_the_cli() {
     );
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_nul_in_a_feature_is_refused_by_the_cli_as_by_the_api() {
+    // A feature's value is read as JSON, so `"gold\u0000"` is a NUL the shell can pass; the
+    // API refuses it (PostgreSQL cannot store it), and so must `--db`, on either backend.
+    let dir = tempfile::tempdir().unwrap();
+    let db = new_db(dir.path());
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "license-key",
+            "create",
+            "--db",
+            &db,
+            "--customer",
+            "ACME",
+            "--max-activations",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    let (code, _, stderr) = create(&["--feature", r#"tier="gold\u0000""#]);
+    assert_eq!(code, 2, "bad input is exit 2: {stderr}");
+    assert!(
+        stderr.contains("/features/tier") && stderr.contains("NUL"),
+        "{stderr}"
+    );
+    let listed = run_json(dir.path(), &["license-key", "list", "--db", &db, "--json"]);
+    assert_eq!(listed["pagination"]["total"], 0, "nothing was created");
+
+    let (code, stdout, stderr) = create(&["--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let created: Value = serde_json::from_str(&stdout).unwrap();
+    let id = created["id"].as_str().unwrap();
+    let (code, _, stderr) = run(
+        dir.path(),
+        &[
+            "license-key",
+            "update",
+            id,
+            "--db",
+            &db,
+            "--feature",
+            r#"a=["x\u0000"]"#,
+        ],
+    );
+    assert_eq!(code, 2, "bad input is exit 2: {stderr}");
+    assert!(
+        stderr.contains("/features/a/0") && stderr.contains("NUL"),
+        "{stderr}"
+    );
+    let shown = run_json(
+        dir.path(),
+        &["license-key", "show", id, "--db", &db, "--json"],
+    );
+    assert_eq!(
+        shown["features"],
+        Value::Null,
+        "the key is as it was: {shown}"
+    );
+}

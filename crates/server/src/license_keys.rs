@@ -106,6 +106,16 @@ pub async fn create_license_key(
     now: i64,
 ) -> Result<(LicenseKey, LicenseKeyRecord), CreateKeyError> {
     let invalid = |m: String| CreateKeyError::Invalid(m);
+    crate::text::check_key_text(
+        [
+            ("customer", Some(new.customer.as_str())),
+            ("product", new.product.as_deref()),
+            ("license_type", new.license_type.as_deref()),
+            ("expires_at", new.expires_at.as_deref()),
+        ],
+        new.features.as_ref(),
+    )
+    .map_err(invalid)?;
     if new.customer.trim().is_empty() {
         return Err(invalid("`customer` must not be empty".into()));
     }
@@ -581,6 +591,19 @@ pub async fn update_license_key(
     changes: &KeyChanges,
     now: i64,
 ) -> Result<Option<(LicenseKeyRecord, i64)>, CreateKeyError> {
+    crate::text::check_key_text(
+        [
+            ("status", changes.status.as_deref()),
+            ("customer", changes.customer.as_deref()),
+            (
+                "product",
+                changes.product.as_ref().and_then(Option::as_deref),
+            ),
+            ("license_type", changes.license_type.as_deref()),
+        ],
+        changes.features.as_ref().and_then(Option::as_ref),
+    )
+    .map_err(CreateKeyError::Invalid)?;
     let Some((current, _)) = find_license_key(store, key_ref).await? else {
         return Ok(None);
     };

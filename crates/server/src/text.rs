@@ -1,7 +1,7 @@
 //! Text the API accepts: no NUL character (U+0000) in any field, key, parameter or path.
 //!
 //! PostgreSQL cannot store a NUL in `TEXT` or `JSONB` (it fails the statement), C strings end
-//! at one (the C and Java bindings would read a shorter claim than was stored), and no name,
+//! at one (the C binding shows it as U+FFFD rather than cut a claim short), and no name,
 //! id or feature needs one. So the API refuses it at the door on both backends alike, with an
 //! error that names the field, before anything is stored (docs/API.md, "Text").
 
@@ -52,6 +52,33 @@ fn find_nul(value: &Value, pointer: &mut String) -> Option<String> {
     }
 }
 
+/// Where the first NUL of a JSON value is, as in [`nul_in_json`]: for text that reaches the
+/// library from elsewhere than a request body (a features file the CLI read).
+pub fn nul_in_value(value: &Value) -> Option<String> {
+    find_nul(value, &mut String::new())
+}
+
+/// The refusal of the text fields of a license key, in the API's words (`The field `customer`
+/// ...`, `The field /features/tier ...`); `Ok` when none holds a NUL. The license-key
+/// library checks this itself, so the CLI's `--db` commands refuse what the API refuses.
+pub fn check_key_text<'a>(
+    fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
+    features: Option<&serde_json::Map<String, Value>>,
+) -> Result<(), String> {
+    for (field, value) in fields {
+        if value.is_some_and(|v| v.contains('\0')) {
+            return Err(format!("The field `{field}` {CONTAINS_NUL}"));
+        }
+    }
+    if let Some(pointer) = features.and_then(|f| nul_in_value(&Value::Object(f.clone()))) {
+        return Err(format!(
+            "The field /features{} {CONTAINS_NUL}",
+            pointer.replace('\0', "\\u0000")
+        ));
+    }
+    Ok(())
+}
+
 /// The refusal of a JSON body that holds a NUL, naming where (the NUL itself is shown as
 /// `\u0000`, so the message stays printable); `None` when it holds none.
 pub fn nul_in_json_message(body: &[u8]) -> Option<String> {
@@ -81,6 +108,30 @@ pub fn refuse_nul(field: &str, value: &str, path: &str) -> Result<(), ApiError> 
         ));
     }
     Ok(())
+}
+
+/// The refusal of a verified license that holds a NUL in any claim, naming the claim by its
+/// JSON Pointer (`/licenseId`, `/features/tier`); `None` when it holds none. A vendor can sign
+/// such a file (the format allows any JSON string), but the server stores and logs its ids, so
+/// it is refused like any other text that holds one.
+pub fn nul_in_claims_message(claims: &licet_verifier::LicenseClaims) -> Option<String> {
+    let pointer = find_nul(&Value::Object(claims.to_json()), &mut String::new())?;
+    Some(format!(
+        "The license's claim {} {CONTAINS_NUL}",
+        pointer.replace('\0', "\\u0000")
+    ))
+}
+
+/// 400 (LE_ERR_SS_008) when a verified license holds a NUL in any claim:
+/// [`nul_in_claims_message`].
+pub fn refuse_nul_in_claims(
+    claims: &licet_verifier::LicenseClaims,
+    path: &str,
+) -> Result<(), ApiError> {
+    match nul_in_claims_message(claims) {
+        None => Ok(()),
+        Some(message) => Err(ApiError::validation(message, path)),
+    }
 }
 
 #[cfg(test)]

@@ -58,22 +58,9 @@ async fn harness() -> Harness {
 fn claims(id: &str, exp_offset: Option<i64>) -> LicenseClaims {
     let iat = UnixTime::from_secs(T0 - 86_400).unwrap();
     LicenseClaims {
-        license_id: id.into(),
-        customer_id: "ACME-001".into(),
-        issued_at: iat,
-        not_before: None,
         expires_at: exp_offset.map(|o| UnixTime::from_secs(T0 + o).unwrap()),
-        entitlement_expires_at: None,
-        issuer: None,
-        product: None,
         license_type: LicenseType::parse("TRIAL").unwrap(),
-        features: None,
-        machine_ids: None,
-        license_key: None,
-        owner_name: None,
-        owner_email: None,
-        grace_days: None,
-        other: Default::default(),
+        ..LicenseClaims::new(id, "ACME-001", iat)
     }
 }
 

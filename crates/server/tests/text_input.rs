@@ -9,10 +9,10 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use licet_issuer::{KeySpec, SigningKey};
+use licet_issuer::{mint_license, KeySpec, SigningKey};
 use licet_server::auth::Permission;
 use licet_server::{create_token, router, AppState};
-use licet_verifier::{MachineId, TrustedKeys};
+use licet_verifier::{LicenseClaims, MachineId, TrustedKeys, UnixTime};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -21,6 +21,7 @@ const T0: i64 = 1_790_000_000;
 struct Harness {
     state: AppState,
     db: common::TestDb,
+    vendor: SigningKey,
     admin: String,
     _dir: tempfile::TempDir,
 }
@@ -29,7 +30,9 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let db = common::test_db_in(dir.path()).await;
     let api_key = SigningKey::generate(KeySpec::Rsa(2048)).unwrap();
-    let mut state = AppState::new(db.store.clone(), TrustedKeys::new(), api_key);
+    let vendor = SigningKey::generate(KeySpec::Ed25519).unwrap();
+    let trusted: TrustedKeys = [vendor.public_key().clone()].into_iter().collect();
+    let mut state = AppState::new(db.store.clone(), trusted, api_key);
     state.clock = std::sync::Arc::new(|| T0);
     let (admin, _) = create_token(state.store.as_ref(), "admin", &Permission::ALL, T0, None)
         .await
@@ -37,6 +40,7 @@ async fn harness() -> Harness {
     Harness {
         state,
         db,
+        vendor,
         admin: admin.to_string(),
         _dir: dir,
     }
@@ -248,4 +252,60 @@ async fn an_escaped_backslash_before_u0000_is_not_a_nul() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["data"]["customer"], json!("AC\\u0000ME"), "{body}");
+}
+
+/// A license the vendor signed with `license_id` and `features` as given.
+fn signed_license(vendor: &SigningKey, license_id: &str, features: Option<Value>) -> String {
+    let claims = LicenseClaims {
+        features: features.map(|f| f.as_object().unwrap().clone()),
+        ..LicenseClaims::new(license_id, "ACME", UnixTime::from_secs(T0 - 60).unwrap())
+    };
+    mint_license(vendor, None, &claims).unwrap().token
+}
+
+#[tokio::test]
+async fn a_signed_license_with_a_nul_in_a_claim_is_refused_on_install_and_apply() {
+    // The JSON body holds no NUL (the file is base64url), but the vendor signed one into a
+    // claim; the server stores and logs a license's ids, so PostgreSQL answered 500 here.
+    let h = harness().await;
+    let nul_id = signed_license(&h.vendor, "L-\0-1", None);
+    let nul_feature = signed_license(&h.vendor, "L-2", Some(json!({"tier": "gold\0"})));
+    for (what, file, claim) in [
+        ("a license id", &nul_id, "/jti"),
+        ("a feature", &nul_feature, "/features/tier"),
+    ] {
+        let body = json!({ "file": file }).to_string();
+        let (status, answer) = h.json("POST", "/api/v1/licenses", &body).await;
+        assert_refused(what, status, &answer);
+        assert!(answer.to_string().contains(claim), "{what}: {answer}");
+
+        let body = json!({ "license": file }).to_string();
+        let (status, answer) = h.json("POST", "/api/v1/licenses.add", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
+        assert_eq!(answer["success"], json!(false), "{what}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("NUL"),
+            "{what}: {answer}"
+        );
+        assert!(
+            answer["error"].as_str().unwrap().contains(claim),
+            "{what}: {answer}"
+        );
+    }
+    assert_eq!(
+        h.db.scalar("SELECT COUNT(*) FROM installed_licenses").await,
+        0
+    );
+    let (status, info) = h.json("GET", "/api/v1/licenses.info", "").await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["license"], Value::Null, "nothing was applied: {info}");
+
+    // The same vendor's license without a NUL installs and applies: the refusal is the NUL.
+    let clean = signed_license(&h.vendor, "L-3", Some(json!({"tier": "gold"})));
+    let body = json!({ "file": &clean }).to_string();
+    let (status, answer) = h.json("POST", "/api/v1/licenses", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let body = json!({ "license": &clean }).to_string();
+    let (status, answer) = h.json("POST", "/api/v1/licenses.add", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }

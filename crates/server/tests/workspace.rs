@@ -46,22 +46,9 @@ async fn call(
 
 fn license(vendor: &SigningKey, exp: i64) -> String {
     let claims = LicenseClaims {
-        license_id: "WS-1".into(),
-        customer_id: "ACME".into(),
-        issued_at: UnixTime::from_secs(T0 - 1000).unwrap(),
-        not_before: None,
         expires_at: Some(UnixTime::from_secs(exp).unwrap()),
-        entitlement_expires_at: None,
-        issuer: None,
-        product: None,
         license_type: LicenseType::parse("ENTERPRISE").unwrap(),
-        features: None,
-        machine_ids: None,
-        license_key: None,
-        owner_name: None,
-        owner_email: None,
-        grace_days: None,
-        other: Default::default(),
+        ..LicenseClaims::new("WS-1", "ACME", UnixTime::from_secs(T0 - 1000).unwrap())
     };
     mint_license(vendor, None, &claims).unwrap().token
 }

@@ -196,6 +196,7 @@ pub async fn install(
         ));
     };
     let claims = verified.claims();
+    crate::text::refuse_nul_in_claims(claims, COLLECTION)?;
     let record = InstalledLicense {
         license_id: claims.license_id.clone(),
         customer_id: claims.customer_id.clone(),

@@ -118,6 +118,12 @@ pub async fn add(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     ) {
         return bad_request(format!("The license is malformed: {}", report.reason));
     }
+    // Claims are only known when the signature verified; their ids are stored and logged.
+    if let Some(license) = report.verified_license() {
+        if let Some(message) = crate::text::nul_in_claims_message(license.claims()) {
+            return bad_request(message);
+        }
+    }
     if let Err(e) = state
         .store
         .set_applied_license(text, &user_id, state.now())
