@@ -221,6 +221,53 @@ fn tls_serves_http1_and_http2_from_pem_and_pkcs12() {
     let url = format!("{}/license/public-key", server.base);
     assert_eq!(curl(d, &url, &["--http1.1"]), "1.1 200");
     assert_eq!(curl(d, &url, &["--http2"]), "2 200");
+    // Behind TLS the console's session cookie is Secure and `__Host-` prefixed (docs/CONSOLE.md).
+    let created = licet()
+        .current_dir(d)
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            "ops",
+        ])
+        .args(["--permission", "manage-license-keys"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let body = format!("{{\"token\": \"{token}\"}}");
+    let session_url = format!("{}/console/session", server.base);
+    let signed_in = run(
+        "curl",
+        d,
+        &[
+            "-sS",
+            "--max-time",
+            "10",
+            "--cacert",
+            "tls.crt.pem",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-H",
+            "content-type: application/json",
+            "--data",
+            &body,
+            &session_url,
+        ],
+    );
+    let head = String::from_utf8_lossy(&signed_in.stdout).to_lowercase();
+    let cookie = head
+        .lines()
+        .find(|l| l.starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {head}"));
+    assert!(
+        cookie.starts_with("set-cookie: __host-licet_session=") && cookie.contains("; secure"),
+        "{cookie}"
+    );
     // openssl s_client negotiates h2 by ALPN, and http/1.1 when it offers only that.
     let connect = server.addr.to_string();
     for (offer, expected) in [

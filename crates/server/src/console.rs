@@ -34,8 +34,18 @@ use rand::RngCore;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-/// The cookie that holds the session id.
+/// The cookie that holds the session id, on a server without TLS.
 pub const SESSION_COOKIE: &str = "licet_session";
+
+/// The cookie that holds the session id when cookies are `Secure` (TLS, or a TLS-terminating
+/// `--trusted-proxy`). A browser keeps a `__Host-` cookie only if it is `Secure`, has
+/// `Path=/` and no `Domain`, so a page on a sibling subdomain cannot plant its own session
+/// cookie here (session fixation); the server then reads no other name.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-licet_session";
+
+/// How many sessions one token keeps at most: the oldest ends when a sign-in would make more,
+/// so a token (or whoever holds it) cannot fill the sessions table.
+pub const MAX_SESSIONS_PER_TOKEN: u32 = 16;
 
 /// The header that carries the CSRF token of a state-changing console request.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -99,15 +109,24 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     response
 }
 
-/// The session id in the request's `Cookie` headers, if any.
-pub fn session_id(headers: &HeaderMap) -> Option<Zeroizing<String>> {
+/// The name of the session cookie this server sets and reads.
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session id in the request's `Cookie` headers under `cookie_name`, if any.
+pub fn session_id(headers: &HeaderMap, cookie_name: &str) -> Option<Zeroizing<String>> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| Zeroizing::new(value.to_owned()))
         .filter(|value| !value.is_empty() && value.len() <= 64)
 }
@@ -140,7 +159,7 @@ pub async fn authenticate_session(
     method: &Method,
     path: &str,
 ) -> Result<Option<(ApiToken, Zeroizing<String>)>, ApiError> {
-    let Some(id) = session_id(headers) else {
+    let Some(id) = session_id(headers, session_cookie_name(state)) else {
         return Ok(None);
     };
     let now = state.now();
@@ -278,12 +297,17 @@ async fn sign_in(
         created_at: now,
         expires_at,
     };
-    if let Err(e) = state.store.insert_console_session(&session).await {
+    if let Err(e) = state
+        .store
+        .insert_console_session(&session, MAX_SESSIONS_PER_TOKEN)
+        .await
+    {
         return with_headers(ApiError::internal(e, path).into_response());
     }
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        session_cookie_name(&state),
         id.as_str(),
         expires_at - now
     );
@@ -316,10 +340,17 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response
         return with_headers(ApiError::internal(e, path).into_response());
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("licet_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+        session_cookie_name(&state)
     );
+    match HeaderValue::from_str(&cookie) {
+        Ok(value) => {
+            response.headers_mut().insert(SET_COOKIE, value);
+        }
+        Err(e) => return with_headers(ApiError::internal(e, path).into_response()),
+    }
     with_headers(response)
 }
 
@@ -335,14 +366,36 @@ mod tests {
             HeaderValue::from_static("a=1; licet_session=abc; b=2"),
         );
         assert_eq!(
-            session_id(&headers).as_deref().map(String::as_str),
+            session_id(&headers, SESSION_COOKIE)
+                .as_deref()
+                .map(String::as_str),
             Some("abc")
         );
         let mut long = HeaderMap::new();
         let value = format!("licet_session={}", "x".repeat(65));
         long.insert(COOKIE, HeaderValue::from_str(&value).unwrap());
-        assert!(session_id(&long).is_none());
-        assert!(session_id(&HeaderMap::new()).is_none());
+        assert!(session_id(&long, SESSION_COOKIE).is_none());
+        assert!(session_id(&HeaderMap::new(), SESSION_COOKIE).is_none());
+    }
+
+    #[test]
+    fn a_secure_server_reads_only_its_host_prefixed_cookie() {
+        // A sibling subdomain can plant `licet_session` for the parent domain, never a
+        // `__Host-` cookie: a server with Secure cookies must not read the plain name.
+        let mut planted = HeaderMap::new();
+        planted.insert(COOKIE, HeaderValue::from_static("licet_session=planted"));
+        assert!(session_id(&planted, SECURE_SESSION_COOKIE).is_none());
+        let mut both = HeaderMap::new();
+        both.insert(
+            COOKIE,
+            HeaderValue::from_static("licet_session=planted; __Host-licet_session=own"),
+        );
+        assert_eq!(
+            session_id(&both, SECURE_SESSION_COOKIE)
+                .as_deref()
+                .map(String::as_str),
+            Some("own")
+        );
     }
 
     #[test]

@@ -125,8 +125,14 @@ pub trait Store: KeyStore + CertStore + AdminLogStore + Send + Sync {
     ) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
-    /// Stores a console session (and drops the sessions that ended before `session.created_at`).
-    async fn insert_console_session(&self, session: &ConsoleSession) -> Result<(), StoreError>;
+    /// Stores a console session, drops the sessions that ended before `session.created_at`,
+    /// and ends the oldest sessions of the same token beyond the newest `keep_per_token` (this
+    /// one among them), in one transaction.
+    async fn insert_console_session(
+        &self,
+        session: &ConsoleSession,
+        keep_per_token: u32,
+    ) -> Result<(), StoreError>;
     /// The console session with this id hash, if any (ended or not: the caller checks).
     async fn find_console_session(
         &self,

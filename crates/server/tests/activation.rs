@@ -804,6 +804,88 @@ async fn call_from(
     status
 }
 
+/// A clock set back into an earlier window does not find that window's unspent room: counts go
+/// on in the newest window the limiter has counted in, on both backends (in memory and in the
+/// shared table).
+#[tokio::test]
+async fn a_clock_set_back_does_not_reopen_a_spent_rate_window() {
+    let mut h = harness().await;
+    h.state.rate_limiter = Arc::new(RateLimiter::new(100, 2));
+    let key = h.new_key(5, None).await;
+    let window_of = |t: i64| t - t.rem_euclid(60);
+    let later = T0 + 120;
+    h.now.store(later, Ordering::SeqCst);
+    assert_eq!(
+        h.machine_call("activate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.machine_call("validate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.machine_call("validate", &key, &machine(1)).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Two minutes back: that window has counted nothing, but the key's window is still spent.
+    h.now.store(T0, Ordering::SeqCst);
+    let back = h.machine_call("validate", &key, &machine(1)).await;
+    assert_eq!(back.status, StatusCode::TOO_MANY_REQUESTS, "{}", back.body);
+    assert_eq!(
+        back.headers["x-ratelimit-reset"],
+        (window_of(later) + 60).to_string(),
+        "the newest window's end, not the earlier one's"
+    );
+    // The next real window gives a fresh count.
+    h.now.store(window_of(later) + 60, Ordering::SeqCst);
+    assert_eq!(
+        h.machine_call("validate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+}
+
+/// When PostgreSQL cannot count a request in the shared table, the request is refused (429)
+/// and changes nothing: a failing database must not lift the limit. On SQLite the counts are
+/// the process's own, so there is no shared count to fail; the test says so.
+#[tokio::test]
+async fn a_failed_shared_count_refuses_the_request_and_changes_nothing() {
+    let h = harness().await;
+    if common::backend() == licet_server::Backend::Sqlite {
+        let none = h
+            .state
+            .store
+            .count_shared_request(b"ip4:test", T0, 10)
+            .await
+            .unwrap();
+        assert_eq!(none, None, "SQLite keeps no shared counts");
+        eprintln!("a_failed_shared_count_refuses_the_request: the shared table is PostgreSQL's; SQLite counts in memory (tested above)");
+        return;
+    }
+    let key = h.new_key(5, None).await;
+    assert_eq!(
+        h.machine_call("activate", &key, &machine(1)).await.status,
+        StatusCode::OK
+    );
+    let seats = || async { h.db.scalar("SELECT COUNT(*) FROM activations").await };
+    assert_eq!(seats().await, 1);
+    h.db.execute("DROP TABLE rate_counts").await;
+    for (route, machine) in [
+        ("validate", machine(1)),
+        ("activate", machine(2)),
+        ("deactivate", machine(1)),
+    ] {
+        let reply = h.machine_call(route, &key, &machine).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{route}: {}",
+            reply.body
+        );
+        assert_eq!(reply.headers["x-ratelimit-remaining"], "0", "{route}");
+    }
+    assert_eq!(seats().await, 1, "no seat taken and none freed");
+}
+
 #[tokio::test]
 async fn unknown_keys_get_no_bucket_and_a_limited_request_changes_nothing() {
     let mut h = harness().await;

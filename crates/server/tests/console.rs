@@ -381,6 +381,90 @@ async fn sessions_end_after_twelve_hours_or_with_their_token() {
 }
 
 #[tokio::test]
+async fn one_token_keeps_at_most_sixteen_sessions_and_the_oldest_end_first() {
+    // Whoever holds a token could sign in without end and fill the sessions table; the 17th
+    // sign-in ends the oldest session, in the same second as the others too.
+    use licet_server::console::MAX_SESSIONS_PER_TOKEN;
+    let h = harness().await;
+    let token = h.token(&[Permission::ManageLicenseKeys]).await;
+    let other = h.token(&[Permission::ManageLicenseKeys]).await;
+    let (others_session, _) = h.sign_in(&other).await;
+    let mut cookies = Vec::new();
+    for i in 0..MAX_SESSIONS_PER_TOKEN + 2 {
+        // The first two an hour apart from the rest, so "oldest" is unambiguous for them.
+        if i == 2 {
+            h.now.store(T0 + 3600, Ordering::SeqCst);
+        }
+        cookies.push(h.sign_in(&token).await.0);
+    }
+    assert_eq!(
+        h.db.scalar("SELECT COUNT(*) FROM console_sessions").await,
+        i64::from(MAX_SESSIONS_PER_TOKEN) + 1,
+        "sixteen of this token's and the other token's one"
+    );
+    for (i, cookie) in cookies.iter().enumerate() {
+        let expected = if i < 2 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(h.keys_with(cookie).await.status, expected, "session {i}");
+    }
+    assert_eq!(
+        h.keys_with(&others_session).await.status,
+        StatusCode::OK,
+        "another token's session is not counted against this one"
+    );
+}
+
+#[tokio::test]
+async fn a_secure_server_sets_and_reads_only_a_host_prefixed_cookie() {
+    // Behind TLS the cookie is `__Host-licet_session` (Secure, Path=/, no Domain): a page on a
+    // sibling subdomain cannot plant a session of its own choosing, since the server reads no
+    // other name.
+    let mut h = harness().await;
+    h.state.secure_cookies = true;
+    let token = h.token(&[Permission::ManageLicenseKeys]).await;
+    let reply = h
+        .send("POST", "/console/session", &[], json!({"token": token}))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let set_cookie = &reply.headers["set-cookie"];
+    assert!(
+        set_cookie.starts_with("__Host-licet_session="),
+        "{set_cookie}"
+    );
+    for attribute in ["; Secure", "; Path=/", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let id = cookie.strip_prefix("__Host-licet_session=").unwrap();
+    assert_eq!(h.keys_with(&cookie).await.status, StatusCode::OK);
+    let planted = format!("licet_session={id}");
+    assert_eq!(
+        h.keys_with(&planted).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the plain name is not read when cookies are Secure"
+    );
+    let csrf = reply.body["data"]["csrfToken"].as_str().unwrap();
+    let out = h
+        .send(
+            "DELETE",
+            "/console/session",
+            &[("cookie", &cookie), ("x-csrf-token", csrf)],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let cleared = &out.headers["set-cookie"];
+    assert!(
+        cleared.starts_with("__Host-licet_session=;") && cleared.contains("; Secure"),
+        "a __Host- cookie is cleared only by a Secure Set-Cookie: {cleared}"
+    );
+}
+
+#[tokio::test]
 async fn the_console_is_served_from_the_binary_under_a_strict_policy() {
     let h = harness().await;
     let page = h.send("GET", "/console/", &[], Value::Null).await;

@@ -557,6 +557,7 @@ impl Store for BrokenStore {
     async fn insert_console_session(
         &self,
         _: &licet_server::store::ConsoleSession,
+        _: u32,
     ) -> Result<(), StoreError> {
         Err(StoreError("disk on fire".into()))
     }

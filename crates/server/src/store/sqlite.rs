@@ -311,7 +311,11 @@ impl Store for SqliteStore {
         Backend::Sqlite
     }
 
-    async fn insert_console_session(&self, session: &ConsoleSession) -> Result<(), StoreError> {
+    async fn insert_console_session(
+        &self,
+        session: &ConsoleSession,
+        keep_per_token: u32,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= ?")
             .bind(session.created_at)
@@ -324,6 +328,21 @@ impl Store for SqliteStore {
         .bind(&session.token_sha256)
         .bind(session.created_at)
         .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        // The newest sessions of this token other than the new one, up to keep_per_token - 1,
+        // stay; the rest end (a tie in created_at is broken by the id hash, so the count holds).
+        sqlx::query(
+            "DELETE FROM console_sessions WHERE token_sha256 = ? AND session_sha256 <> ? \
+             AND session_sha256 NOT IN (SELECT session_sha256 FROM console_sessions \
+             WHERE token_sha256 = ? AND session_sha256 <> ? \
+             ORDER BY created_at DESC, session_sha256 DESC LIMIT ?)",
+        )
+        .bind(&session.token_sha256)
+        .bind(&session.session_sha256)
+        .bind(&session.token_sha256)
+        .bind(&session.session_sha256)
+        .bind(i64::from(keep_per_token.saturating_sub(1)))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
