@@ -80,6 +80,30 @@ pub fn new_db(dir: &Path) -> String {
     url
 }
 
+/// A new API token for `user` with one permission, made by `licet token create` on the
+/// database `sqlite://licet.db` in `dir` (which must exist): the token's text.
+pub fn new_token(dir: &Path, user: &str, permission: &str) -> String {
+    let out = licet()
+        .current_dir(dir)
+        .args([
+            "token",
+            "create",
+            "--db",
+            "sqlite://licet.db",
+            "--user",
+            user,
+        ])
+        .args(["--permission", permission])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// A `licet serve` process on a free port, stopped when dropped.
 pub struct Server {
     /// The process.

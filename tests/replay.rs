@@ -31,22 +31,7 @@ struct Vendor {
 fn vendor() -> Vendor {
     let dir = tempfile::tempdir().unwrap();
     common::new_db(dir.path());
-    let out = licet()
-        .current_dir(dir.path())
-        .args([
-            "token",
-            "create",
-            "--db",
-            "sqlite://licet.db",
-            "--user",
-            "ops",
-            "--permission",
-            "manage-license-keys",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let token = common::new_token(dir.path(), "ops", "manage-license-keys");
     let server = Server::start_with(dir.path(), &[]);
     let pem = ureq::get(&format!("{}/license/public-key", server.base))
         .call()

@@ -222,21 +222,7 @@ fn tls_serves_http1_and_http2_from_pem_and_pkcs12() {
     assert_eq!(curl(d, &url, &["--http1.1"]), "1.1 200");
     assert_eq!(curl(d, &url, &["--http2"]), "2 200");
     // Behind TLS the console's session cookie is Secure and `__Host-` prefixed (docs/CONSOLE.md).
-    let created = licet()
-        .current_dir(d)
-        .args([
-            "token",
-            "create",
-            "--db",
-            "sqlite://licet.db",
-            "--user",
-            "ops",
-        ])
-        .args(["--permission", "manage-license-keys"])
-        .output()
-        .unwrap();
-    assert!(created.status.success());
-    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let token = common::new_token(d, "ops", "manage-license-keys");
     let body = format!("{{\"token\": \"{token}\"}}");
     let session_url = format!("{}/console/session", server.base);
     let signed_in = run(
