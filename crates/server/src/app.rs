@@ -342,7 +342,7 @@ fn new_request_id() -> String {
 /// What every response carries unless its route set its own: `X-Content-Type-Options:
 /// nosniff` (a JSON answer is never run as a script or a page) and `Cache-Control: no-store`
 /// (answers carry new tokens, license keys and license files, which no browser or proxy cache
-/// should keep). docs/API.md, "Errors".
+/// should keep). docs/API.md, "Headers on every answer".
 fn protective_headers(headers: &mut axum::http::HeaderMap) {
     use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
     headers
@@ -401,7 +401,25 @@ async fn request_log(
 
 #[cfg(test)]
 mod tests {
-    use super::new_request_id;
+    use super::{new_request_id, protective_headers};
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn protective_headers_fill_in_and_keep_what_a_route_set() {
+        let mut bare = HeaderMap::new();
+        protective_headers(&mut bare);
+        assert_eq!(bare["x-content-type-options"], "nosniff");
+        assert_eq!(bare["cache-control"], "no-store");
+        let mut own = HeaderMap::new();
+        own.insert("cache-control", HeaderValue::from_static("max-age=60"));
+        protective_headers(&mut own);
+        assert_eq!(
+            own["cache-control"], "max-age=60",
+            "the route's own is kept"
+        );
+        assert_eq!(own.get_all("cache-control").iter().count(), 1);
+        assert_eq!(own["x-content-type-options"], "nosniff");
+    }
 
     #[test]
     fn request_ids_are_distinct_version_4_uuids() {

@@ -264,10 +264,20 @@ mod tests {
         };
         let reference = PinReference::parse("file:vendor.pin").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            reference.resolve(&policy),
-            Err(TokenReferenceError::PinFile { .. })
-        ));
+        let refused = reference.resolve(&policy).unwrap_err();
+        assert!(matches!(refused, TokenReferenceError::PinFile { .. }));
+        // The API caller is told which reference, not the file's mode or the directory.
+        let public = refused.public_message();
+        assert!(public.contains("file:vendor.pin"), "{public}");
+        let directory = dir.path().display().to_string();
+        assert!(
+            !public.contains(&directory) && !public.contains("644"),
+            "{public}"
+        );
+        assert!(
+            refused.to_string().contains(&directory),
+            "the log's form has the detail: {refused}"
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(reference.resolve(&policy).is_ok());
     }

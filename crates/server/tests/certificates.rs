@@ -395,3 +395,39 @@ async fn a_replica_on_the_same_database_opens_what_another_sealed() {
         "a replica with another master key must not start: {other:?}"
     );
 }
+
+/// A PKCS#12 file carries names of its own: its friendlyName (the name when the form gives
+/// none) and its certificate's CN (the stored subject). python cryptography writes a NUL into
+/// both; the upload is refused with 400 naming the field, and nothing is stored (PostgreSQL
+/// answered 500 here, SQLite stored the NUL).
+#[tokio::test]
+async fn a_nul_in_the_files_own_names_is_refused_and_nothing_is_stored() {
+    let h = harness().await;
+    let hr = h.department("HR").await;
+    let path = h.dir.path().join("nul.p12");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/make_nul_p12.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&path)
+        .arg(PASS)
+        .output()
+        .expect("python3 with cryptography is required (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p12 = std::fs::read(&path).unwrap();
+    for (form_name, field) in [(None, "`name`"), (Some("signing"), "`subject`")] {
+        let mut fields = vec![("passkey", PASS), ("departmentId", hr.as_str())];
+        if let Some(name) = form_name {
+            fields.push(("name", name));
+        }
+        let (status, body) = h.upload("nul.p12", &p12, &fields).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(field) && text.contains("NUL"), "{text}");
+    }
+    let (_, body) = h.json("GET", "/api/v1/certificates", None).await;
+    assert_eq!(body["data"], json!([]), "nothing stored: {body}");
+}

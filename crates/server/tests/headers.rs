@@ -99,5 +99,6 @@ async fn every_answer_is_nosniff_and_no_store() {
     let (status, headers) = answer(&state, get("/console/")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.get("content-security-policy").is_some());
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
     assert_eq!(headers.get_all("cache-control").iter().count(), 1);
 }

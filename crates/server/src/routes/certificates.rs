@@ -382,8 +382,11 @@ async fn register_token_key(
             CERTIFICATES,
         ));
     }
+    // The caller is told what it got wrong, but not a PIN file's details (whether it exists,
+    // its mode, the directory): those go to the log.
     let invalid = |e: crate::token_keys::TokenReferenceError| {
-        ApiError::validation(e.to_string(), CERTIFICATES)
+        tracing::warn!(cause = %e, "a PKCS11 registration was refused");
+        ApiError::validation(e.public_message(), CERTIFICATES)
     };
     let uri_text = upload
         .pkcs11_uri
@@ -512,6 +515,15 @@ pub async fn upload(
             ))
         }
     };
+    // The name and subject may come from the file (its friendlyName, the certificate's CN) or
+    // from a percent-decoded URI, so they are checked here, not only as form fields.
+    for (field, value) in [
+        ("name", record.name.as_str()),
+        ("subject", record.subject.as_str()),
+        ("kid", record.kid.as_str()),
+    ] {
+        crate::text::refuse_nul(field, value, CERTIFICATES)?;
+    }
     if !state
         .store
         .insert_certificate(&record)
